@@ -1,0 +1,240 @@
+//! Storage on two engines from one code base.
+//!
+//! Every query is written once inside [`db_run!`], which expands it for SQLite and for
+//! PostgreSQL, so statements one engine spells differently (upserts, `RETURNING`,
+//! batch inserts) compile on both. Query functions take `&mut DbConn`, so the same
+//! function runs inside or outside [`DbConn::transaction`].
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseSettings;
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+pub type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// A pooled connection to whichever engine is configured.
+pub enum DbConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// Runs one body against the concrete connection of either engine.
+///
+/// `db_run!(conn, |c| { ... })` binds `c` to `&mut SqliteConnection` or `&mut PgConnection`
+/// and compiles the body once for each.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let $c: &mut ::diesel::SqliteConnection = &mut *pooled;
+                $body
+            }
+            $crate::db::DbConn::Postgres(pooled) => {
+                let $c: &mut ::diesel::PgConnection = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+impl DbConn {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Runs `f` in one transaction: all of its writes land, or none.
+    ///
+    /// On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write lock up
+    /// front so that two writers wait on the busy timeout instead of failing on upgrade.
+    pub fn transaction<T, E>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Self::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?,
+            Self::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
+        }
+        match f(self) {
+            Ok(value) => {
+                db_run!(self, |c| AnsiTransactionManager::commit_transaction(c))?;
+                Ok(value)
+            }
+            Err(err) => {
+                // The caller's error is what matters; a failed rollback marks the
+                // connection broken and the pool drops it.
+                let _ = db_run!(self, |c| AnsiTransactionManager::rollback_transaction(c));
+                Err(err)
+            }
+        }
+    }
+
+    /// Applies every pending migration of this engine.
+    pub fn run_migrations(&mut self) -> Result<usize, AppError> {
+        let applied = match self {
+            Self::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            Self::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        };
+        applied.map_err(|e| AppError::internal(format!("migration failed: {e}")))
+    }
+
+    /// A trivial round trip, for readiness checks.
+    pub fn ping(&mut self) -> Result<(), AppError> {
+        db_run!(self, |c| c.batch_execute("SELECT 1"))?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool of whichever engine `DATABASE_URL` names.
+#[derive(Clone)]
+pub enum DbPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The SQLite settings every connection gets: WAL so readers never block the writer,
+/// foreign keys enforced, a busy timeout instead of immediate `SQLITE_BUSY`, and a
+/// full sync on commit so an acknowledged write survives a power cut.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+             PRAGMA synchronous = FULL;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A parsed `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://data/rt.db` is relative, `sqlite:///var/lib/rt.db` absolute).
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_string()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/roundtable.db".into());
+            }
+            Ok(Self::Sqlite(path.to_string()))
+        } else {
+            Err(format!("unsupported database URL {url:?}: use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"))
+        }
+    }
+}
+
+impl DbPool {
+    /// Opens the pool (creating the SQLite file and its folder if needed) and applies migrations.
+    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let timeout = Duration::from_secs(settings.db_timeout_secs.max(1));
+        let pool = match DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)? {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = std::path::Path::new(&path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let manager = ConnectionManager::<SqliteConnection>::new(path);
+                Self::Sqlite(
+                    Pool::builder()
+                        .max_size(settings.db_pool_size.max(1))
+                        .min_idle(Some(1))
+                        .connection_timeout(timeout)
+                        .connection_customizer(Box::new(SqlitePragmas))
+                        .build(manager)?,
+                )
+            }
+            DatabaseUrl::Postgres(url) => {
+                let manager = ConnectionManager::<PgConnection>::new(url);
+                Self::Postgres(
+                    Pool::builder()
+                        .max_size(settings.db_pool_size.max(1))
+                        .min_idle(Some(1))
+                        .connection_timeout(timeout)
+                        .build(manager)?,
+                )
+            }
+        };
+        pool.get()?.run_migrations()?;
+        Ok(pool)
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// A connection, or 503 when none frees up within the configured timeout.
+    pub fn get(&self) -> Result<DbConn, AppError> {
+        match self {
+            Self::Sqlite(p) => p.get().map(DbConn::Sqlite),
+            Self::Postgres(p) => p.get().map(DbConn::Postgres),
+        }
+        .map_err(|e| AppError::Unavailable(e.to_string()))
+    }
+
+    /// Runs blocking database work on the blocking thread pool, off the async workers.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// [`DbPool::run`] inside one transaction.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(f)).await
+    }
+}
+
+/// A fresh UUIDv7 (time-ordered) id as text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, in UTC, at microsecond precision (what both engines store).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}

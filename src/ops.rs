@@ -1,0 +1,42 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{AppError, Problem};
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthStatus {
+    /// `ok` when the check passed.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process is up and serving HTTP.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthStatus)),
+)]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(HealthStatus { status: "ok" })
+}
+
+/// The service can reach its database and is ready for traffic.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = HealthStatus),
+        (status = 503, description = "The database cannot be reached", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    state.db.run(|conn| conn.ping()).await.map_err(|e| match e {
+        AppError::Unavailable(cause) => AppError::Unavailable(cause),
+        other => AppError::Unavailable(other.to_string()),
+    })?;
+    Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
+}

@@ -1,0 +1,68 @@
+use crate::helpers::{assert_problem, json_with_status, spawn_app};
+
+#[actix_web::test]
+async fn health_and_readiness_answer_ok() {
+    let app = spawn_app().await;
+    let health = json_with_status(app.get("/healthz").await, 200).await;
+    assert_eq!(health["status"], "ok");
+    let ready = json_with_status(app.get("/readyz").await, 200).await;
+    assert_eq!(ready["status"], "ok");
+}
+
+#[actix_web::test]
+async fn unknown_route_is_a_404_problem() {
+    let app = spawn_app().await;
+    assert_problem(app.get("/api/v1/no-such-thing").await, 404, "not_found").await;
+}
+
+#[actix_web::test]
+async fn wrong_method_is_a_405_problem_with_allow() {
+    let app = spawn_app().await;
+    let response = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    assert_problem(response, 405, "method_not_allowed").await;
+}
+
+#[actix_web::test]
+async fn request_id_is_echoed_when_sane_and_replaced_otherwise() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "abc-123");
+    let response =
+        app.client.get(app.url("/healthz")).header("x-request-id", "bad id with spaces").send().await.unwrap();
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    assert_ne!(id, "bad id with spaces");
+    assert!(uuid::Uuid::parse_str(id).is_ok());
+}
+
+#[actix_web::test]
+async fn cors_allows_only_configured_origins() {
+    let app = spawn_app().await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/healthz"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    let refused = preflight("https://evil.example.net").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn served_openapi_is_3_1_and_matches_the_committed_file() {
+    let app = spawn_app().await;
+    let served = json_with_status(app.get("/openapi.json").await, 200).await;
+    assert_eq!(served["openapi"], "3.1.0");
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).expect("committed spec is JSON");
+    assert!(
+        served == committed,
+        "openapi/openapi.json is out of date: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
+    );
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger-ui"));
+}

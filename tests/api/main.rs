@@ -1,0 +1,8 @@
+//! One test binary for the whole HTTP API. Every test starts the real application on a
+//! random port with a database of its own: SQLite by default, PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod foundation;
+mod schema;
