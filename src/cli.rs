@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand};
 
 use crate::Application;
-use crate::config::{DatabaseSettings, ServeSettings, Settings};
+use crate::config::{AuthSettings, DatabaseSettings, ServeSettings, Settings};
 use crate::db::DbPool;
+use crate::orgs::{self, NewOrganization};
 
 #[derive(Debug, Parser)]
 #[command(name = "roundtable", version, about = "360-degree feedback and peer coaching for leaders")]
@@ -21,6 +22,8 @@ pub enum Command {
         database: DatabaseSettings,
         #[command(flatten)]
         serve: ServeSettings,
+        #[command(flatten)]
+        auth: AuthSettings,
         /// Log lines as JSON objects (the default is human-readable text).
         #[arg(long, env = "ROUNDTABLE_LOG_JSON")]
         log_json: bool,
@@ -32,6 +35,42 @@ pub enum Command {
     },
     /// Print the OpenAPI document this build serves.
     Openapi,
+    /// Manage organisations (tenants).
+    Orgs {
+        #[command(subcommand)]
+        command: OrgsCommand,
+    },
+    /// Manage the keys that sign access tokens (when they live in the database).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// Create an organisation with an admin client holding every scope, and print its
+    /// client id and secret (shown only this once).
+    Create {
+        /// The organisation's name.
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object (`org_id`, `client_id`, `client_secret`, `scopes`).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Start signing with a new key. The previous key keeps verifying the tokens it
+    /// signed; older keys are retired. Running instances pick the new key up within a minute.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -44,9 +83,9 @@ pub fn run() -> anyhow::Result<()> {
         }
     });
     match command {
-        Command::Serve { database, serve, log_json } => {
+        Command::Serve { database, serve, auth, log_json } => {
             init_logging(log_json);
-            serve_forever(Settings { database, serve })
+            serve_forever(Settings { database, serve, auth })
         }
         Command::Migrate { database } => {
             init_logging(false);
@@ -59,13 +98,44 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", crate::openapi_document().to_pretty_json()?);
             Ok(())
         }
+        Command::Orgs { command: OrgsCommand::Create { name, json, database } } => {
+            let pool = DbPool::connect(&database)?;
+            let created = orgs::create_organization(&mut pool.get()?, &name)?;
+            if json {
+                println!("{}", serde_json::to_string(&created)?);
+            } else {
+                print_credentials(&created);
+            }
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Rotate { database } } => {
+            let pool = DbPool::connect(&database)?;
+            let kid = crate::auth::keys::rotate(&mut pool.get()?)?;
+            println!("new signing key: {kid}");
+            Ok(())
+        }
     }
+}
+
+fn print_credentials(created: &NewOrganization) {
+    println!("Organisation \"{}\" ({})", created.name, created.org_id);
+    println!("  admin client_id:     {}", created.client_id);
+    println!("  admin client_secret: {}", created.client_secret);
+    println!("  The secret is shown only now. Get a token with:");
+    println!(
+        "  curl -s -u '{}:{}' -d grant_type=client_credentials http://HOST/oauth/token",
+        created.client_id, created.client_secret
+    );
 }
 
 fn serve_forever(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let bind = settings.serve.bind.clone();
         let app = Application::build(settings)?;
+        if let Some(created) = app.bootstrap() {
+            println!("First start on an empty database: created an organisation.");
+            print_credentials(created);
+        }
         tracing::info!(%bind, port = app.port(), "serving; API docs at /docs");
         app.run_until_stopped().await?;
         Ok(())

@@ -1,5 +1,7 @@
 //! Typed settings, read once from flags and `ROUNDTABLE_*` / `DATABASE_URL`.
 
+use std::path::PathBuf;
+
 use clap::Args;
 
 /// Where the data lives when nothing is configured.
@@ -38,9 +40,43 @@ pub struct ServeSettings {
     #[arg(long, env = "ROUNDTABLE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
 
-    /// Public base URL of this service, used as the `iss` of the tokens it signs.
+    /// Largest bulk upsert or CSV import accepted, in bytes.
+    #[arg(long, env = "ROUNDTABLE_MAX_IMPORT_BYTES", default_value_t = 33_554_432)]
+    pub max_import_bytes: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuthSettings {
+    /// Public base URL of this service: the `iss` of the tokens it signs. Every instance
+    /// behind one load balancer must share it.
     #[arg(long, env = "ROUNDTABLE_PUBLIC_URL", default_value = "http://localhost:8080")]
     pub public_url: String,
+
+    /// The `aud` the service puts in, and requires of, its access tokens.
+    #[arg(long, env = "ROUNDTABLE_TOKEN_AUDIENCE", default_value = "roundtable")]
+    pub audience: String,
+
+    /// Ed25519 private key (PKCS#8 PEM) to sign tokens with. Without it the service keeps
+    /// its keys in the database, generating one on first start.
+    #[arg(long, env = "ROUNDTABLE_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
+
+    /// Further Ed25519 public keys (PEM) whose tokens still verify, comma separated: the
+    /// previous signing keys during a rotation.
+    #[arg(long, env = "ROUNDTABLE_VERIFY_KEY_FILES", value_delimiter = ',')]
+    pub verify_key_files: Vec<PathBuf>,
+
+    /// JSON file naming external identity providers whose user tokens are accepted.
+    #[arg(long, env = "ROUNDTABLE_TRUSTED_ISSUERS_FILE")]
+    pub trusted_issuers_file: Option<PathBuf>,
+
+    /// Lifetime of access tokens issued to service clients, in seconds.
+    #[arg(long, env = "ROUNDTABLE_CLIENT_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub client_token_ttl_secs: u64,
+
+    /// Longest lifetime of a minted user token, in seconds.
+    #[arg(long, env = "ROUNDTABLE_USER_TOKEN_MAX_TTL_SECS", default_value_t = 3600)]
+    pub user_token_max_ttl_secs: u64,
 }
 
 /// Everything the running service needs.
@@ -48,4 +84,5 @@ pub struct ServeSettings {
 pub struct Settings {
     pub database: DatabaseSettings,
     pub serve: ServeSettings,
+    pub auth: AuthSettings,
 }

@@ -1,9 +1,11 @@
 //! HTTP plumbing shared by every route: body limits and parse errors as problems,
 //! and problem answers for unknown routes (404) and wrong methods (405).
 
-use actix_web::dev::ResourceDef;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ResourceDef, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use utoipa::openapi::OpenApi;
 
@@ -90,4 +92,45 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<KnownRoutes>) -> HttpR
         AppError::MethodNotAllowed(allowed.iter().map(|m| m.to_string()).collect())
     };
     error.error_response()
+}
+
+/// Reads a whole request body up to `limit` bytes; larger bodies answer 413.
+pub async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes, AppError> {
+    payload
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge(format!("The request body is larger than the limit of {limit} bytes.")))?
+        .map_err(|e| AppError::bad_request("malformed_body", format!("The request body could not be read: {e}.")))
+}
+
+/// Parses a JSON body read with [`read_body`], with the same errors as the JSON extractor.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|e| json_error(JsonPayloadError::Deserialize(e)))
+}
+
+/// Turns error answers that actix-web or a middleware wrote as plain text into problems,
+/// so that every error of the API has the same shape.
+pub fn problem_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("application/json"));
+    if is_json || res.status().as_u16() < 400 {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let error = match res.status() {
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge("The request body is too large.".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            AppError::UnsupportedMediaType("This content type is not accepted here.".into())
+        }
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed(Vec::new()),
+        status if status.is_server_error() => AppError::internal(format!("bare {status} answer")),
+        status => AppError::bad_request("bad_request", format!("The request was refused ({status}).")),
+    };
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, error.error_response()).map_into_right_body()))
 }

@@ -3,13 +3,20 @@
 //! [`Application::build`] turns typed [`config::Settings`] into a running HTTP server;
 //! `main.rs` only parses the command line.
 
+pub mod audit;
+pub mod auth;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod nullable;
 pub mod openapi;
 pub mod ops;
+pub mod orgs;
+pub mod pagination;
+pub mod people;
 pub mod request_id;
 
 use std::net::TcpListener;
@@ -17,17 +24,24 @@ use std::net::TcpListener;
 use actix_cors::Cors;
 use actix_web::body::BoxBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Compress;
+use actix_web::middleware::{Compress, ErrorHandlers};
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::keys::KeyStore;
+use crate::auth::tokens::TokenAuthority;
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::orgs::NewOrganization;
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: DbPool,
+    pub tokens: TokenAuthority,
+    pub client_token_ttl_secs: u64,
+    pub user_token_max_ttl_secs: u64,
+    pub max_import_bytes: usize,
 }
 
 /// The routes with their documentation, registered in one call each so they cannot drift.
@@ -48,7 +62,23 @@ fn routes() -> (
         .openapi(openapi::base())
         .service(ops::healthz)
         .service(ops::readyz)
-        .service(scope::scope("/api/v1"))
+        .service(auth::jwks::jwks)
+        .service(auth::oauth::issue_token)
+        .service(
+            scope::scope("/api/v1")
+                .service(auth::user_tokens::mint_user_token)
+                .service(clients::create_client)
+                .service(clients::list_clients)
+                .service(clients::revoke_client)
+                .service(people::create_person)
+                .service(people::list_people)
+                .service(people::bulk_upsert_people)
+                .service(people::import_people_csv)
+                .service(people::get_person)
+                .service(people::update_person)
+                .service(people::deactivate_person)
+                .service(audit::list_audit_events),
+        )
         .split_for_parts()
 }
 
@@ -61,19 +91,32 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub struct Application {
     port: u16,
     server: Server,
+    bootstrap: Option<NewOrganization>,
 }
 
 impl Application {
-    /// Connects to the database (applying migrations), binds the listener and builds the server.
+    /// Connects to the database (applying migrations), creates the first organisation on
+    /// an empty database, loads the signing keys, binds the listener and builds the server.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = DbPool::connect(&settings.database)?;
+        let (bootstrap, keys) = {
+            let mut conn = db.get()?;
+            (orgs::bootstrap(&mut conn)?, KeyStore::load(&mut conn, &settings.auth)?)
+        };
+        let tokens = TokenAuthority::new(keys, &settings.auth)?;
         let listener = TcpListener::bind(&settings.serve.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.serve.bind))?;
         let port = listener.local_addr()?.port();
 
         let api = openapi_document();
         let known_routes = web::Data::new(http::KnownRoutes::from_openapi(&api));
-        let state = web::Data::new(AppState { db });
+        let state = web::Data::new(AppState {
+            db,
+            tokens,
+            client_token_ttl_secs: settings.auth.client_token_ttl_secs,
+            user_token_max_ttl_secs: settings.auth.user_token_max_ttl_secs,
+            max_import_bytes: settings.serve.max_import_bytes,
+        });
         let serve = settings.serve.clone();
 
         let mut server = HttpServer::new(move || {
@@ -88,17 +131,23 @@ impl Application {
                 .default_service(web::to(http::fallback))
                 .wrap(Compress::default())
                 .wrap(cors(&serve.cors_origins))
+                .wrap(ErrorHandlers::new().default_handler(http::problem_for_bare_errors))
                 .wrap(request_id::RequestIdentity)
         })
         .listen(listener)?;
         if settings.serve.workers > 0 {
             server = server.workers(settings.serve.workers);
         }
-        Ok(Self { port, server: server.run() })
+        Ok(Self { port, server: server.run(), bootstrap })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The first organisation and its admin credentials, when this start created them.
+    pub fn bootstrap(&self) -> Option<&NewOrganization> {
+        self.bootstrap.as_ref()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

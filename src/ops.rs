@@ -17,6 +17,7 @@ pub struct HealthStatus {
 /// The process is up and serving HTTP.
 #[utoipa::path(
     tag = "operations",
+    security(()),
     responses((status = 200, description = "Alive", body = HealthStatus)),
 )]
 #[get("/healthz")]
@@ -27,6 +28,7 @@ pub async fn healthz() -> HttpResponse {
 /// The service can reach its database and is ready for traffic.
 #[utoipa::path(
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "Ready", body = HealthStatus),
         (status = 503, description = "The database cannot be reached", body = Problem, content_type = "application/problem+json"),

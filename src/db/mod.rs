@@ -59,14 +59,23 @@ impl DbConn {
 
     /// Runs `f` in one transaction: all of its writes land, or none.
     ///
-    /// On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write lock up
-    /// front so that two writers wait on the busy timeout instead of failing on upgrade.
+    /// On SQLite the outermost transaction starts with `BEGIN IMMEDIATE`, taking the write
+    /// lock up front so that two writers wait on the busy timeout instead of failing on
+    /// upgrade. Nested calls become savepoints.
     pub fn transaction<T, E>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
     {
         match self {
-            Self::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?,
+            Self::Sqlite(c) => {
+                let outermost =
+                    AnsiTransactionManager::transaction_manager_status_mut(&mut **c).transaction_depth()?.is_none();
+                if outermost {
+                    AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?
+                } else {
+                    AnsiTransactionManager::begin_transaction(&mut **c)?
+                }
+            }
             Self::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
         }
         match f(self) {

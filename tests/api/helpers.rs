@@ -1,15 +1,20 @@
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use roundtable::Application;
-use roundtable::config::{DatabaseSettings, ServeSettings, Settings};
-use serde_json::Value;
+use roundtable::config::{AuthSettings, DatabaseSettings, ServeSettings, Settings};
+use roundtable::db::{DbConn, DbPool};
+use roundtable::orgs::NewOrganization;
+use serde_json::{Value, json};
 
-/// A running application on a fresh database.
+pub const ISSUER: &str = "http://roundtable.test";
+pub const AUDIENCE: &str = "roundtable";
+
+/// A running application on a fresh database, with the organisation its first start made.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    /// Held so the database outlives the server; dropped (on PostgreSQL) at the end of the test.
-    #[allow(dead_code)]
     pub database: TestDatabase,
+    pub org: NewOrganization,
+    pub admin_token: String,
 }
 
 /// The database a test owns; PostgreSQL ones are dropped when the test ends.
@@ -84,17 +89,52 @@ pub fn test_settings(database_url: &str) -> Settings {
             workers: 1,
             cors_origins: vec!["https://app.example.com".into()],
             max_body_bytes: 64 * 1024,
-            public_url: "http://roundtable.test".into(),
+            max_import_bytes: 8 * 1024 * 1024,
+        },
+        auth: AuthSettings {
+            public_url: ISSUER.into(),
+            audience: AUDIENCE.into(),
+            signing_key_file: None,
+            verify_key_files: Vec::new(),
+            trusted_issuers_file: None,
+            client_token_ttl_secs: 900,
+            user_token_max_ttl_secs: 3600,
         },
     }
 }
 
 pub async fn spawn_app() -> TestApp {
-    let database = TestDatabase::fresh();
-    let app = Application::build(test_settings(database.url())).expect("build app");
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app on a fresh database after `adjust` has had its say on the settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(TestDatabase::fresh(), None, adjust).await
+}
+
+/// Starts the app on a database prepared beforehand, acting for `org`.
+pub async fn spawn_app_on(database: TestDatabase, org: NewOrganization, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(database, Some(org), adjust).await
+}
+
+async fn spawn(database: TestDatabase, org: Option<NewOrganization>, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(database.url());
+    adjust(&mut settings);
+    let app = Application::build(settings).expect("build app");
+    let org = org.or_else(|| app.bootstrap().cloned()).expect("the first start creates an organisation");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), database }
+    let mut test_app = TestApp { address, client: reqwest::Client::new(), database, org, admin_token: String::new() };
+    test_app.admin_token = test_app.client_token(&test_app.org.client_id, &test_app.org.client_secret).await;
+    test_app
+}
+
+impl TestDatabase {
+    /// A direct connection, for arranging data and checking what was stored.
+    pub fn conn(&self) -> DbConn {
+        let pool = DbPool::connect(&test_settings(self.url()).database).expect("pool");
+        pool.get().expect("connection")
+    }
 }
 
 impl TestApp {
@@ -104,6 +144,64 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn delete_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    /// An access token for a service client, through the client credentials grant.
+    pub async fn client_token(&self, client_id: &str, secret: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/oauth/token"))
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token request");
+        json_with_status(response, 200).await["access_token"].as_str().expect("access_token").to_string()
+    }
+
+    /// Another organisation with its own admin token.
+    pub async fn other_org(&self, name: &str) -> (NewOrganization, String) {
+        let org = roundtable::orgs::create_organization(&mut self.database.conn(), name).expect("org");
+        let token = self.client_token(&org.client_id, &org.client_secret).await;
+        (org, token)
+    }
+
+    /// Creates a person with the admin token and returns their JSON.
+    pub async fn create_person(&self, token: &str, body: Value) -> Value {
+        json_with_status(self.post_as(token, "/api/v1/people", &body).await, 201).await
+    }
+
+    /// A person with the given role and a user token minted for them.
+    pub async fn user_with_role(&self, role: &str) -> (Value, String) {
+        let n = uuid::Uuid::new_v4().simple().to_string();
+        let person = self
+            .create_person(
+                &self.admin_token,
+                json!({"email": format!("{role}-{n}@example.com"), "display_name": format!("{role} {n}"), "role": role}),
+            )
+            .await;
+        let minted = json_with_status(
+            self.post_as(&self.admin_token, "/api/v1/auth/user-tokens", &json!({"person_id": person["id"]})).await,
+            201,
+        )
+        .await;
+        (person, minted["access_token"].as_str().unwrap().to_string())
     }
 }
 

@@ -1,0 +1,69 @@
+use actix_web::{get, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{AuditEvent, AuditEventResponse};
+use crate::AppState;
+use crate::auth::access::Permission;
+use crate::auth::principal::Principal;
+use crate::db::schema::audit_events;
+use crate::db_run;
+use crate::error::AppError;
+use crate::pagination::{Page, Window};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only events with this action, e.g. `person.updated`.
+    pub action: Option<String>,
+}
+
+/// Pages through the organisation's audit log, oldest first.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of audit events", body = Page<AuditEventResponse>),
+        (status = "4XX", description = "Error", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/audit-events")]
+pub async fn list_audit_events(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<AuditQuery>,
+) -> Result<web::Json<Page<AuditEventResponse>>, AppError> {
+    principal.require(Permission::ReadAudit)?;
+    let query = query.into_inner();
+    let window = Window::parse(query.limit, query.cursor.as_deref())?;
+    let org_id = principal.org_id;
+    let fetch = window.clone();
+    let rows = state
+        .db
+        .run(move |conn| {
+            let rows = db_run!(conn, |c| {
+                let mut q = audit_events::table
+                    .filter(audit_events::org_id.eq(&org_id))
+                    .select(AuditEvent::as_select())
+                    .order(audit_events::id.asc())
+                    .limit(fetch.fetch())
+                    .into_boxed();
+                if let Some(after) = &fetch.after {
+                    q = q.filter(audit_events::id.gt(after));
+                }
+                if let Some(action) = &query.action {
+                    q = q.filter(audit_events::action.eq(action));
+                }
+                q.load::<AuditEvent>(c)
+            })?;
+            Ok(rows)
+        })
+        .await?;
+    Ok(web::Json(window.page(rows, |e| &e.id, AuditEventResponse::from)))
+}

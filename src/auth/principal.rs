@@ -1,0 +1,114 @@
+//! The caller, as handlers declare it in their signature: `principal: Principal`.
+//! The organisation comes from the verified token only, never from a header or a path.
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::AppState;
+use crate::auth::access::{Permission, Role, Scope};
+use crate::auth::tokens::{TokenError, TokenSubject};
+use crate::error::AppError;
+use crate::people;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    /// A server-side client (an HR system) with its scopes.
+    Client { client_id: String, scopes: Vec<Scope> },
+    /// A person using the frontend, with their role.
+    User { person_id: String, role: Role },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub org_id: String,
+    pub actor: Actor,
+}
+
+impl Principal {
+    pub fn can(&self, permission: Permission) -> bool {
+        match &self.actor {
+            Actor::Client { scopes, .. } => permission.scopes().iter().any(|s| scopes.contains(s)),
+            Actor::User { role, .. } => permission.roles().contains(role),
+        }
+    }
+
+    /// 403 unless the caller holds the permission.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.can(permission) {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(match &self.actor {
+            Actor::Client { .. } => {
+                let names: Vec<&str> = permission.scopes().iter().map(|s| s.as_str()).collect();
+                format!("This client lacks the scope for this action (one of: {}).", names.join(", "))
+            }
+            Actor::User { role, .. } => format!("The role `{}` may not do this.", role.as_str()),
+        }))
+    }
+
+    /// How the audit log names the caller.
+    pub fn audit_name(&self) -> String {
+        match &self.actor {
+            Actor::Client { client_id, .. } => format!("client:{client_id}"),
+            Actor::User { person_id, .. } => format!("person:{person_id}"),
+        }
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::Unauthorized("An `Authorization: Bearer <token>` header is required.".into()))?
+        .to_str()
+        .map_err(|_| AppError::Unauthorized("The Authorization header is not readable.".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_string())
+        }
+        _ => Err(AppError::Unauthorized("The Authorization header must use the Bearer scheme.".into())),
+    }
+}
+
+async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Principal, AppError> {
+    let verified = match state.tokens.verify(&token) {
+        Err(TokenError::UnknownKid) => {
+            let reload_state = state.clone();
+            let reloaded = state.db.run(move |conn| reload_state.tokens.keys.refresh_for_unknown_kid(conn)).await?;
+            if reloaded { state.tokens.verify(&token) } else { Err(TokenError::UnknownKid) }
+        }
+        other => other,
+    };
+    let unauthorized = |e: TokenError| AppError::Unauthorized(format!("The access token was refused: {e}."));
+    match verified.map_err(unauthorized)? {
+        TokenSubject::Client { org_id, client_id, scopes } => {
+            Ok(Principal { org_id, actor: Actor::Client { client_id, scopes } })
+        }
+        TokenSubject::Person { org_id, person_id, role } => {
+            Ok(Principal { org_id, actor: Actor::User { person_id, role } })
+        }
+        TokenSubject::ExternalPerson { org_id, match_by, value } => {
+            let lookup_org = org_id.clone();
+            let person = state.db.run(move |conn| people::find_for_login(conn, &lookup_org, match_by, &value)).await?;
+            let person = person.ok_or_else(|| {
+                AppError::Unauthorized("The token's subject is not an active person of this organisation.".into())
+            })?;
+            let role = person.role.parse::<Role>().map_err(AppError::internal)?;
+            Ok(Principal { org_id, actor: Actor::User { person_id: person.id, role } })
+        }
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
+            authenticate(state, token?).await
+        })
+    }
+}

@@ -1,0 +1,101 @@
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::AppState;
+use crate::audit::{self, AuditEntry};
+use crate::auth::access::{Permission, Role};
+use crate::auth::principal::Principal;
+use crate::error::{AppError, Problem, validate};
+use crate::people;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"person_id": "0193a5d2-7b1f-7d2c-8a4f-3e5c6b7d8e9f", "ttl_seconds": 900}))]
+pub struct MintUserTokenRequest {
+    /// The person the frontend acts for; they must be active.
+    #[validate(length(min = 1, max = 64))]
+    pub person_id: String,
+    /// Lifetime in seconds, 60 up to the configured maximum (default 900).
+    #[validate(range(min = 60))]
+    pub ttl_seconds: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserTokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    pub person_id: String,
+    /// The person's role, which the token carries.
+    pub role: Role,
+}
+
+/// Mints a short-lived token for a person, for a frontend to act as them.
+///
+/// Only service clients with the `tokens:mint` scope may call it. The token carries the
+/// person's role as the directory holds it.
+#[utoipa::path(
+    tag = "auth",
+    request_body = MintUserTokenRequest,
+    responses(
+        (status = 201, description = "A user token", body = UserTokenResponse),
+        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/user-tokens")]
+pub async fn mint_user_token(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Json<MintUserTokenRequest>,
+) -> Result<HttpResponse, AppError> {
+    principal.require(Permission::MintUserTokens)?;
+    let body = body.into_inner();
+    validate(&body)?;
+    let max_ttl = state.user_token_max_ttl_secs;
+    let ttl = body.ttl_seconds.unwrap_or(900.min(max_ttl));
+    if ttl > max_ttl {
+        return Err(AppError::Validation(vec![crate::error::FieldError::new(
+            "ttl_seconds",
+            "range",
+            format!("must be at most {max_ttl}"),
+        )]));
+    }
+    let org_id = principal.org_id.clone();
+    let person_id = body.person_id.clone();
+    let signer = state.clone();
+    let person = state
+        .db
+        .transaction(move |conn| {
+            signer.tokens.keys.refresh_before_signing(conn)?;
+            let person = people::find(conn, &org_id, &person_id)?;
+            if !person.active {
+                return Err(AppError::unprocessable("person_inactive", "This person is deactivated."));
+            }
+            audit::record(
+                conn,
+                &org_id,
+                &principal.audit_name(),
+                AuditEntry {
+                    action: "user_token.minted",
+                    target_type: "person",
+                    target_id: Some(&person.id),
+                    details: serde_json::json!({ "ttl_seconds": ttl }),
+                },
+            )?;
+            Ok(person)
+        })
+        .await?;
+    let role = person.role.parse::<Role>().map_err(AppError::internal)?;
+    let access_token = state
+        .tokens
+        .sign(format!("person:{}", person.id), &person.org_id, None, Some(role), ttl)
+        .map_err(AppError::internal)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .json(UserTokenResponse { access_token, token_type: "Bearer", expires_in: ttl, person_id: person.id, role }))
+}
