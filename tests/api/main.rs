@@ -6,4 +6,6 @@ mod helpers;
 
 mod auth;
 mod foundation;
+mod people;
 mod schema;
+mod tenancy;
