@@ -105,7 +105,8 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     assert_eq!(unknown.json::<Value>().await.unwrap()["error"], "invalid_client");
 
     type Form = Vec<(&'static str, String)>;
-    let cases: Vec<(Form, Option<(String, String)>, u16, &str)> = vec![
+    type Basic = Option<(String, String)>;
+    let cases: Vec<(Form, Basic, u16, &str)> = vec![
         (vec![("grant_type", "password".into())], Some((id.clone(), secret.clone())), 400, "unsupported_grant_type"),
         (vec![], Some((id.clone(), secret.clone())), 400, "invalid_request"),
         (grant(), None, 401, "invalid_client"),
