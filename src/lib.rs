@@ -8,8 +8,10 @@ pub mod auth;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod cycles;
 pub mod db;
 pub mod error;
+pub mod frameworks;
 pub mod http;
 pub mod nullable;
 pub mod openapi;
@@ -18,6 +20,7 @@ pub mod orgs;
 pub mod pagination;
 pub mod people;
 pub mod request_id;
+pub mod responses;
 
 use std::net::TcpListener;
 
@@ -77,7 +80,32 @@ fn routes() -> (
                 .service(people::get_person)
                 .service(people::update_person)
                 .service(people::deactivate_person)
-                .service(audit::list_audit_events),
+                .service(audit::list_audit_events)
+                .service(frameworks::create_framework)
+                .service(frameworks::list_frameworks)
+                .service(frameworks::get_framework)
+                .service(frameworks::create_framework_version)
+                .service(frameworks::get_framework_version)
+                .service(cycles::create_cycle)
+                .service(cycles::list_cycles)
+                .service(cycles::get_cycle)
+                .service(cycles::update_cycle)
+                .service(cycles::transition_cycle)
+                .service(cycles::add_participants)
+                .service(cycles::remove_participants)
+                .service(cycles::list_participants)
+                .service(cycles::create_nomination)
+                .service(cycles::list_nominations)
+                .service(cycles::decide_nomination)
+                .service(cycles::cycle_progress)
+                .service(responses::list_cycle_invitations)
+                .service(responses::issue_invitation_link)
+                .service(responses::revoke_invitation_link)
+                .service(responses::my_invitations)
+                .service(responses::get_invitation)
+                .service(responses::save_draft)
+                .service(responses::submit_invitation)
+                .service(responses::decline_invitation),
         )
         .split_for_parts()
 }

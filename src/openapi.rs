@@ -25,6 +25,9 @@ use crate::auth::access::Scope;
         (name = "clients", description = "Service clients (HR systems)"),
         (name = "people", description = "The people directory"),
         (name = "audit", description = "The audit log"),
+        (name = "frameworks", description = "Competency frameworks and their versions"),
+        (name = "cycles", description = "Feedback cycles: state, participants, nominations, progress"),
+        (name = "invitations", description = "Invitations and answering: for raters, and links for HR to send"),
     ),
     modifiers(&Security),
 )]

@@ -133,6 +133,12 @@ pub enum Permission {
     ManageClients,
     MintUserTokens,
     ReadAudit,
+    /// Frameworks, cycles, participants and progress.
+    ReadCycles,
+    /// Create and run cycles and frameworks; approve any nomination.
+    ManageCycles,
+    /// Who takes part in a cycle, all nominations and everyone's progress.
+    ReadCycleDetails,
 }
 
 impl Permission {
@@ -144,6 +150,9 @@ impl Permission {
             Permission::ManageClients => &[Scope::ClientsWrite],
             Permission::MintUserTokens => &[Scope::TokensMint],
             Permission::ReadAudit => &[Scope::AuditRead],
+            Permission::ReadCycles => &[Scope::CyclesRead, Scope::CyclesWrite],
+            Permission::ManageCycles => &[Scope::CyclesWrite],
+            Permission::ReadCycleDetails => &[Scope::CyclesRead, Scope::CyclesWrite],
         }
     }
 
@@ -152,7 +161,14 @@ impl Permission {
         match self {
             // Leaders look colleagues up to nominate raters and coaches.
             Permission::ReadPeople => &[Role::Admin, Role::Analyst, Role::Member],
-            Permission::WritePeople | Permission::ManageClients | Permission::ReadAudit => &[Role::Admin],
+            Permission::WritePeople
+            | Permission::ManageClients
+            | Permission::ReadAudit
+            | Permission::ManageCycles
+            | Permission::ReadCycleDetails => &[Role::Admin],
+            // Everyone sees which cycles and questions exist; what they may see inside a
+            // cycle is decided per route (their own nominations, their reports' progress).
+            Permission::ReadCycles => &[Role::Admin, Role::Analyst, Role::Member],
             // Minting is for server-side clients only.
             Permission::MintUserTokens => &[],
         }

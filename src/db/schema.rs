@@ -62,8 +62,173 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    frameworks (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    framework_versions (id) {
+        id -> Text,
+        org_id -> Text,
+        framework_id -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    competencies (id) {
+        id -> Text,
+        org_id -> Text,
+        version_id -> Text,
+        key -> Text,
+        name -> Text,
+        description -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> Text,
+        org_id -> Text,
+        version_id -> Text,
+        competency_id -> Text,
+        key -> Text,
+        kind -> Text,
+        prompt -> Text,
+        required -> Bool,
+        scale_min -> Nullable<Integer>,
+        scale_max -> Nullable<Integer>,
+        scale_labels -> Nullable<Text>,
+        max_length -> Nullable<Integer>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    cycles (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        framework_version_id -> Text,
+        state -> Text,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        anonymity -> Text,
+        nomination_rules -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    participants (id) {
+        id -> Text,
+        org_id -> Text,
+        cycle_id -> Text,
+        subject_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nominations (id) {
+        id -> Text,
+        org_id -> Text,
+        cycle_id -> Text,
+        subject_id -> Text,
+        rater_id -> Text,
+        relationship -> Text,
+        status -> Text,
+        nominated_by -> Text,
+        decided_by -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        org_id -> Text,
+        cycle_id -> Text,
+        subject_id -> Text,
+        rater_id -> Text,
+        relationship -> Text,
+        status -> Text,
+        token_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    response_drafts (invitation_id) {
+        invitation_id -> Text,
+        org_id -> Text,
+        answers -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    answers (id) {
+        id -> Text,
+        org_id -> Text,
+        cycle_id -> Text,
+        subject_id -> Text,
+        relationship -> Text,
+        question_id -> Text,
+        score -> Nullable<Integer>,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (org_id, actor, key) {
+        org_id -> Text,
+        actor -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        response_headers -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_clients -> organizations (org_id));
 diesel::joinable!(people -> organizations (org_id));
 diesel::joinable!(audit_events -> organizations (org_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organizations, signing_keys, service_clients, people, audit_events);
+diesel::joinable!(questions -> competencies (competency_id));
+diesel::joinable!(invitations -> cycles (cycle_id));
+diesel::joinable!(nominations -> cycles (cycle_id));
+diesel::joinable!(participants -> people (subject_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    signing_keys,
+    service_clients,
+    people,
+    audit_events,
+    frameworks,
+    framework_versions,
+    competencies,
+    questions,
+    cycles,
+    participants,
+    nominations,
+    invitations,
+    response_drafts,
+    answers,
+    idempotency_keys,
+);

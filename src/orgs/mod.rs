@@ -11,6 +11,7 @@ use crate::db::schema::organizations;
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
+use crate::frameworks;
 
 #[derive(Debug, Queryable, Insertable)]
 #[diesel(table_name = organizations)]
@@ -40,6 +41,7 @@ pub fn create_organization(conn: &mut DbConn, name: &str) -> Result<NewOrganizat
         let org = Organization { id: new_id(), name: name.to_string(), created_at: now() };
         db_run!(conn, |c| diesel::insert_into(organizations::table).values(&org).execute(c))?;
         let IssuedClient { client, secret } = clients::insert_client(conn, &org.id, "Administrator", &Scope::ALL)?;
+        frameworks::create_default_framework(conn, &org.id)?;
         audit::record(
             conn,
             &org.id,

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod cycles;
 mod foundation;
 mod people;
 mod schema;

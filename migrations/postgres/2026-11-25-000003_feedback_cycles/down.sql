@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE answers;
+DROP TABLE response_drafts;
+DROP TABLE invitations;
+DROP TABLE nominations;
+DROP TABLE participants;
+DROP TABLE cycles;
+DROP TABLE questions;
+DROP TABLE competencies;
+DROP TABLE framework_versions;
+DROP TABLE frameworks;

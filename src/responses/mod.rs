@@ -1,0 +1,201 @@
+//! What raters do: invitations, drafts, submission and decline, and the storage that
+//! keeps answers unlinkable from the people who gave them.
+//!
+//! A submission moves the answers into `answers`, which holds the cycle, the subject and
+//! the relationship only, with random ids and no time, and deletes the draft, in the same
+//! transaction that marks the invitation submitted. Closing the cycle rewrites the
+//! answers in random order, so neither row order nor the engine's transaction ids
+//! (PostgreSQL's `xmin`) line up with when each rater submitted.
+
+pub mod answers;
+mod handlers;
+mod rater;
+
+pub use handlers::{
+    decline_invitation, get_invitation, issue_invitation_link, list_cycle_invitations, my_invitations,
+    revoke_invitation_link, save_draft, submit_invitation,
+};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::cycles::{Cycle, Relationship};
+use crate::db::schema::{invitations, nominations, participants};
+use crate::db::{DbConn, Engine, new_id, now};
+use crate::db_run;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    pub id: String,
+    pub org_id: String,
+    pub cycle_id: String,
+    pub subject_id: String,
+    pub rater_id: String,
+    pub relationship: String,
+    pub status: String,
+    pub token_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Pending,
+    /// A draft is saved.
+    Started,
+    Submitted,
+    Declined,
+}
+
+impl InvitationStatus {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "started" => Self::Started,
+            "submitted" => Self::Submitted,
+            "declined" => Self::Declined,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// An invitation as HR and the rater see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationResponse {
+    pub id: String,
+    pub cycle_id: String,
+    pub cycle_name: String,
+    pub subject_id: String,
+    pub subject_name: String,
+    pub rater_id: String,
+    pub relationship: Relationship,
+    pub status: InvitationStatus,
+    /// Whether an invitation link (`rt_inv_…` token) is in force.
+    pub has_link: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl InvitationResponse {
+    pub fn new(invitation: Invitation, cycle_name: String, subject_name: String) -> Self {
+        Self {
+            relationship: invitation.relationship.parse().unwrap_or(Relationship::Other),
+            status: InvitationStatus::parse(&invitation.status),
+            has_link: invitation.token_hash.is_some(),
+            id: invitation.id,
+            cycle_id: invitation.cycle_id,
+            cycle_name,
+            subject_id: invitation.subject_id,
+            subject_name,
+            rater_id: invitation.rater_id,
+            created_at: invitation.created_at.and_utc(),
+        }
+    }
+}
+
+fn new_invitation(
+    cycle: &Cycle,
+    subject_id: &str,
+    rater_id: &str,
+    relationship: Relationship,
+    at: NaiveDateTime,
+) -> Invitation {
+    Invitation {
+        id: new_id(),
+        org_id: cycle.org_id.clone(),
+        cycle_id: cycle.id.clone(),
+        subject_id: subject_id.to_string(),
+        rater_id: rater_id.to_string(),
+        relationship: relationship.as_str().to_string(),
+        status: "pending".into(),
+        token_hash: None,
+        created_at: at,
+    }
+}
+
+/// Invites one approved rater of a cycle that is collecting.
+pub fn invite(
+    conn: &mut DbConn,
+    cycle: &Cycle,
+    subject_id: &str,
+    rater_id: &str,
+    relationship: Relationship,
+) -> Result<(), AppError> {
+    let invitation = new_invitation(cycle, subject_id, rater_id, relationship, now());
+    db_run!(conn, |c| diesel::insert_into(invitations::table).values(&invitation).execute(c))?;
+    Ok(())
+}
+
+/// When collecting starts: one invitation per approved rater and one self-assessment per
+/// participant. Returns how many were created.
+pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> {
+    let at = now();
+    let subjects: Vec<String> = db_run!(conn, |c| participants::table
+        .filter(participants::cycle_id.eq(&cycle.id))
+        .select(participants::subject_id)
+        .load(c))?;
+    let approved: Vec<(String, String, String)> = db_run!(conn, |c| nominations::table
+        .filter(nominations::cycle_id.eq(&cycle.id))
+        .filter(nominations::status.eq("approved"))
+        .select((nominations::subject_id, nominations::rater_id, nominations::relationship))
+        .load(c))?;
+    let mut rows: Vec<Invitation> =
+        subjects.iter().map(|s| new_invitation(cycle, s, s, Relationship::Myself, at)).collect();
+    for (subject_id, rater_id, relationship) in &approved {
+        let relationship = relationship.parse().map_err(AppError::internal)?;
+        rows.push(new_invitation(cycle, subject_id, rater_id, relationship, at));
+    }
+    for chunk in rows.chunks(500) {
+        db_run!(conn, |c| diesel::insert_into(invitations::table).values(chunk).execute(c))?;
+    }
+    Ok(rows.len())
+}
+
+/// When a cycle closes: drafts are discarded, links stop working, and the answers are
+/// rewritten as new rows with new random ids, in random order. Returns the answer count.
+pub fn seal_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> {
+    use crate::db::schema::response_drafts;
+    let open: Vec<String> = db_run!(conn, |c| invitations::table
+        .filter(invitations::cycle_id.eq(&cycle.id))
+        .select(invitations::id)
+        .load(c))?;
+    for chunk in open.chunks(500) {
+        db_run!(conn, |c| diesel::delete(response_drafts::table.filter(response_drafts::invitation_id.eq_any(chunk)))
+            .execute(c))?;
+    }
+    db_run!(conn, |c| diesel::update(invitations::table.filter(invitations::cycle_id.eq(&cycle.id)))
+        .set(invitations::token_hash.eq(None::<String>))
+        .execute(c))?;
+
+    // Copy out in random order, remove, copy back in random order with fresh ids. Ids
+    // come from each engine's own random source, so the rewrite needs no round trip per row.
+    let (param, random_id) = match conn.engine() {
+        Engine::Sqlite => ("?", "lower(hex(randomblob(16)))"),
+        Engine::Postgres => ("$1", "gen_random_uuid()::text"),
+    };
+    let moved = db_run!(conn, |c| {
+        let columns = "org_id, cycle_id, subject_id, relationship, question_id, score, comment";
+        diesel::sql_query("DROP TABLE IF EXISTS sealing_answers").execute(c)?;
+        diesel::sql_query(format!(
+            "CREATE TEMPORARY TABLE sealing_answers AS SELECT {columns} FROM answers WHERE 1 = 0"
+        ))
+        .execute(c)?;
+        diesel::sql_query(format!(
+            "INSERT INTO sealing_answers SELECT {columns} FROM answers WHERE cycle_id = {param} ORDER BY random()"
+        ))
+        .bind::<diesel::sql_types::Text, _>(&cycle.id)
+        .execute(c)?;
+        diesel::sql_query(format!("DELETE FROM answers WHERE cycle_id = {param}"))
+            .bind::<diesel::sql_types::Text, _>(&cycle.id)
+            .execute(c)?;
+        let moved = diesel::sql_query(format!(
+            "INSERT INTO answers (id, {columns}) SELECT {random_id}, {columns} FROM sealing_answers ORDER BY random()"
+        ))
+        .execute(c)?;
+        diesel::sql_query("DROP TABLE sealing_answers").execute(c)?;
+        Ok::<usize, diesel::result::Error>(moved)
+    })?;
+    Ok(moved)
+}

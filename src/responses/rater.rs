@@ -1,0 +1,97 @@
+//! Who is answering: a rater holding an invitation link (`rt_inv_…`), or a person signed
+//! in through the frontend with a user token.
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use diesel::prelude::*;
+use futures_util::future::LocalBoxFuture;
+
+use super::Invitation;
+use crate::AppState;
+use crate::auth::principal::{Actor, Principal};
+use crate::auth::secrets::hash_secret;
+use crate::db::DbConn;
+use crate::db::schema::invitations;
+use crate::db_run;
+use crate::error::AppError;
+
+pub const LINK_PREFIX: &str = "rt_inv_";
+
+#[derive(Debug, Clone)]
+pub enum Rater {
+    /// Holds the link of exactly one invitation.
+    Link { org_id: String, invitation_id: String },
+    /// A person of the organisation, who may hold several invitations.
+    Person { org_id: String, person_id: String },
+}
+
+impl Rater {
+    /// The invitation, if it is this rater's; 404 otherwise, as for one that does not exist.
+    pub fn invitation(&self, conn: &mut DbConn, invitation_id: &str) -> Result<Invitation, AppError> {
+        let (org_id, allowed) = match self {
+            Rater::Link { org_id, invitation_id: own } => (org_id, own == invitation_id),
+            Rater::Person { org_id, .. } => (org_id, true),
+        };
+        if !allowed {
+            return Err(AppError::NotFound);
+        }
+        let invitation: Invitation = db_run!(conn, |c| invitations::table
+            .filter(invitations::org_id.eq(org_id))
+            .filter(invitations::id.eq(invitation_id))
+            .select(Invitation::as_select())
+            .first(c))?;
+        match self {
+            Rater::Person { person_id, .. } if &invitation.rater_id != person_id => Err(AppError::NotFound),
+            _ => Ok(invitation),
+        }
+    }
+}
+
+fn link_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && token.starts_with(LINK_PREFIX)).then(|| token.to_string())
+}
+
+impl FromRequest for Rater {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let Some(token) = link_token(req) else {
+            let principal = Principal::from_request(req, payload);
+            return Box::pin(async move {
+                match principal.await? {
+                    Principal { org_id, actor: Actor::User { person_id, .. } } => {
+                        Ok(Rater::Person { org_id, person_id })
+                    }
+                    Principal { actor: Actor::Client { .. }, .. } => Err(AppError::Forbidden(
+                        "Answering is for raters: use the invitation link or a user token.".into(),
+                    )),
+                }
+            });
+        };
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
+            let hash = hash_secret(&token);
+            let found: Option<(String, String)> = state
+                .db
+                .run(move |conn| {
+                    Ok(db_run!(conn, |c| invitations::table
+                        .filter(invitations::token_hash.eq(&hash))
+                        .select((invitations::org_id, invitations::id))
+                        .first(c)
+                        .optional())?)
+                })
+                .await?;
+            let (org_id, invitation_id) = found.ok_or_else(|| {
+                AppError::Unauthorized(
+                    "This invitation link is not valid: it was re-issued, revoked, or its cycle closed.".into(),
+                )
+            })?;
+            Ok(Rater::Link { org_id, invitation_id })
+        })
+    }
+}

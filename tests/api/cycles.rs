@@ -1,0 +1,365 @@
+//! A whole feedback cycle through the HTTP API, as HR, leaders and raters use it, and the
+//! rules that guard it.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, json_with_status, spawn_app};
+
+/// An organisation with a manager, two leaders reporting to them, peers and reports.
+pub struct Org {
+    pub app: TestApp,
+    pub ids: std::collections::HashMap<String, String>,
+    pub tokens: std::collections::HashMap<String, String>,
+}
+
+impl Org {
+    pub async fn new() -> Self {
+        let app = spawn_app().await;
+        let mut rows = vec![
+            json!({"external_id": "manager", "email": "manager@example.com", "display_name": "Morgan Manager", "department": "Operations"}),
+            json!({"external_id": "subject", "email": "subject@example.com", "display_name": "Sam Subject", "department": "Engineering", "manager_external_id": "manager"}),
+            json!({"external_id": "subject2", "email": "subject2@example.com", "display_name": "Sasha Second", "department": "Sales", "manager_external_id": "manager"}),
+        ];
+        for i in 1..=8 {
+            rows.push(json!({"external_id": format!("peer{i}"), "email": format!("peer{i}@example.com"), "display_name": format!("Pat Peer {i}"), "department": "Product"}));
+        }
+        for i in 1..=3 {
+            rows.push(json!({"external_id": format!("report{i}"), "email": format!("report{i}@example.com"), "display_name": format!("Riley Report {i}"), "department": "Engineering", "manager_external_id": "subject"}));
+        }
+        let result =
+            json_with_status(app.post_as(&app.admin_token, "/api/v1/people/bulk", &json!({"people": rows})).await, 200)
+                .await;
+        let ids = result["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["external_id"].as_str().unwrap().to_string(), r["id"].as_str().unwrap().to_string()))
+            .collect();
+        Self { app, ids, tokens: Default::default() }
+    }
+
+    pub fn id(&self, who: &str) -> String {
+        self.ids[who].clone()
+    }
+
+    /// A user token for one of the people (minted once, then reused).
+    pub async fn token(&mut self, who: &str) -> String {
+        if let Some(t) = self.tokens.get(who) {
+            return t.clone();
+        }
+        let minted = json_with_status(
+            self.app
+                .post_as(&self.app.admin_token, "/api/v1/auth/user-tokens", &json!({"person_id": self.id(who)}))
+                .await,
+            201,
+        )
+        .await;
+        let token = minted["access_token"].as_str().unwrap().to_string();
+        self.tokens.insert(who.to_string(), token.clone());
+        token
+    }
+
+    pub fn admin(&self) -> String {
+        self.app.admin_token.clone()
+    }
+
+    pub async fn create_cycle(&self, body: Value) -> Value {
+        json_with_status(self.app.post_as(&self.admin(), "/api/v1/cycles", &body).await, 201).await
+    }
+
+    pub async fn transition(&self, cycle_id: &str, to: &str) -> reqwest::Response {
+        self.app.post_as(&self.admin(), &format!("/api/v1/cycles/{cycle_id}/transitions"), &json!({"to": to})).await
+    }
+
+    pub async fn move_to(&self, cycle_id: &str, to: &str) -> Value {
+        json_with_status(self.transition(cycle_id, to).await, 200).await
+    }
+
+    pub async fn add(&self, cycle_id: &str, subjects: &[&str]) -> Value {
+        let ids: Vec<String> = subjects.iter().map(|s| self.id(s)).collect();
+        json_with_status(
+            self.app
+                .post_as(
+                    &self.admin(),
+                    &format!("/api/v1/cycles/{cycle_id}/participants"),
+                    &json!({"subject_ids": ids}),
+                )
+                .await,
+            200,
+        )
+        .await
+    }
+
+    /// HR nominates (approved at once).
+    pub async fn nominate(&self, cycle_id: &str, subject: &str, rater: &str, relationship: &str) -> Value {
+        let path = format!("/api/v1/cycles/{cycle_id}/participants/{}/nominations", self.id(subject));
+        json_with_status(
+            self.app
+                .post_as(&self.admin(), &path, &json!({"rater_id": self.id(rater), "relationship": relationship}))
+                .await,
+            201,
+        )
+        .await
+    }
+
+    /// The invitation a rater holds for a subject, from the rater's own list.
+    pub async fn invitation_of(&mut self, rater: &str, subject: &str) -> Value {
+        let token = self.token(rater).await;
+        let mine = json_with_status(self.app.get_as(&token, "/api/v1/me/invitations").await, 200).await;
+        let subject_id = self.id(subject);
+        mine.as_array().unwrap().iter().find(|i| i["subject_id"] == subject_id.as_str()).cloned().expect("invitation")
+    }
+
+    /// Answers every question of the questionnaire: ratings with `score`, text with `comment`.
+    pub async fn full_answers(&mut self, rater: &str, invitation_id: &str, score: i64, comment: &str) -> Vec<Value> {
+        let token = self.token(rater).await;
+        let questionnaire =
+            json_with_status(self.app.get_as(&token, &format!("/api/v1/invitations/{invitation_id}")).await, 200).await;
+        questionnaire["competencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["questions"].as_array().unwrap().clone())
+            .map(|q| {
+                if q["kind"] == "rating" {
+                    json!({"question_id": q["id"], "score": score})
+                } else {
+                    json!({"question_id": q["id"], "comment": comment})
+                }
+            })
+            .collect()
+    }
+
+    pub async fn submit(&mut self, rater: &str, invitation_id: &str, answers: Vec<Value>) -> reqwest::Response {
+        let token = self.token(rater).await;
+        self.app
+            .post_as(&token, &format!("/api/v1/invitations/{invitation_id}/submit"), &json!({"answers": answers}))
+            .await
+    }
+
+    /// A cycle in collecting with `subject` rated by the manager, `peers` peers and one report.
+    pub async fn collecting_cycle(&mut self, peers: usize) -> String {
+        let cycle = self.create_cycle(json!({"name": "Spring 360"})).await;
+        let id = cycle["id"].as_str().unwrap().to_string();
+        self.add(&id, &["subject"]).await;
+        self.move_to(&id, "nominating").await;
+        for i in 1..=peers {
+            self.nominate(&id, "subject", &format!("peer{i}"), "peer").await;
+        }
+        self.nominate(&id, "subject", "report1", "direct_report").await;
+        self.move_to(&id, "collecting").await;
+        id
+    }
+}
+
+#[actix_web::test]
+async fn a_whole_cycle_runs_through_the_api() {
+    let mut org = Org::new().await;
+    let app_admin = org.admin();
+
+    // HR creates a draft on the default framework.
+    let cycle = org.create_cycle(json!({"name": "Leadership 360 — spring", "ends_at": "2026-12-20T00:00:00Z"})).await;
+    let cycle_id = cycle["id"].as_str().unwrap().to_string();
+    assert_eq!(cycle["state"], "draft");
+    assert_eq!(cycle["anonymity"]["peer"], 3);
+    let added = org.add(&cycle_id, &["subject", "subject"]).await;
+    assert_eq!(added["changed"], 1);
+    assert_eq!(org.add(&cycle_id, &["subject"]).await["unchanged"], 1);
+    assert_problem(org.transition(&cycle_id, "collecting").await, 409, "invalid_transition").await;
+    org.move_to(&cycle_id, "nominating").await;
+
+    // The subject proposes peers; the manager from the directory is already approved.
+    let subject_token = org.token("subject").await;
+    let nominations_path = format!("/api/v1/cycles/{cycle_id}/participants/{}/nominations", org.id("subject"));
+    let mut proposed = Vec::new();
+    for peer in ["peer1", "peer2", "peer3"] {
+        let n = json_with_status(
+            org.app
+                .post_as(&subject_token, &nominations_path, &json!({"rater_id": org.id(peer), "relationship": "peer"}))
+                .await,
+            201,
+        )
+        .await;
+        assert_eq!(n["status"], "proposed");
+        proposed.push(n["id"].as_str().unwrap().to_string());
+    }
+    let again = org
+        .app
+        .post_as(&subject_token, &nominations_path, &json!({"rater_id": org.id("peer1"), "relationship": "peer"}))
+        .await;
+    assert_problem(again, 409, "already_nominated").await;
+    let own = org
+        .app
+        .post_as(&subject_token, &nominations_path, &json!({"rater_id": org.id("peer4"), "relationship": "self"}))
+        .await;
+    assert_problem(own, 422, "validation_failed").await;
+    let outsider = org.token("peer4").await;
+    let meddling = org
+        .app
+        .post_as(&outsider, &nominations_path, &json!({"rater_id": org.id("peer5"), "relationship": "peer"}))
+        .await;
+    assert_problem(meddling, 404, "not_found").await;
+
+    // The manager approves two and rejects one; the subject cannot decide.
+    let manager_token = org.token("manager").await;
+    let listed = json_with_status(org.app.get_as(&manager_token, &nominations_path).await, 200).await;
+    let statuses: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["relationship"].as_str().unwrap(), n["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses, [("manager", "approved"), ("peer", "proposed"), ("peer", "proposed"), ("peer", "proposed")]);
+    let decide = |id: &str| format!("/api/v1/cycles/{cycle_id}/nominations/{id}/decision");
+    let self_approval = org.app.post_as(&subject_token, &decide(&proposed[0]), &json!({"decision": "approve"})).await;
+    assert_problem(self_approval, 403, "forbidden").await;
+    for (id, decision) in [(&proposed[0], "approve"), (&proposed[1], "approve"), (&proposed[2], "reject")] {
+        let decided = json_with_status(
+            org.app.post_as(&manager_token, &decide(id), &json!({"decision": decision, "note": "ok"})).await,
+            200,
+        )
+        .await;
+        assert_eq!(decided["decided_by"], format!("person:{}", org.id("manager")));
+    }
+    let twice = org.app.post_as(&manager_token, &decide(&proposed[2]), &json!({"decision": "approve"})).await;
+    assert_problem(twice, 409, "already_decided").await;
+    org.nominate(&cycle_id, "subject", "report1", "direct_report").await;
+
+    // Anonymity can change until collecting starts, never below 3.
+    let cycle_path = format!("/api/v1/cycles/{cycle_id}");
+    let low = org.app.patch_as(&app_admin, &cycle_path, &json!({"anonymity": {"peer": 2}})).await;
+    assert_eq!(assert_problem(low, 422, "validation_failed").await["errors"][0]["field"], "anonymity.peer");
+    json_with_status(
+        org.app.patch_as(&app_admin, &cycle_path, &json!({"anonymity": {"peer": 3, "comments": 4}})).await,
+        200,
+    )
+    .await;
+
+    let collecting = org.move_to(&cycle_id, "collecting").await;
+    assert_eq!(collecting["state"], "collecting");
+    let frozen = org.app.patch_as(&app_admin, &cycle_path, &json!({"anonymity": {"peer": 5}})).await;
+    assert_problem(frozen, 409, "invalid_cycle_state").await;
+    let invitations = json_with_status(
+        org.app.get_as(&app_admin, &format!("/api/v1/cycles/{cycle_id}/invitations?limit=200")).await,
+        200,
+    )
+    .await;
+    let mut relationships: Vec<&str> =
+        invitations["items"].as_array().unwrap().iter().map(|i| i["relationship"].as_str().unwrap()).collect();
+    relationships.sort();
+    assert_eq!(relationships, ["direct_report", "manager", "peer", "peer", "self"]);
+
+    // A peer saves a draft, then submits; a second submission is refused.
+    let peer1 = org.invitation_of("peer1", "subject").await;
+    let peer1_id = peer1["id"].as_str().unwrap().to_string();
+    assert_eq!(peer1["status"], "pending");
+    let answers = org.full_answers("peer1", &peer1_id, 4, "Listens well; could delegate more.").await;
+    let peer1_token = org.token("peer1").await;
+    let draft = json_with_status(
+        org.app
+            .client
+            .put(org.app.url(&format!("/api/v1/invitations/{peer1_id}/draft")))
+            .bearer_auth(&peer1_token)
+            .json(&json!({"answers": answers[..3]}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(draft["status"], "started");
+    let questionnaire =
+        json_with_status(org.app.get_as(&peer1_token, &format!("/api/v1/invitations/{peer1_id}")).await, 200).await;
+    assert_eq!(questionnaire["draft"].as_array().unwrap().len(), 3);
+    assert_eq!(questionnaire["invitation"]["subject_name"], "Sam Subject");
+    assert_eq!(questionnaire["competencies"].as_array().unwrap().len(), 8);
+    let submitted = json_with_status(org.submit("peer1", &peer1_id, answers.clone()).await, 200).await;
+    assert_eq!(submitted["status"], "submitted");
+    assert_problem(org.submit("peer1", &peer1_id, answers).await, 409, "already_submitted").await;
+
+    // Another peer answers through a link HR sends; the link opens that invitation only.
+    let peer2 = org.invitation_of("peer2", "subject").await;
+    let peer2_id = peer2["id"].as_str().unwrap();
+    let link = json_with_status(
+        org.app
+            .post_as(&app_admin, &format!("/api/v1/cycles/{cycle_id}/invitations/{peer2_id}/link"), &json!({}))
+            .await,
+        201,
+    )
+    .await;
+    let link_token = link["token"].as_str().unwrap().to_string();
+    assert!(link_token.starts_with("rt_inv_"));
+    json_with_status(org.app.get_as(&link_token, &format!("/api/v1/invitations/{peer2_id}")).await, 200).await;
+    assert_problem(org.app.get_as(&link_token, &format!("/api/v1/invitations/{peer1_id}")).await, 404, "not_found")
+        .await;
+    assert_problem(org.app.get_as(&link_token, "/api/v1/people").await, 401, "unauthorized").await;
+    let declined = json_with_status(
+        org.app.post_as(&link_token, &format!("/api/v1/invitations/{peer2_id}/decline"), &json!({})).await,
+        200,
+    )
+    .await;
+    assert_eq!(declined["status"], "declined");
+
+    // The subject's self-assessment and the manager's answers.
+    let own = org.invitation_of("subject", "subject").await;
+    assert_eq!(own["relationship"], "self");
+    let own_answers = org.full_answers("subject", own["id"].as_str().unwrap(), 5, "I think I am doing fine.").await;
+    json_with_status(org.submit("subject", own["id"].as_str().unwrap(), own_answers).await, 200).await;
+    let by_manager = org.invitation_of("manager", "subject").await;
+    let manager_answers = org.full_answers("manager", by_manager["id"].as_str().unwrap(), 3, "Solid year.").await;
+    json_with_status(org.submit("manager", by_manager["id"].as_str().unwrap(), manager_answers).await, 200).await;
+
+    // HR and the manager see who to chase; the subject sees nothing before close.
+    let progress_path = format!("/api/v1/cycles/{cycle_id}/progress");
+    for token in [&app_admin, &manager_token] {
+        let progress = json_with_status(org.app.get_as(token, &progress_path).await, 200).await;
+        let subject = &progress["items"][0];
+        assert_eq!(subject["subject_id"], org.id("subject").as_str());
+        let groups: Vec<(String, i64, i64, i64, i64)> = subject["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["relationship"].as_str().unwrap().to_string(),
+                    g["invited"].as_i64().unwrap(),
+                    g["submitted"].as_i64().unwrap(),
+                    g["declined"].as_i64().unwrap(),
+                    g["pending"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("self".to_string(), 1, 1, 0, 0),
+                ("manager".to_string(), 1, 1, 0, 0),
+                ("peer".to_string(), 2, 1, 1, 0),
+                ("direct_report".to_string(), 1, 0, 0, 1),
+            ]
+        );
+        assert_eq!(subject["pending_raters"][0]["rater_id"], org.id("report1").as_str());
+        assert!(!progress.to_string().contains("score"), "progress never shows answers");
+    }
+    assert_problem(org.app.get_as(&subject_token, &progress_path).await, 403, "forbidden").await;
+
+    // A late nomination by HR is invited at once.
+    org.nominate(&cycle_id, "subject", "peer4", "other").await;
+    assert_eq!(org.invitation_of("peer4", "subject").await["relationship"], "other");
+
+    // Closing stops everything: no more answers, links dead.
+    let late = org.invitation_of("report1", "subject").await;
+    let late_id = late["id"].as_str().unwrap();
+    let late_answers = org.full_answers("report1", late_id, 2, "Too late.").await;
+    let closed = org.move_to(&cycle_id, "closed").await;
+    assert_eq!(closed["state"], "closed");
+    assert_problem(org.submit("report1", late_id, late_answers).await, 409, "invalid_cycle_state").await;
+    assert_problem(org.app.get_as(&link_token, &format!("/api/v1/invitations/{peer2_id}")).await, 401, "unauthorized")
+        .await;
+    let audit =
+        json_with_status(org.app.get_as(&app_admin, "/api/v1/audit-events?action=cycle.state_changed").await, 200)
+            .await;
+    let moves: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().map(|e| e["details"]["to"].as_str().unwrap()).collect();
+    assert_eq!(moves, ["nominating", "collecting", "closed"]);
+}
