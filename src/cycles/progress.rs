@@ -43,6 +43,9 @@ pub struct SubjectProgress {
     pub pending_raters: Vec<PendingRater>,
 }
 
+/// Subject, invitation, rater, rater's name, relationship, status.
+type InvitationRow = (String, String, String, String, String, String);
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -107,8 +110,7 @@ pub async fn cycle_progress(
             }
             let page = fetch.page(subjects, |s| &s.0, |(_, id, name)| (id, name));
             let ids: Vec<&String> = page.items.iter().map(|(id, _)| id).collect();
-            let rows: Vec<(String, String, String, String, String, String)> = if cycle.state() < CycleState::Collecting
-            {
+            let rows: Vec<InvitationRow> = if cycle.state() < CycleState::Collecting {
                 Vec::new()
             } else {
                 db_run!(conn, |c| invitations::table
@@ -126,8 +128,7 @@ pub async fn cycle_progress(
                     ))
                     .load(c))?
             };
-            let mut by_subject: BTreeMap<&str, Vec<&(String, String, String, String, String, String)>> =
-                BTreeMap::new();
+            let mut by_subject: BTreeMap<&str, Vec<&InvitationRow>> = BTreeMap::new();
             for row in &rows {
                 by_subject.entry(row.0.as_str()).or_default().push(row);
             }

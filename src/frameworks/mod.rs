@@ -189,7 +189,7 @@ impl VersionInput {
                         }
                         if let Some(scale) = &question.scale {
                             let points = scale.max - scale.min + 1;
-                            if scale.min < 0 || points < 2 || points > MAX_SCALE_POINTS {
+                            if scale.min < 0 || !(2..=MAX_SCALE_POINTS).contains(&points) {
                                 errors.push(FieldError::new(
                                     format!("{at}.scale"),
                                     "range",

@@ -188,9 +188,8 @@ mod tests {
             &[
                 answer("q1", Some(6), None),
                 answer("elsewhere", Some(3), None),
-                answer("t1", Some(2), None),
+                answer("q2", None, Some("a rating takes no comment")),
                 answer("q2", Some(1), None),
-                answer("q2", Some(2), None),
                 answer("t1", None, Some("far more than ten characters")),
             ],
             true,
@@ -202,9 +201,9 @@ mod tests {
             [
                 ("answers[0].score", "range"),
                 ("answers[1].question_id", "unknown_question"),
-                ("answers[2].score", "not_allowed"),
-                ("answers[4].question_id", "duplicate"),
-                ("answers[5].comment", "length"),
+                ("answers[2].comment", "not_allowed"),
+                ("answers[3].question_id", "duplicate"),
+                ("answers[4].comment", "length"),
                 ("questions.q1", "required"),
             ]
         );

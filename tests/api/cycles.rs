@@ -363,3 +363,212 @@ async fn a_whole_cycle_runs_through_the_api() {
         audit["items"].as_array().unwrap().iter().map(|e| e["details"]["to"].as_str().unwrap()).collect();
     assert_eq!(moves, ["nominating", "collecting", "closed"]);
 }
+
+#[actix_web::test]
+async fn bad_answers_get_422_and_store_nothing() {
+    let mut org = Org::new().await;
+    org.collecting_cycle(1).await;
+    // Another framework and cycle, whose questions do not belong to the first cycle.
+    let other_framework = json_with_status(
+        org.app
+            .post_as(
+                &org.admin(),
+                "/api/v1/frameworks",
+                &json!({"name": "Other", "competencies": [{"key": "x", "name": "X", "questions": [
+                    {"key": "x1", "kind": "rating", "prompt": "X?"}]}]}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let other_cycle = org.create_cycle(json!({"name": "Other", "framework_id": other_framework["id"]})).await;
+    assert_ne!(other_cycle["framework_version_id"], json!(null));
+    let other_version = json_with_status(
+        org.app
+            .get_as(&org.admin(), &format!("/api/v1/frameworks/{}/versions/1", other_framework["id"].as_str().unwrap()))
+            .await,
+        200,
+    )
+    .await;
+    let foreign_question = other_version["competencies"][0]["questions"][0]["id"].clone();
+
+    let invitation = org.invitation_of("peer1", "subject").await;
+    let id = invitation["id"].as_str().unwrap().to_string();
+    let good = org.full_answers("peer1", &id, 3, "fine").await;
+    let rating = good.iter().find(|a| a.get("score").is_some()).unwrap()["question_id"].clone();
+    let text = good.iter().find(|a| a.get("comment").is_some()).unwrap()["question_id"].clone();
+    let with = |extra: Value, drop: &Value| {
+        let mut answers: Vec<Value> = good.iter().filter(|a| &a["question_id"] != drop).cloned().collect();
+        answers.push(extra);
+        answers
+    };
+    let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+        ("score above the scale", with(json!({"question_id": rating, "score": 6}), &rating), "range"),
+        ("score below the scale", with(json!({"question_id": rating, "score": 0}), &rating), "range"),
+        ("missing required", good.iter().filter(|a| a["question_id"] != rating).cloned().collect(), "required"),
+        (
+            "unknown question",
+            with(json!({"question_id": "no-such-question", "score": 3}), &json!(null)),
+            "unknown_question",
+        ),
+        (
+            "another cycle's question",
+            with(json!({"question_id": foreign_question, "score": 3}), &json!(null)),
+            "unknown_question",
+        ),
+        ("score on a text question", with(json!({"question_id": text, "score": 3}), &text), "not_allowed"),
+        ("comment too long", with(json!({"question_id": text, "comment": "x".repeat(2001)}), &text), "length"),
+    ];
+    for (name, answers, code) in cases {
+        let problem = assert_problem(org.submit("peer1", &id, answers).await, 422, "validation_failed").await;
+        assert!(problem["errors"].as_array().unwrap().iter().any(|e| e["code"] == code), "{name}: {problem}");
+    }
+    let wrong_type = org.submit("peer1", &id, vec![json!({"question_id": rating, "score": "four"})]).await;
+    assert_problem(wrong_type, 400, "malformed_json").await;
+
+    let mut conn = org.app.database.conn();
+    use diesel::prelude::*;
+    use roundtable::db::schema::answers;
+    let stored: i64 = roundtable::db_run!(&mut conn, |c| answers::table.count().get_result(c)).unwrap();
+    assert_eq!(stored, 0, "refused submissions store nothing");
+    assert_eq!(org.invitation_of("peer1", "subject").await["status"], "pending");
+    json_with_status(org.submit("peer1", &id, good).await, 200).await;
+}
+
+#[actix_web::test]
+async fn the_same_invitation_submitted_twice_at_once_is_accepted_once() {
+    let mut org = Org::new().await;
+    org.collecting_cycle(4).await;
+    for i in 1..=4 {
+        let rater = format!("peer{i}");
+        let invitation = org.invitation_of(&rater, "subject").await;
+        let id = invitation["id"].as_str().unwrap().to_string();
+        let answers = org.full_answers(&rater, &id, 4, "same moment").await;
+        let token = org.token(&rater).await;
+        let send = || {
+            org.app
+                .client
+                .post(org.app.url(&format!("/api/v1/invitations/{id}/submit")))
+                .bearer_auth(&token)
+                .json(&json!({"answers": answers}))
+                .send()
+        };
+        let (a, b) = tokio::join!(send(), send());
+        let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409]);
+    }
+    let mut conn = org.app.database.conn();
+    use diesel::prelude::*;
+    use roundtable::db::schema::answers;
+    let stored: i64 = roundtable::db_run!(&mut conn, |c| answers::table.count().get_result(c)).unwrap();
+    assert_eq!(stored, 4 * 24, "four submissions of 24 answers each, none doubled");
+}
+
+#[actix_web::test]
+async fn cycle_rules_guard_every_transition() {
+    let mut org = Org::new().await;
+    let empty = org.create_cycle(json!({"name": "Empty"})).await;
+    let empty_id = empty["id"].as_str().unwrap();
+    assert_problem(org.transition(empty_id, "nominating").await, 409, "no_participants").await;
+    assert_problem(org.transition(empty_id, "closed").await, 409, "invalid_transition").await;
+
+    let strict = org.create_cycle(json!({"name": "Strict", "nomination_rules": {"peer": {"min": 2, "max": 2}}})).await;
+    let strict_id = strict["id"].as_str().unwrap().to_string();
+    org.add(&strict_id, &["subject"]).await;
+    org.move_to(&strict_id, "nominating").await;
+    assert_problem(org.transition(&strict_id, "collecting").await, 409, "nominations_below_minimum").await;
+    org.nominate(&strict_id, "subject", "peer1", "peer").await;
+    org.nominate(&strict_id, "subject", "peer2", "peer").await;
+    let path = format!("/api/v1/cycles/{strict_id}/participants/{}/nominations", org.id("subject"));
+    let over =
+        org.app.post_as(&org.admin(), &path, &json!({"rater_id": org.id("peer3"), "relationship": "peer"})).await;
+    assert_problem(over, 409, "nomination_limit_reached").await;
+
+    // Stale ETags lose.
+    let cycle_path = format!("/api/v1/cycles/{strict_id}");
+    let stale = org
+        .app
+        .client
+        .patch(org.app.url(&cycle_path))
+        .bearer_auth(org.admin())
+        .header("if-match", "\"1\"")
+        .json(&json!({"name": "Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(stale, 412, "precondition_failed").await;
+    let current = org.app.get_as(&org.admin(), &cycle_path).await;
+    let etag = current.headers()["etag"].to_str().unwrap().to_string();
+    let renamed = org
+        .app
+        .client
+        .patch(org.app.url(&cycle_path))
+        .bearer_auth(org.admin())
+        .header("if-match", etag)
+        .json(&json!({"name": "Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_with_status(renamed, 200).await["name"], "Renamed");
+
+    org.move_to(&strict_id, "collecting").await;
+    let remove = org
+        .app
+        .post_as(
+            &org.admin(),
+            &format!("/api/v1/cycles/{strict_id}/participants/remove"),
+            &json!({"subject_ids": [org.id("subject")]}),
+        )
+        .await;
+    assert_problem(remove, 409, "invalid_cycle_state").await;
+    let bad_settings =
+        org.app.post_as(&org.admin(), "/api/v1/cycles", &json!({"name": "x", "anonymity": {"other": 1}})).await;
+    assert_problem(bad_settings, 422, "validation_failed").await;
+    let bad_dates = org
+        .app
+        .post_as(
+            &org.admin(),
+            "/api/v1/cycles",
+            &json!({"name": "x", "starts_at": "2026-05-01T00:00:00Z", "ends_at": "2026-04-01T00:00:00Z"}),
+        )
+        .await;
+    assert_problem(bad_dates, 422, "validation_failed").await;
+    // Members do no HR work.
+    let member = org.token("peer5").await;
+    assert_problem(org.app.post_as(&member, "/api/v1/cycles", &json!({"name": "mine"})).await, 403, "forbidden").await;
+    assert_problem(org.app.get_as(&member, &format!("/api/v1/cycles/{strict_id}/invitations")).await, 403, "forbidden")
+        .await;
+}
+
+#[actix_web::test]
+async fn another_organisation_sees_nothing_of_a_cycle() {
+    let mut org = Org::new().await;
+    let cycle_id = org.collecting_cycle(1).await;
+    let invitation = org.invitation_of("peer1", "subject").await;
+    let invitation_id = invitation["id"].as_str().unwrap().to_string();
+    let nominations = format!("/api/v1/cycles/{cycle_id}/participants/{}/nominations", org.id("subject"));
+    let (_, other) = org.app.other_org("Elsewhere").await;
+    let app = &org.app;
+    let checks = vec![
+        app.get_as(&other, &format!("/api/v1/cycles/{cycle_id}")).await,
+        app.patch_as(&other, &format!("/api/v1/cycles/{cycle_id}"), &json!({"name": "x"})).await,
+        app.post_as(&other, &format!("/api/v1/cycles/{cycle_id}/transitions"), &json!({"to": "closed"})).await,
+        app.get_as(&other, &format!("/api/v1/cycles/{cycle_id}/participants")).await,
+        app.get_as(&other, &nominations).await,
+        app.get_as(&other, &format!("/api/v1/cycles/{cycle_id}/progress")).await,
+        app.get_as(&other, &format!("/api/v1/cycles/{cycle_id}/invitations")).await,
+        app.post_as(&other, &format!("/api/v1/cycles/{cycle_id}/invitations/{invitation_id}/link"), &json!({})).await,
+        app.get_as(&other, &format!("/api/v1/invitations/{invitation_id}")).await,
+    ];
+    for response in checks {
+        let status = response.status().as_u16();
+        // A client of the other organisation is no rater, so the answering route says 403.
+        assert!(status == 404 || status == 403, "got {status}");
+        let body: Value = response.json().await.unwrap();
+        assert!(!body.to_string().contains(&cycle_id), "leaked: {body}");
+    }
+    // The rater's own organisation still works.
+    let token = org.token("peer1").await;
+    json_with_status(org.app.get_as(&token, &format!("/api/v1/invitations/{invitation_id}")).await, 200).await;
+}

@@ -10,3 +10,4 @@ mod foundation;
 mod people;
 mod schema;
 mod tenancy;
+mod unlinkable;
