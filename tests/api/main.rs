@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod cycles;
 mod foundation;
+mod idempotency;
 mod people;
 mod schema;
 mod tenancy;

@@ -1,0 +1,239 @@
+//! `Idempotency-Key` on POST requests under `/api/v1`: the same key with the same body
+//! answers what the first request answered, without doing the work again; the same key
+//! with another body answers 422; a key whose first request is still running answers 409.
+//!
+//! Keys are kept per organisation and caller for 24 hours, and only for requests that
+//! succeeded: a refused request stores nothing, so the caller can correct it and retry
+//! with the same key.
+
+use std::collections::BTreeMap;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpResponse, ResponseError, web};
+use aws_lc_rs::digest::{SHA256, digest};
+use chrono::Duration;
+use diesel::prelude::*;
+
+use crate::AppState;
+use crate::auth::principal::Principal;
+use crate::db::schema::idempotency_keys;
+use crate::db::{DbConn, now};
+use crate::db_run;
+use crate::error::AppError;
+
+pub const HEADER: &str = "idempotency-key";
+const REPLAYED: &str = "idempotent-replayed";
+const KEPT_FOR_HOURS: i64 = 24;
+/// Response headers worth replaying along with the body.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+#[derive(Queryable)]
+struct StoredKey {
+    request_hash: String,
+    status_code: Option<i32>,
+    response_body: Option<String>,
+    response_headers: Option<String>,
+    created_at: chrono::NaiveDateTime,
+}
+
+enum Claim {
+    /// This request holds the key now and does the work.
+    Fresh,
+    Replay {
+        status: u16,
+        body: String,
+        headers: BTreeMap<String, String>,
+    },
+}
+
+fn request_hash(req: &ServiceRequest, body: &[u8]) -> String {
+    let mut material = format!("{} {}?{}\n", req.method(), req.path(), req.query_string()).into_bytes();
+    material.extend_from_slice(body);
+    digest(&SHA256, &material).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn claim(conn: &mut DbConn, org_id: &str, actor: &str, key: &str, hash: &str) -> Result<Claim, AppError> {
+    conn.transaction(|conn| {
+        let found: Option<StoredKey> = db_run!(conn, |c| idempotency_keys::table
+            .filter(idempotency_keys::org_id.eq(org_id))
+            .filter(idempotency_keys::actor.eq(actor))
+            .filter(idempotency_keys::key.eq(key))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::status_code,
+                idempotency_keys::response_body,
+                idempotency_keys::response_headers,
+                idempotency_keys::created_at,
+            ))
+            .first(c)
+            .optional())?;
+        match found {
+            Some(stored) if stored.created_at > now() - Duration::hours(KEPT_FOR_HOURS) => {
+                if stored.request_hash != hash {
+                    return Err(AppError::unprocessable(
+                        "idempotency_key_reused",
+                        "This Idempotency-Key was used with another request; use a new key for a new request.",
+                    ));
+                }
+                match (stored.status_code, stored.response_body) {
+                    (Some(status), Some(body)) => Ok(Claim::Replay {
+                        status: status as u16,
+                        body,
+                        headers: stored
+                            .response_headers
+                            .and_then(|h| serde_json::from_str(&h).ok())
+                            .unwrap_or_default(),
+                    }),
+                    _ => Err(AppError::conflict(
+                        "idempotency_in_flight",
+                        "A request with this Idempotency-Key is still being processed; retry shortly.",
+                    )),
+                }
+            }
+            expired => {
+                if expired.is_some() {
+                    release(conn, org_id, actor, key)?;
+                }
+                db_run!(conn, |c| diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::org_id.eq(org_id),
+                        idempotency_keys::actor.eq(actor),
+                        idempotency_keys::key.eq(key),
+                        idempotency_keys::request_hash.eq(hash),
+                        idempotency_keys::created_at.eq(now()),
+                    ))
+                    .execute(c))
+                .map_err(|e| match AppError::from(e) {
+                    // Another request took the key between our read and our insert.
+                    AppError::Conflict { .. } => AppError::conflict(
+                        "idempotency_in_flight",
+                        "A request with this Idempotency-Key is still being processed; retry shortly.",
+                    ),
+                    other => other,
+                })?;
+                Ok(Claim::Fresh)
+            }
+        }
+    })
+}
+
+fn release(conn: &mut DbConn, org_id: &str, actor: &str, key: &str) -> Result<(), AppError> {
+    db_run!(conn, |c| diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::org_id.eq(org_id))
+            .filter(idempotency_keys::actor.eq(actor))
+            .filter(idempotency_keys::key.eq(key))
+    )
+    .execute(c))?;
+    Ok(())
+}
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The middleware; see the module documentation.
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string));
+    let applies = req.method() == Method::POST && req.path().starts_with("/api/v1/");
+    let Some(key) = key.filter(|_| applies) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match key {
+        Ok(key) if valid_key(&key) => key,
+        _ => {
+            let error = AppError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            );
+            return Ok(req.into_response(error.error_response()));
+        }
+    };
+    // Whose key it is: without a valid caller the route itself answers 401 or 403.
+    let principal = Principal::from_request(req.request(), &mut Payload::None).await;
+    let (Ok(principal), Some(state)) = (principal, req.app_data::<web::Data<AppState>>().cloned()) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+
+    let payload = req.extract::<web::Payload>().await?;
+    let body = match payload.to_bytes_limited(state.max_import_bytes).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            let error = AppError::PayloadTooLarge(format!(
+                "The request body is larger than the limit of {} bytes.",
+                state.max_import_bytes
+            ));
+            return Ok(req.into_response(error.error_response()));
+        }
+        Err(e) => {
+            let error = AppError::bad_request("malformed_body", format!("The request body could not be read: {e}."));
+            return Ok(req.into_response(error.error_response()));
+        }
+    };
+    let hash = request_hash(&req, &body);
+    req.set_payload(Payload::from(body));
+
+    let org_id = principal.org_id.clone();
+    let actor = principal.audit_name();
+    let claimed = {
+        let (org_id, actor, key) = (org_id.clone(), actor.clone(), key.clone());
+        state.db.run(move |conn| claim(conn, &org_id, &actor, &key, &hash)).await
+    };
+    match claimed {
+        Err(error) => Ok(req.into_response(error.error_response())),
+        Ok(Claim::Replay { status, body, headers }) => {
+            let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+            for (name, value) in &headers {
+                response.insert_header((name.as_str(), value.as_str()));
+            }
+            response.insert_header((REPLAYED, "true"));
+            Ok(req.into_response(response.body(body)))
+        }
+        Ok(Claim::Fresh) => {
+            let res = next.call(req).await?.map_into_boxed_body();
+            let status = res.status();
+            let (http_req, response) = res.into_parts();
+            let (head, body) = response.into_parts();
+            let bytes = actix_web::body::to_bytes(body).await.map_err(AppError::internal)?;
+            let stored_headers: BTreeMap<String, String> = KEPT_HEADERS
+                .iter()
+                .filter_map(|name| {
+                    head.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| (name.to_string(), v.to_string()))
+                })
+                .collect();
+            let text = String::from_utf8(bytes.to_vec()).ok();
+            let outcome = state
+                .db
+                .run(move |conn| match text.filter(|_| status.is_success()) {
+                    Some(text) => {
+                        db_run!(conn, |c| diesel::update(
+                            idempotency_keys::table
+                                .filter(idempotency_keys::org_id.eq(&org_id))
+                                .filter(idempotency_keys::actor.eq(&actor))
+                                .filter(idempotency_keys::key.eq(&key))
+                        )
+                        .set((
+                            idempotency_keys::status_code.eq(Some(i32::from(status.as_u16()))),
+                            idempotency_keys::response_body.eq(Some(text)),
+                            idempotency_keys::response_headers.eq(serde_json::to_string(&stored_headers).ok()),
+                        ))
+                        .execute(c))?;
+                        Ok(())
+                    }
+                    None => release(conn, &org_id, &actor, &key),
+                })
+                .await;
+            if let Err(e) = outcome {
+                tracing::error!(cause = %e, "could not record the idempotency key's outcome");
+            }
+            Ok(ServiceResponse::new(http_req, head.set_body(bytes).map_into_boxed_body()))
+        }
+    }
+}

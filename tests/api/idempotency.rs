@@ -1,0 +1,80 @@
+//! `Idempotency-Key`: a retried creation answers the first answer and creates nothing more.
+
+use aws_lc_rs::digest::{SHA256, digest};
+use diesel::prelude::*;
+use roundtable::db::schema::idempotency_keys;
+use roundtable::db_run;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, assert_problem, json_with_status, spawn_app};
+
+async fn post_with_key(app: &TestApp, token: &str, key: &str, body: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/cycles"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn cycle_count(app: &TestApp) -> usize {
+    json_with_status(app.get_as(&app.admin_token, "/api/v1/cycles").await, 200).await["items"].as_array().unwrap().len()
+}
+
+#[actix_web::test]
+async fn a_retried_creation_answers_the_first_answer_and_creates_nothing_more() {
+    let app = spawn_app().await;
+    let body = r#"{"name": "Spring 360"}"#;
+    let first = post_with_key(&app, &app.admin_token, "retry-1", body).await;
+    let location = first.headers()["location"].clone();
+    let first: Value = json_with_status(first, 201).await;
+    let again = post_with_key(&app, &app.admin_token, "retry-1", body).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["location"], location);
+    assert_eq!(json_with_status(again, 201).await, first);
+    assert_eq!(cycle_count(&app).await, 1);
+
+    let other_body = post_with_key(&app, &app.admin_token, "retry-1", r#"{"name": "Autumn 360"}"#).await;
+    assert_problem(other_body, 422, "idempotency_key_reused").await;
+
+    // A refused request keeps nothing: corrected, the same key goes through.
+    let refused = post_with_key(&app, &app.admin_token, "retry-2", r#"{"name": ""}"#).await;
+    assert_problem(refused, 422, "validation_failed").await;
+    json_with_status(post_with_key(&app, &app.admin_token, "retry-2", r#"{"name": "Fixed"}"#).await, 201).await;
+    assert_eq!(cycle_count(&app).await, 2);
+
+    // Keys belong to their caller: another organisation's same key is its own.
+    let (_, other) = app.other_org("Other").await;
+    json_with_status(post_with_key(&app, &other, "retry-1", body).await, 201).await;
+    assert_eq!(cycle_count(&app).await, 2);
+
+    let bad_key = post_with_key(&app, &app.admin_token, &"k".repeat(300), body).await;
+    assert_problem(bad_key, 400, "invalid_idempotency_key").await;
+}
+
+#[actix_web::test]
+async fn a_key_whose_first_request_is_still_running_answers_409() {
+    let app = spawn_app().await;
+    let body = r#"{"name": "Running"}"#;
+    let hash: String = digest(&SHA256, format!("POST /api/v1/cycles?\n{body}").as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut conn = app.database.conn();
+    db_run!(&mut conn, |c| diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::org_id.eq(&app.org.org_id),
+            idempotency_keys::actor.eq(format!("client:{}", app.org.client_id)),
+            idempotency_keys::key.eq("busy"),
+            idempotency_keys::request_hash.eq(&hash),
+            idempotency_keys::created_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(c))
+    .unwrap();
+    assert_problem(post_with_key(&app, &app.admin_token, "busy", body).await, 409, "idempotency_in_flight").await;
+    assert_eq!(cycle_count(&app).await, 0);
+}
