@@ -4,7 +4,12 @@
 //!
 //! Keys are kept per organisation and caller for 24 hours, and only for requests that
 //! succeeded: a refused request stores nothing, so the caller can correct it and retry
-//! with the same key.
+//! with the same key. A key whose request died mid-way is free again after a minute.
+//!
+//! Two kinds of route are left out. Answering (`/invitations/…`): a stored request would
+//! tie a rater to their answers, and a second submission answers 409 anyway. Routes whose
+//! answer holds a secret shown once (client secrets, user tokens, invitation links): a
+//! stored answer would keep the secret in clear.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +33,17 @@ use crate::error::AppError;
 pub const HEADER: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";
 const KEPT_FOR_HOURS: i64 = 24;
+/// How long an unfinished claim holds its key before another request may take it over.
+const LEASE_SECONDS: i64 = 60;
+
+/// Whether a POST route takes part: see the module documentation for those that do not.
+fn covered(path: &str) -> bool {
+    path.starts_with("/api/v1/")
+        && !path.starts_with("/api/v1/invitations/")
+        && !path.starts_with("/api/v1/auth/")
+        && path != "/api/v1/clients"
+        && !path.ends_with("/link")
+}
 /// Response headers worth replaying along with the body.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
@@ -71,8 +87,14 @@ fn claim(conn: &mut DbConn, org_id: &str, actor: &str, key: &str, hash: &str) ->
             ))
             .first(c)
             .optional())?;
+        let at = now();
+        // Finished keys past their day, and claims whose request died, no longer count.
+        let live = |s: &StoredKey| match s.status_code {
+            Some(_) => s.created_at > at - Duration::hours(KEPT_FOR_HOURS),
+            None => s.created_at > at - Duration::seconds(LEASE_SECONDS),
+        };
         match found {
-            Some(stored) if stored.created_at > now() - Duration::hours(KEPT_FOR_HOURS) => {
+            Some(stored) if live(&stored) => {
                 if stored.request_hash != hash {
                     return Err(AppError::unprocessable(
                         "idempotency_key_reused",
@@ -98,6 +120,12 @@ fn claim(conn: &mut DbConn, org_id: &str, actor: &str, key: &str, hash: &str) ->
                 if expired.is_some() {
                     release(conn, org_id, actor, key)?;
                 }
+                db_run!(conn, |c| diesel::delete(
+                    idempotency_keys::table
+                        .filter(idempotency_keys::org_id.eq(org_id))
+                        .filter(idempotency_keys::created_at.lt(at - Duration::hours(KEPT_FOR_HOURS)))
+                )
+                .execute(c))?;
                 db_run!(conn, |c| diesel::insert_into(idempotency_keys::table)
                     .values((
                         idempotency_keys::org_id.eq(org_id),
@@ -142,7 +170,7 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string));
-    let applies = req.method() == Method::POST && req.path().starts_with("/api/v1/");
+    let applies = req.method() == Method::POST && covered(req.path());
     let Some(key) = key.filter(|_| applies) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
@@ -197,11 +225,26 @@ pub async fn middleware(
             Ok(req.into_response(response.body(body)))
         }
         Ok(Claim::Fresh) => {
-            let res = next.call(req).await?.map_into_boxed_body();
-            let status = res.status();
-            let (http_req, response) = res.into_parts();
-            let (head, body) = response.into_parts();
-            let bytes = actix_web::body::to_bytes(body).await.map_err(AppError::internal)?;
+            let answered = match next.call(req).await {
+                Ok(res) => {
+                    let res = res.map_into_boxed_body();
+                    let status = res.status();
+                    let (http_req, response) = res.into_parts();
+                    let (head, body) = response.into_parts();
+                    actix_web::body::to_bytes(body)
+                        .await
+                        .map(|bytes| (status, http_req, head, bytes))
+                        .map_err(|e| actix_web::Error::from(AppError::internal(e)))
+                }
+                Err(e) => Err(e),
+            };
+            let (status, http_req, head, bytes) = match answered {
+                Ok(parts) => parts,
+                Err(e) => {
+                    let _ = state.db.run(move |conn| release(conn, &org_id, &actor, &key)).await;
+                    return Err(e);
+                }
+            };
             let stored_headers: BTreeMap<String, String> = KEPT_HEADERS
                 .iter()
                 .filter_map(|name| {

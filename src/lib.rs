@@ -20,6 +20,7 @@ pub mod ops;
 pub mod orgs;
 pub mod pagination;
 pub mod people;
+pub mod reports;
 pub mod request_id;
 pub mod responses;
 
@@ -106,7 +107,11 @@ fn routes() -> (
                 .service(responses::get_invitation)
                 .service(responses::save_draft)
                 .service(responses::submit_invitation)
-                .service(responses::decline_invitation),
+                .service(responses::decline_invitation)
+                .service(reports::get_report)
+                .service(reports::get_report_radar)
+                .service(reports::release_reports)
+                .service(reports::my_reports),
         )
         .split_for_parts()
 }

@@ -28,6 +28,7 @@ use crate::auth::access::Scope;
         (name = "frameworks", description = "Competency frameworks and their versions"),
         (name = "cycles", description = "Feedback cycles: state, participants, nominations, progress"),
         (name = "invitations", description = "Invitations and answering: for raters, and links for HR to send"),
+        (name = "reports", description = "Growth reports, under the anonymity rule"),
     ),
     modifiers(&Security),
 )]

@@ -139,6 +139,8 @@ pub enum Permission {
     ManageCycles,
     /// Who takes part in a cycle, all nominations and everyone's progress.
     ReadCycleDetails,
+    /// Every growth report of the organisation (a subject reads their own once released).
+    ReadReports,
 }
 
 impl Permission {
@@ -153,6 +155,7 @@ impl Permission {
             Permission::ReadCycles => &[Scope::CyclesRead, Scope::CyclesWrite],
             Permission::ManageCycles => &[Scope::CyclesWrite],
             Permission::ReadCycleDetails => &[Scope::CyclesRead, Scope::CyclesWrite],
+            Permission::ReadReports => &[Scope::ReportsRead],
         }
     }
 
@@ -165,7 +168,8 @@ impl Permission {
             | Permission::ManageClients
             | Permission::ReadAudit
             | Permission::ManageCycles
-            | Permission::ReadCycleDetails => &[Role::Admin],
+            | Permission::ReadCycleDetails
+            | Permission::ReadReports => &[Role::Admin],
             // Everyone sees which cycles and questions exist; what they may see inside a
             // cycle is decided per route (their own nominations, their reports' progress).
             Permission::ReadCycles => &[Role::Admin, Role::Analyst, Role::Member],

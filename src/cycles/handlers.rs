@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::settings::{AnonymitySettings, NominationRules};
-use super::{Cycle, CycleResponse, CycleState, Relationship, audit_cycle, find_cycle};
+use super::{Cycle, CycleLock, CycleResponse, CycleState, Relationship, audit_cycle, find_cycle, lock_cycle};
 use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
@@ -20,6 +20,7 @@ use crate::error::{AppError, FieldError, Problem, validate};
 use crate::frameworks::latest_version_id;
 use crate::nullable::nullable;
 use crate::pagination::{Page, Window};
+use crate::reports;
 use crate::responses;
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, cycle: &Cycle) -> HttpResponse {
@@ -102,7 +103,8 @@ pub async fn create_cycle(
     body: web::Json<CreateCycleRequest>,
 ) -> Result<HttpResponse, AppError> {
     principal.require(Permission::ManageCycles)?;
-    let body = body.into_inner();
+    let mut body = body.into_inner();
+    body.name = body.name.trim().to_string();
     validate(&body)?;
     let anonymity = body.anonymity.clone().unwrap_or_default();
     let rules = body.nomination_rules.clone().unwrap_or_default();
@@ -256,14 +258,15 @@ pub async fn update_cycle(
     body: web::Json<UpdateCycleRequest>,
 ) -> Result<HttpResponse, AppError> {
     principal.require(Permission::ManageCycles)?;
-    let body = body.into_inner();
+    let mut body = body.into_inner();
+    body.name = body.name.map(|n| n.trim().to_string());
     validate(&body)?;
     let id = path.into_inner();
     let tag = if_match(&req);
     let cycle = state
         .db
         .transaction(move |conn| {
-            let current = find_cycle(conn, &principal.org_id, &id)?;
+            let current = lock_cycle(conn, &principal.org_id, &id, CycleLock::Update)?;
             check_if_match(tag.as_deref(), &current)?;
             let mut next = current.clone();
             let mut changed = Vec::new();
@@ -444,7 +447,7 @@ pub async fn transition_cycle(
     let cycle = state
         .db
         .transaction(move |conn| {
-            let current = find_cycle(conn, &principal.org_id, &id)?;
+            let current = lock_cycle(conn, &principal.org_id, &id, CycleLock::Update)?;
             check_if_match(tag.as_deref(), &current)?;
             let from = current.state();
             if from.next() != Some(to) {
@@ -471,12 +474,25 @@ pub async fn transition_cycle(
             save(conn, &current, &next)?;
             let details = match to {
                 CycleState::Collecting => serde_json::json!({ "from": from, "to": to, "invitations": responses::open_invitations(conn, &next)? }),
-                CycleState::Closed => serde_json::json!({ "from": from, "to": to, "answers": responses::seal_answers(conn, &next)? }),
+                CycleState::Closed => {
+                    let answers = responses::seal_answers(conn, &next)?;
+                    reports::roll_up(conn, &next)?;
+                    serde_json::json!({ "from": from, "to": to, "answers": answers })
+                }
+                CycleState::Released => {
+                    serde_json::json!({ "from": from, "to": to, "reports_released": reports::release(conn, &principal, &next, None)? })
+                }
                 _ => serde_json::json!({ "from": from, "to": to }),
             };
             audit_cycle(conn, &principal, "cycle.state_changed", &id, details)?;
             Ok(next)
         })
         .await?;
+    if cycle.state() == CycleState::Closed {
+        // Outside the closing transaction: neither engine can do this inside one.
+        if let Err(e) = state.db.run(|conn| conn.purge_deleted_rows()).await {
+            tracing::warn!(cause = %e, "could not purge deleted rows after closing a cycle");
+        }
+    }
     Ok(with_etag(HttpResponse::Ok(), &cycle))
 }

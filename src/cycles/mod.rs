@@ -229,6 +229,28 @@ pub fn find_cycle(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Cycle, Ap
         .first(c))?)
 }
 
+/// How a writing transaction holds its cycle on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CycleLock {
+    /// Changes within the cycle (answers, nominations, participants): many may run at
+    /// once, but the cycle's state cannot change under them.
+    Share,
+    /// Changes of the cycle itself (settings, state): waits for every shared holder.
+    Update,
+}
+
+/// [`find_cycle`], locking the row until the transaction ends, so that a state checked
+/// stays true until commit. SQLite needs no row lock: its write transactions take the
+/// database's write lock up front (`BEGIN IMMEDIATE`).
+pub fn lock_cycle(conn: &mut DbConn, org_id: &str, id: &str, lock: CycleLock) -> Result<Cycle, AppError> {
+    let DbConn::Postgres(c) = conn else { return find_cycle(conn, org_id, id) };
+    let query = cycles::table.filter(cycles::org_id.eq(org_id)).filter(cycles::id.eq(id)).select(Cycle::as_select());
+    Ok(match lock {
+        CycleLock::Share => query.for_share().first(&mut **c),
+        CycleLock::Update => query.for_update().first(&mut **c),
+    }?)
+}
+
 /// How the caller stands towards one subject of a cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {

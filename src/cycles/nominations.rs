@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::participants::NewNomination;
-use super::{Cycle, CycleState, Relationship, Standing, audit_cycle, find_cycle, standing};
+use super::{Cycle, CycleLock, CycleState, Relationship, Standing, audit_cycle, lock_cycle, standing};
 use crate::AppState;
 use crate::auth::principal::Principal;
 use crate::db::schema::{nominations, participants, people};
@@ -75,6 +75,20 @@ fn respond(n: Nomination, rater_name: String) -> NominationResponse {
     }
 }
 
+/// Holds one participant's nominations still on PostgreSQL while one is added, so two at
+/// once cannot both pass the limit (SQLite serialises write transactions anyway).
+fn lock_participant(conn: &mut DbConn, cycle_id: &str, subject_id: &str) -> Result<(), AppError> {
+    if let DbConn::Postgres(c) = conn {
+        participants::table
+            .filter(participants::cycle_id.eq(cycle_id))
+            .filter(participants::subject_id.eq(subject_id))
+            .select(participants::id)
+            .for_update()
+            .first::<String>(&mut **c)?;
+    }
+    Ok(())
+}
+
 fn is_participant(conn: &mut DbConn, cycle_id: &str, subject_id: &str) -> Result<bool, AppError> {
     let n: i64 = db_run!(conn, |c| participants::table
         .filter(participants::cycle_id.eq(cycle_id))
@@ -92,7 +106,7 @@ fn open_participant(
     cycle_id: &str,
     subject_id: &str,
 ) -> Result<(Cycle, Standing), AppError> {
-    let cycle = find_cycle(conn, &principal.org_id, cycle_id)?;
+    let cycle = lock_cycle(conn, &principal.org_id, cycle_id, CycleLock::Share)?;
     let standing = standing(conn, principal, subject_id)?;
     if standing == Standing::None || !is_participant(conn, &cycle.id, subject_id)? {
         return Err(AppError::NotFound);
@@ -143,10 +157,14 @@ pub async fn create_nomination(
         .db
         .transaction(move |conn| {
             let (cycle, standing) = open_participant(conn, &principal, &cycle_id, &subject_id)?;
-            if standing == Standing::Manager {
-                return Err(AppError::Forbidden("Managers approve nominations; the subject or HR proposes them.".into()));
+            match standing {
+                Standing::Manager => {
+                    return Err(AppError::Forbidden("Managers approve nominations; the subject or HR proposes them.".into()));
+                }
+                Standing::Subject => cycle.require_state(&[CycleState::Nominating, CycleState::Collecting], "nominate raters")?,
+                _ => cycle.require_state(&[CycleState::Draft, CycleState::Nominating, CycleState::Collecting], "nominate raters")?,
             }
-            cycle.require_state(&[CycleState::Draft, CycleState::Nominating, CycleState::Collecting], "nominate raters")?;
+            lock_participant(conn, &cycle.id, &subject_id)?;
             let Some(limit) = cycle.nomination_rules().limit(body.relationship) else {
                 return Err(AppError::Validation(vec![FieldError::new(
                     "relationship",
@@ -304,7 +322,7 @@ pub async fn decide_nomination(
     let decided = state
         .db
         .transaction(move |conn| {
-            let cycle = find_cycle(conn, &principal.org_id, &cycle_id)?;
+            let cycle = lock_cycle(conn, &principal.org_id, &cycle_id, CycleLock::Share)?;
             let nomination: Nomination = db_run!(conn, |c| nominations::table
                 .filter(nominations::cycle_id.eq(&cycle.id))
                 .filter(nominations::id.eq(&nomination_id))

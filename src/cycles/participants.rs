@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::{CycleState, Relationship, audit_cycle, find_cycle};
+use super::{CycleLock, CycleState, Relationship, audit_cycle, find_cycle, lock_cycle};
 use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
@@ -101,7 +101,7 @@ pub async fn add_participants(
         .db
         .transaction(move |conn| {
             let org_id = principal.org_id.clone();
-            let cycle = find_cycle(conn, &org_id, &cycle_id)?;
+            let cycle = lock_cycle(conn, &org_id, &cycle_id, CycleLock::Share)?;
             cycle.require_state(&[CycleState::Draft, CycleState::Nominating], "add participants")?;
             let wanted = distinct(body.subject_ids);
             let found: Vec<(String, Option<String>)> = db_run!(conn, |c| people::table
@@ -141,7 +141,12 @@ pub async fn add_participants(
                     created_at: at,
                 })
                 .collect();
-            let managers = active_managers(conn, &org_id, &fresh)?;
+            // The directory's manager is nominated unless the cycle wants no manager raters.
+            let managers = if cycle.nomination_rules().manager.max > 0 {
+                active_managers(conn, &org_id, &fresh)?
+            } else {
+                HashSet::new()
+            };
             let manager_nominations: Vec<NewNomination> = fresh
                 .iter()
                 .filter_map(|(subject_id, manager)| {
@@ -226,7 +231,7 @@ pub async fn remove_participants(
     let change = state
         .db
         .transaction(move |conn| {
-            let cycle = find_cycle(conn, &principal.org_id, &cycle_id)?;
+            let cycle = lock_cycle(conn, &principal.org_id, &cycle_id, CycleLock::Share)?;
             cycle.require_state(&[CycleState::Draft, CycleState::Nominating], "remove participants")?;
             let wanted = distinct(body.subject_ids);
             db_run!(conn, |c| diesel::delete(

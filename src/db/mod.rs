@@ -101,6 +101,17 @@ impl DbConn {
         applied.map_err(|e| AppError::internal(format!("migration failed: {e}")))
     }
 
+    /// After a cycle closes: make the engine drop what deleted rows left behind, so the
+    /// rows rewritten at close are all that remains. SQLite copies the WAL into the
+    /// database and truncates it; PostgreSQL vacuums the tables that lost rows.
+    pub fn purge_deleted_rows(&mut self) -> Result<(), AppError> {
+        match self {
+            Self::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?,
+            Self::Postgres(c) => c.batch_execute("VACUUM answers, response_drafts, invitations")?,
+        }
+        Ok(())
+    }
+
     /// A trivial round trip, for readiness checks.
     pub fn ping(&mut self) -> Result<(), AppError> {
         db_run!(self, |c| c.batch_execute("SELECT 1"))?;
@@ -122,8 +133,9 @@ pub enum DbPool {
 }
 
 /// The SQLite settings every connection gets: WAL so readers never block the writer,
-/// foreign keys enforced, a busy timeout instead of immediate `SQLITE_BUSY`, and a
-/// full sync on commit so an acknowledged write survives a power cut.
+/// foreign keys enforced, a busy timeout instead of immediate `SQLITE_BUSY`, a full sync
+/// on commit so an acknowledged write survives a power cut, and deleted content
+/// overwritten (a removed draft or pre-close answer row must not linger in free pages).
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -131,7 +143,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-             PRAGMA synchronous = FULL;",
+             PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }

@@ -205,6 +205,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    score_counts (cycle_id, subject_id, question_id, relationship, score) {
+        cycle_id -> Text,
+        subject_id -> Text,
+        question_id -> Text,
+        relationship -> Text,
+        score -> Integer,
+        n -> Integer,
+    }
+}
+
+diesel::table! {
+    respondent_counts (cycle_id, subject_id, relationship) {
+        cycle_id -> Text,
+        subject_id -> Text,
+        relationship -> Text,
+        respondents -> Integer,
+    }
+}
+
+diesel::table! {
+    competency_summaries (cycle_id, subject_id, competency_key) {
+        cycle_id -> Text,
+        subject_id -> Text,
+        competency_key -> Text,
+        mean -> Double,
+        spread -> Double,
+        respondents -> Integer,
+        percentile -> Double,
+    }
+}
+
+diesel::table! {
+    competency_norms (cycle_id, competency_key) {
+        cycle_id -> Text,
+        competency_key -> Text,
+        mean -> Double,
+        subjects -> Integer,
+    }
+}
+
+diesel::table! {
+    report_releases (cycle_id, subject_id) {
+        cycle_id -> Text,
+        subject_id -> Text,
+        released_at -> Timestamp,
+        released_by -> Text,
+    }
+}
+
 diesel::joinable!(service_clients -> organizations (org_id));
 diesel::joinable!(people -> organizations (org_id));
 diesel::joinable!(audit_events -> organizations (org_id));
@@ -213,6 +263,8 @@ diesel::joinable!(questions -> competencies (competency_id));
 diesel::joinable!(invitations -> cycles (cycle_id));
 diesel::joinable!(nominations -> cycles (cycle_id));
 diesel::joinable!(participants -> people (subject_id));
+diesel::joinable!(competency_summaries -> cycles (cycle_id));
+diesel::joinable!(report_releases -> cycles (cycle_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -231,4 +283,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     response_drafts,
     answers,
     idempotency_keys,
+    score_counts,
+    respondent_counts,
+    competency_summaries,
+    competency_norms,
+    report_releases,
 );

@@ -105,7 +105,8 @@ pub async fn create_framework(
     body: web::Json<CreateFrameworkRequest>,
 ) -> Result<HttpResponse, AppError> {
     principal.require(Permission::ManageCycles)?;
-    let body = body.into_inner();
+    let mut body = body.into_inner();
+    body.name = body.name.trim().to_string();
     validate(&body)?;
     let content = VersionInput { competencies: body.competencies };
     content.check()?;

@@ -89,6 +89,8 @@ impl QuestionKind {
     }
 }
 
+/// Most questions a version may have: a rater answers them all in one submission.
+pub const MAX_QUESTIONS: usize = crate::responses::answers::MAX_ANSWERS;
 /// Longest free-text answer a question may allow.
 pub const MAX_TEXT_ANSWER: i32 = 10_000;
 const DEFAULT_TEXT_ANSWER: i32 = 2_000;
@@ -164,6 +166,25 @@ impl VersionInput {
     pub fn check(&self) -> Result<(), AppError> {
         self.validate()?;
         let mut errors = Vec::new();
+        let total: usize = self.competencies.iter().map(|c| c.questions.len()).sum();
+        if total > MAX_QUESTIONS {
+            errors.push(FieldError::new("competencies", "length", format!("at most {MAX_QUESTIONS} questions in all")));
+        }
+        let blank = |s: &str| s.trim().is_empty();
+        for (c, competency) in self.competencies.iter().enumerate() {
+            if blank(&competency.name) {
+                errors.push(FieldError::new(format!("competencies[{c}].name"), "length", "must not be blank"));
+            }
+            for (q, question) in competency.questions.iter().enumerate() {
+                if blank(&question.prompt) {
+                    errors.push(FieldError::new(
+                        format!("competencies[{c}].questions[{q}].prompt"),
+                        "length",
+                        "must not be blank",
+                    ));
+                }
+            }
+        }
         let mut competency_keys = HashSet::new();
         let mut question_keys = HashSet::new();
         for (c, competency) in self.competencies.iter().enumerate() {
@@ -342,7 +363,9 @@ pub fn insert_version(
         }
     }
     db_run!(conn, |c| diesel::insert_into(competencies::table).values(&competency_rows).execute(c))?;
-    db_run!(conn, |c| diesel::insert_into(questions::table).values(&question_rows).execute(c))?;
+    for chunk in question_rows.chunks(500) {
+        db_run!(conn, |c| diesel::insert_into(questions::table).values(chunk).execute(c))?;
+    }
     Ok(assemble(&version, &competency_rows, &question_rows))
 }
 

@@ -240,20 +240,15 @@ pub fn upsert_people(
         pending.push(Pending { index, row, existing: current, id, manager_id: None });
     }
 
-    // 3. Managers: rows of this request, or people already stored.
-    let outside: Vec<String> = {
-        let in_request: HashSet<&String> = pending.iter().map(|p| &p.row.external_id).collect();
-        let mut wanted: Vec<String> = pending
-            .iter()
-            .filter_map(|p| p.row.manager_external_id.as_ref())
-            .filter(|m| !in_request.contains(m))
-            .cloned()
-            .collect();
+    // 3. Managers: rows of this request, or people already stored (also when the
+    // manager's own row in this request was refused).
+    let wanted: Vec<String> = {
+        let mut wanted: Vec<String> = pending.iter().filter_map(|p| p.row.manager_external_id.clone()).collect();
         wanted.sort();
         wanted.dedup();
         wanted
     };
-    let stored_managers: HashMap<String, String> = load_by(conn, org_id, outside.iter(), false)?
+    let stored_managers: HashMap<String, String> = load_by(conn, org_id, wanted.iter(), false)?
         .into_iter()
         .filter_map(|p| p.external_id.map(|e| (e, p.id)))
         .collect();

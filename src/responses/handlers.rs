@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::auth::secrets::{hash_secret, random_secret};
-use crate::cycles::{Cycle, CycleState, audit_cycle, find_cycle};
+use crate::cycles::{Cycle, CycleLock, CycleState, audit_cycle, find_cycle, lock_cycle};
 use crate::db::schema::{answers, cycles, invitations, people, response_drafts};
 use crate::db::{DbConn, now};
 use crate::db_run;
@@ -112,7 +112,7 @@ fn hr_invitation(
     cycle_id: &str,
     invitation_id: &str,
 ) -> Result<(Cycle, Invitation), AppError> {
-    let cycle = find_cycle(conn, &principal.org_id, cycle_id)?;
+    let cycle = lock_cycle(conn, &principal.org_id, cycle_id, CycleLock::Share)?;
     let invitation: Invitation = db_run!(conn, |c| invitations::table
         .filter(invitations::cycle_id.eq(&cycle.id))
         .filter(invitations::id.eq(invitation_id))
@@ -147,6 +147,15 @@ pub async fn issue_invitation_link(
         .transaction(move |conn| {
             let (cycle, invitation) = hr_invitation(conn, &principal, &cycle_id, &invitation_id)?;
             cycle.require_state(&[CycleState::Collecting], "issue invitation links")?;
+            if matches!(
+                InvitationStatus::parse(&invitation.status),
+                InvitationStatus::Submitted | InvitationStatus::Declined
+            ) {
+                return Err(AppError::conflict(
+                    "invitation_closed",
+                    format!("This invitation is already {}.", invitation.status),
+                ));
+            }
             let token = random_secret(LINK_PREFIX);
             db_run!(conn, |c| diesel::update(invitations::table.find(&invitation.id))
                 .set(invitations::token_hash.eq(Some(hash_secret(&token))))
@@ -310,7 +319,7 @@ pub struct InvitationState {
 /// The invitation, checked to be answerable now: the cycle collects and it is still open.
 fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<(Cycle, Invitation), AppError> {
     let invitation = rater.invitation(conn, invitation_id)?;
-    let cycle = find_cycle(conn, &invitation.org_id, &invitation.cycle_id)?;
+    let cycle = lock_cycle(conn, &invitation.org_id, &invitation.cycle_id, CycleLock::Share)?;
     cycle.require_state(&[CycleState::Collecting], "answer")?;
     match InvitationStatus::parse(&invitation.status) {
         InvitationStatus::Submitted => {
@@ -410,7 +419,7 @@ pub async fn submit_invitation(
                     .filter(invitations::id.eq(&invitation.id))
                     .filter(invitations::status.eq_any(["pending", "started"]))
             )
-            .set(invitations::status.eq("submitted"))
+            .set((invitations::status.eq("submitted"), invitations::token_hash.eq(None::<String>)))
             .execute(c))?;
             if claimed == 0 {
                 return Err(AppError::conflict("already_submitted", "This invitation is already answered."));
@@ -464,7 +473,7 @@ pub async fn decline_invitation(
                     .filter(invitations::id.eq(&invitation.id))
                     .filter(invitations::status.eq_any(["pending", "started"]))
             )
-            .set(invitations::status.eq("declined"))
+            .set((invitations::status.eq("declined"), invitations::token_hash.eq(None::<String>)))
             .execute(c))?;
             if claimed == 0 {
                 return Err(AppError::conflict("already_submitted", "This invitation is already answered."));

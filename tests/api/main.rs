@@ -9,6 +9,7 @@ mod cycles;
 mod foundation;
 mod idempotency;
 mod people;
+mod reports;
 mod schema;
 mod tenancy;
 mod unlinkable;

@@ -1,0 +1,269 @@
+//! Assembles a growth report from a subject's roll-ups. Pure: the database work is in
+//! `mod.rs`, the anonymity rule in `compute.rs`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::compute::{
+    Cell, CompetencyInput, CompetencyReport, OthersSummary, QuestionInput, QuestionReport, Tally, change,
+    competency_cells, gap_flag, question_cells, self_gap,
+};
+use crate::cycles::Relationship;
+use crate::cycles::settings::AnonymitySettings;
+use crate::frameworks::{QuestionKind, VersionResponse};
+
+/// Least subjects behind a norm or a percentile.
+pub const MIN_NORM_SUBJECTS: i64 = 5;
+
+/// One row of `score_counts` for one subject.
+pub struct ScoreRow {
+    pub question_id: String,
+    pub relationship: String,
+    pub score: i32,
+    pub n: i64,
+}
+
+/// The subject's questions with their tallies, grouped by competency.
+pub fn competency_inputs(version: &VersionResponse, rows: &[ScoreRow]) -> Vec<CompetencyInput> {
+    let mut tallies: HashMap<&str, HashMap<Relationship, Tally>> = HashMap::new();
+    for row in rows {
+        let Ok(relationship) = row.relationship.parse() else { continue };
+        tallies.entry(row.question_id.as_str()).or_default().entry(relationship).or_default().add(row.score, row.n);
+    }
+    version
+        .competencies
+        .iter()
+        .map(|c| CompetencyInput {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            questions: c
+                .questions
+                .iter()
+                .filter(|q| q.kind == QuestionKind::Rating)
+                .map(|q| QuestionInput {
+                    id: q.id.clone(),
+                    key: q.key.clone(),
+                    prompt: q.prompt.clone(),
+                    competency_key: c.key.clone(),
+                    scale: q.scale.as_ref().map(|s| (s.min, s.max)).unwrap_or((1, 5)),
+                    tallies: tallies.remove(q.id.as_str()).unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Each competency's "all others" summary, as kept for norms and later cycles.
+pub fn others_summaries(inputs: &[CompetencyInput], anonymity: &AnonymitySettings) -> Vec<(String, OthersSummary)> {
+    inputs
+        .iter()
+        .filter_map(|c| {
+            let cells: Vec<_> = c.questions.iter().map(|q| question_cells(q, anonymity)).collect();
+            competency_cells(&cells).2.map(|s| (c.key.clone(), s))
+        })
+        .collect()
+}
+
+/// A comment, unattributed: `self`, `manager` (when managers are attributed) or `others`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Comment {
+    pub from: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommentGroup {
+    pub question_id: String,
+    pub key: String,
+    pub prompt: String,
+    /// Ordered by text, which says nothing about who wrote what or when.
+    pub comments: Vec<Comment>,
+}
+
+/// The rules behind the report's flags, in words.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Rules {
+    pub anonymity: String,
+    pub blind_spot: String,
+    pub change: String,
+    pub norm: String,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            anonymity: "A group's figures are shown only when at least its threshold of people answered; \
+                        'all others' leaves out groups too small to show unless together they reach the \
+                        largest of their thresholds; competency figures pool only shown question figures."
+                .into(),
+            blind_spot: "Blind spot: self rates at least a third of the scale's range above all others. \
+                         Hidden strength: at least a third below."
+                .into(),
+            change: "Change since the previous cycle is flagged significant when |delta| > 1.96 × \
+                     √(sd₁²/n₁ + sd₂²/n₂), n being the respondents behind each 'all others' mean."
+                .into(),
+            norm: format!(
+                "The norm is the cycle's pooled 'all others' mean; norm and percentile are shown when at \
+                 least {MIN_NORM_SUBJECTS} subjects have one."
+            ),
+        }
+    }
+}
+
+/// A leader's growth report for one cycle.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GrowthReport {
+    pub cycle_id: String,
+    pub cycle_name: String,
+    pub subject_id: String,
+    pub subject_name: String,
+    /// When the subject may read it; absent until released.
+    pub released_at: Option<DateTime<Utc>>,
+    /// How many of each relationship answered.
+    #[schema(value_type = Object)]
+    pub respondents: BTreeMap<Relationship, Cell<i64>>,
+    pub competencies: Vec<CompetencyReport>,
+    /// Competency keys with the highest "all others" means.
+    pub strengths: Vec<String>,
+    /// Competency keys with the lowest "all others" means.
+    pub development_areas: Vec<String>,
+    pub blind_spots: Vec<String>,
+    pub hidden_strengths: Vec<String>,
+    pub comments: Vec<CommentGroup>,
+    pub rules: Rules,
+}
+
+/// What the report is built from, besides the version and the tallies.
+pub struct Context {
+    pub anonymity: AnonymitySettings,
+    pub respondents: HashMap<Relationship, i64>,
+    /// competency key → (norm mean, subjects behind it)
+    pub norms: HashMap<String, (f64, i64)>,
+    /// competency key → this subject's percentile
+    pub percentiles: HashMap<String, f64>,
+    /// competency key → (previous cycle id, its summary)
+    pub previous: HashMap<String, (String, OthersSummary)>,
+    /// (question id, relationship, text) of every comment about the subject
+    pub comments: Vec<(String, String, String)>,
+}
+
+pub fn build(version: &VersionResponse, inputs: Vec<CompetencyInput>, ctx: &Context) -> GrowthReportBody {
+    let mut competencies = Vec::new();
+    for competency in inputs {
+        let cells: Vec<_> = competency.questions.iter().map(|q| question_cells(q, &ctx.anonymity)).collect();
+        let (groups, others, summary) = competency_cells(&cells);
+        let scale = competency.questions.first().map(|q| q.scale).unwrap_or((1, 5));
+        let gap = self_gap(&groups, &others);
+        let questions = competency
+            .questions
+            .iter()
+            .zip(cells)
+            .map(|(q, c)| QuestionReport {
+                question_id: q.id.clone(),
+                key: q.key.clone(),
+                prompt: q.prompt.clone(),
+                gap: self_gap(&c.groups, &c.others),
+                groups: c.groups,
+                others: c.others,
+                others_includes: c.others_includes,
+            })
+            .collect();
+        let norm_shown = ctx.norms.get(&competency.key).filter(|(_, subjects)| *subjects >= MIN_NORM_SUBJECTS);
+        let few = || Cell::hidden(format!("fewer than {MIN_NORM_SUBJECTS} subjects in the cycle"));
+        competencies.push(CompetencyReport {
+            norm: norm_shown.map(|(mean, _)| Cell::Shown(*mean)).unwrap_or_else(few),
+            percentile: match (norm_shown, summary.as_ref(), ctx.percentiles.get(&competency.key)) {
+                (Some(_), Some(_), Some(p)) => Cell::Shown(*p),
+                (Some(_), _, _) => Cell::hidden("no 'all others' figure for this competency"),
+                _ => few(),
+            },
+            change: match (summary.as_ref(), ctx.previous.get(&competency.key)) {
+                (Some(now), Some((cycle_id, before))) => Some(change(cycle_id, before, now)),
+                _ => None,
+            },
+            flag: gap.and_then(|g| gap_flag(g, scale)),
+            gap,
+            key: competency.key,
+            name: competency.name,
+            groups,
+            others,
+            questions,
+        });
+    }
+
+    let mut ranked: Vec<(&str, f64)> =
+        competencies.iter().filter_map(|c| c.others.shown().map(|s| (c.key.as_str(), s.mean))).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let top = (ranked.len() / 2).min(3);
+    let strengths: Vec<String> = ranked.iter().take(top).map(|(k, _)| k.to_string()).collect();
+    let development_areas: Vec<String> = ranked.iter().rev().take(top).map(|(k, _)| k.to_string()).collect();
+    let flagged = |flag| competencies.iter().filter(|c| c.flag == Some(flag)).map(|c| c.key.clone()).collect();
+    let blind_spots = flagged(super::compute::GapFlag::BlindSpot);
+    let hidden_strengths = flagged(super::compute::GapFlag::HiddenStrength);
+
+    let respondents = std::iter::once(Relationship::Myself)
+        .chain(super::compute::OTHER_GROUPS)
+        .map(|r| {
+            let n = ctx.respondents.get(&r).copied().unwrap_or(0);
+            let k = i64::from(ctx.anonymity.threshold(r));
+            (r, if n == 0 || n >= k { Cell::Shown(n) } else { Cell::hidden(format!("fewer than {k} responses")) })
+        })
+        .collect();
+
+    GrowthReportBody {
+        respondents,
+        competencies,
+        strengths,
+        development_areas,
+        blind_spots,
+        hidden_strengths,
+        comments: comment_groups(version, ctx),
+    }
+}
+
+/// The parts of a report computed from its data.
+pub struct GrowthReportBody {
+    pub respondents: BTreeMap<Relationship, Cell<i64>>,
+    pub competencies: Vec<CompetencyReport>,
+    pub strengths: Vec<String>,
+    pub development_areas: Vec<String>,
+    pub blind_spots: Vec<String>,
+    pub hidden_strengths: Vec<String>,
+    pub comments: Vec<CommentGroup>,
+}
+
+/// Comments of groups with enough respondents, unattributed, in text order.
+fn comment_groups(version: &VersionResponse, ctx: &Context) -> Vec<CommentGroup> {
+    let label = |relationship: Relationship| -> Option<&'static str> {
+        let n = ctx.respondents.get(&relationship).copied().unwrap_or(0);
+        let enough = n >= i64::from(ctx.anonymity.comment_threshold(relationship));
+        match relationship {
+            Relationship::Myself => Some("self"),
+            Relationship::Manager if ctx.anonymity.manager_attributed => Some("manager"),
+            _ if enough => Some("others"),
+            _ => None,
+        }
+    };
+    let mut by_question: HashMap<&str, Vec<Comment>> = HashMap::new();
+    for (question_id, relationship, text) in &ctx.comments {
+        let Ok(relationship) = relationship.parse::<Relationship>() else { continue };
+        if let Some(from) = label(relationship) {
+            by_question
+                .entry(question_id.as_str())
+                .or_default()
+                .push(Comment { from: from.into(), text: text.clone() });
+        }
+    }
+    version
+        .questions()
+        .filter(|q| q.kind == QuestionKind::Text)
+        .filter_map(|q| {
+            let mut comments = by_question.remove(q.id.as_str())?;
+            comments.sort_by(|a, b| (a.from.as_str(), a.text.as_str()).cmp(&(b.from.as_str(), b.text.as_str())));
+            Some(CommentGroup { question_id: q.id.clone(), key: q.key.clone(), prompt: q.prompt.clone(), comments })
+        })
+        .collect()
+}

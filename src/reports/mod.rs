@@ -1,0 +1,225 @@
+//! Growth reports: roll-ups computed once when a cycle closes, and the report read from
+//! them, shown only under the anonymity rule of `compute`.
+
+mod build;
+pub mod compute;
+mod handlers;
+mod render;
+
+pub use build::GrowthReport;
+pub use handlers::{get_report, get_report_radar, my_reports, release, release_reports};
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::cycles::{Cycle, Relationship};
+use crate::db::schema::{
+    answers, competency_norms, competency_summaries, cycles, invitations, people, report_releases, respondent_counts,
+    score_counts,
+};
+use crate::db::{DbConn, Engine};
+use crate::db_run;
+use crate::error::AppError;
+use crate::frameworks::load_version;
+use build::{Context, ScoreRow, competency_inputs, others_summaries};
+use compute::{OthersSummary, percentile};
+
+/// Subjects whose summaries are computed together when a cycle closes.
+const SUBJECT_BATCH: usize = 200;
+
+fn score_rows(conn: &mut DbConn, cycle_id: &str, subjects: &[String]) -> Result<Vec<(String, ScoreRow)>, AppError> {
+    let rows: Vec<(String, String, String, i32, i32)> = db_run!(conn, |c| score_counts::table
+        .filter(score_counts::cycle_id.eq(cycle_id))
+        .filter(score_counts::subject_id.eq_any(subjects))
+        .select((
+            score_counts::subject_id,
+            score_counts::question_id,
+            score_counts::relationship,
+            score_counts::score,
+            score_counts::n,
+        ))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(subject, question_id, relationship, score, n)| {
+            (subject, ScoreRow { question_id, relationship, score, n: i64::from(n) })
+        })
+        .collect())
+}
+
+/// When a cycle closes: tallies per subject, question, relationship and score; respondent
+/// counts; each subject's "all others" summary per competency with its percentile; and
+/// the cycle's norms. Reports then read a few small rows and never the answers.
+pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
+    let param = match conn.engine() {
+        Engine::Sqlite => "?",
+        Engine::Postgres => "$1",
+    };
+    db_run!(conn, |c| {
+        diesel::sql_query(format!(
+            "INSERT INTO score_counts (cycle_id, subject_id, question_id, relationship, score, n) \
+             SELECT cycle_id, subject_id, question_id, relationship, score, CAST(count(*) AS INTEGER) \
+             FROM answers WHERE cycle_id = {param} AND score IS NOT NULL \
+             GROUP BY cycle_id, subject_id, question_id, relationship, score"
+        ))
+        .bind::<diesel::sql_types::Text, _>(&cycle.id)
+        .execute(c)?;
+        diesel::sql_query(format!(
+            "INSERT INTO respondent_counts (cycle_id, subject_id, relationship, respondents) \
+             SELECT cycle_id, subject_id, relationship, CAST(count(*) AS INTEGER) \
+             FROM invitations WHERE cycle_id = {param} AND status = 'submitted' \
+             GROUP BY cycle_id, subject_id, relationship"
+        ))
+        .bind::<diesel::sql_types::Text, _>(&cycle.id)
+        .execute(c)
+    })?;
+
+    let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
+    let anonymity = cycle.anonymity();
+    let subjects: Vec<String> = db_run!(conn, |c| score_counts::table
+        .filter(score_counts::cycle_id.eq(&cycle.id))
+        .select(score_counts::subject_id)
+        .distinct()
+        .order(score_counts::subject_id.asc())
+        .load(c))?;
+    let mut by_competency: HashMap<String, Vec<(String, OthersSummary)>> = HashMap::new();
+    for batch in subjects.chunks(SUBJECT_BATCH) {
+        let mut rows: HashMap<String, Vec<ScoreRow>> = HashMap::new();
+        for (subject, row) in score_rows(conn, &cycle.id, batch)? {
+            rows.entry(subject).or_default().push(row);
+        }
+        for (subject, rows) in rows {
+            let inputs = competency_inputs(&version, &rows);
+            for (key, summary) in others_summaries(&inputs, &anonymity) {
+                by_competency.entry(key).or_default().push((subject.clone(), summary));
+            }
+        }
+    }
+
+    let mut summary_rows = Vec::new();
+    let mut norm_rows = Vec::new();
+    for (key, subjects) in &by_competency {
+        let means: Vec<f64> = subjects.iter().map(|(_, s)| s.mean).collect();
+        let (sum, answers) = subjects.iter().fold((0i64, 0i64), |(s, n), (_, x)| (s + x.sum, n + x.answers));
+        norm_rows.push((
+            competency_norms::cycle_id.eq(cycle.id.clone()),
+            competency_norms::competency_key.eq(key.clone()),
+            competency_norms::mean.eq((sum as f64 / answers.max(1) as f64 * 1000.0).round() / 1000.0),
+            competency_norms::subjects.eq(subjects.len() as i32),
+        ));
+        for (subject, s) in subjects {
+            summary_rows.push((
+                competency_summaries::cycle_id.eq(cycle.id.clone()),
+                competency_summaries::subject_id.eq(subject.clone()),
+                competency_summaries::competency_key.eq(key.clone()),
+                competency_summaries::mean.eq(s.mean),
+                competency_summaries::spread.eq(s.spread),
+                competency_summaries::respondents.eq(s.respondents as i32),
+                competency_summaries::percentile.eq(percentile(s.mean, &means)),
+            ));
+        }
+    }
+    for chunk in summary_rows.chunks(1000) {
+        db_run!(conn, |c| diesel::insert_into(competency_summaries::table).values(chunk).execute(c))?;
+    }
+    db_run!(conn, |c| diesel::insert_into(competency_norms::table).values(&norm_rows).execute(c))?;
+    Ok(())
+}
+
+/// Everything a subject's report is built from, read from the roll-ups.
+pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result<GrowthReport, AppError> {
+    let subject_name: String = db_run!(conn, |c| people::table
+        .filter(people::org_id.eq(&cycle.org_id))
+        .filter(people::id.eq(subject_id))
+        .select(people::display_name)
+        .first(c))?;
+    let is_participant: i64 = db_run!(conn, |c| invitations::table
+        .filter(invitations::cycle_id.eq(&cycle.id))
+        .filter(invitations::subject_id.eq(subject_id))
+        .count()
+        .get_result(c))?;
+    if is_participant == 0 {
+        return Err(AppError::NotFound);
+    }
+    let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
+    let rows: Vec<ScoreRow> =
+        score_rows(conn, &cycle.id, &[subject_id.to_string()])?.into_iter().map(|(_, r)| r).collect();
+    let respondents: Vec<(String, i32)> = db_run!(conn, |c| respondent_counts::table
+        .filter(respondent_counts::cycle_id.eq(&cycle.id))
+        .filter(respondent_counts::subject_id.eq(subject_id))
+        .select((respondent_counts::relationship, respondent_counts::respondents))
+        .load(c))?;
+    let norms: Vec<(String, f64, i32)> = db_run!(conn, |c| competency_norms::table
+        .filter(competency_norms::cycle_id.eq(&cycle.id))
+        .select((competency_norms::competency_key, competency_norms::mean, competency_norms::subjects))
+        .load(c))?;
+    let own: Vec<(String, f64)> = db_run!(conn, |c| competency_summaries::table
+        .filter(competency_summaries::cycle_id.eq(&cycle.id))
+        .filter(competency_summaries::subject_id.eq(subject_id))
+        .select((competency_summaries::competency_key, competency_summaries::percentile))
+        .load(c))?;
+    // The most recent earlier cycle with a summary for each competency key.
+    let earlier: Vec<(String, String, f64, f64, i32)> = db_run!(conn, |c| competency_summaries::table
+        .inner_join(cycles::table)
+        .filter(cycles::org_id.eq(&cycle.org_id))
+        .filter(competency_summaries::subject_id.eq(subject_id))
+        .filter(cycles::created_at.lt(cycle.created_at))
+        .order(cycles::created_at.desc())
+        .select((
+            competency_summaries::cycle_id,
+            competency_summaries::competency_key,
+            competency_summaries::mean,
+            competency_summaries::spread,
+            competency_summaries::respondents,
+        ))
+        .load(c))?;
+    let mut previous = HashMap::new();
+    for (cycle_id, key, mean, spread, respondents) in earlier {
+        previous.entry(key).or_insert((
+            cycle_id,
+            OthersSummary { mean, spread, respondents: i64::from(respondents), sum: 0, answers: 0 },
+        ));
+    }
+    let comments: Vec<(String, String, Option<String>)> = db_run!(conn, |c| answers::table
+        .filter(answers::cycle_id.eq(&cycle.id))
+        .filter(answers::subject_id.eq(subject_id))
+        .filter(answers::comment.is_not_null())
+        .select((answers::question_id, answers::relationship, answers::comment))
+        .load(c))?;
+    let released_at: Option<chrono::NaiveDateTime> = db_run!(conn, |c| report_releases::table
+        .filter(report_releases::cycle_id.eq(&cycle.id))
+        .filter(report_releases::subject_id.eq(subject_id))
+        .select(report_releases::released_at)
+        .first(c)
+        .optional())?;
+
+    let ctx = Context {
+        anonymity: cycle.anonymity(),
+        respondents: respondents
+            .into_iter()
+            .filter_map(|(r, n)| r.parse::<Relationship>().ok().map(|r| (r, i64::from(n))))
+            .collect(),
+        norms: norms.into_iter().map(|(k, mean, n)| (k, (mean, i64::from(n)))).collect(),
+        percentiles: own.into_iter().collect(),
+        previous,
+        comments: comments.into_iter().filter_map(|(q, r, t)| t.map(|t| (q, r, t))).collect(),
+    };
+    let inputs = competency_inputs(&version, &rows);
+    let body = build::build(&version, inputs, &ctx);
+    Ok(GrowthReport {
+        cycle_id: cycle.id.clone(),
+        cycle_name: cycle.name.clone(),
+        subject_id: subject_id.to_string(),
+        subject_name,
+        released_at: released_at.map(|t| t.and_utc()),
+        respondents: body.respondents,
+        competencies: body.competencies,
+        strengths: body.strengths,
+        development_areas: body.development_areas,
+        blind_spots: body.blind_spots,
+        hidden_strengths: body.hidden_strengths,
+        comments: body.comments,
+        rules: build::Rules::default(),
+    })
+}

@@ -1,0 +1,201 @@
+//! Growth reports through the API, with figures computed by hand.
+
+use serde_json::json;
+
+use crate::cycles::Org;
+use crate::helpers::{assert_problem, json_with_status};
+
+/// Answers every question: ratings with `score`, text with `comment`.
+async fn answer(org: &mut Org, rater: &str, score: i64, comment: &str) {
+    let invitation = org.invitation_of(rater, "subject").await;
+    let id = invitation["id"].as_str().unwrap().to_string();
+    let answers = org.full_answers(rater, &id, score, comment).await;
+    json_with_status(org.submit(rater, &id, answers).await, 200).await;
+}
+
+#[actix_web::test]
+async fn a_report_shows_hand_computed_figures_and_hides_small_groups() {
+    let mut org = Org::new().await;
+    let cycle = org.create_cycle(json!({"name": "Spring 360"})).await;
+    let cycle_id = cycle["id"].as_str().unwrap().to_string();
+    org.add(&cycle_id, &["subject"]).await;
+    org.move_to(&cycle_id, "nominating").await;
+    for peer in ["peer1", "peer2", "peer3", "peer4"] {
+        org.nominate(&cycle_id, "subject", peer, "peer").await;
+    }
+    for report in ["report1", "report2"] {
+        org.nominate(&cycle_id, "subject", report, "direct_report").await;
+    }
+    org.move_to(&cycle_id, "collecting").await;
+    let report_path = format!("/api/v1/cycles/{cycle_id}/reports/{}", org.id("subject"));
+    assert_problem(org.app.get_as(&org.admin(), &report_path).await, 409, "cycle_not_closed").await;
+
+    answer(&mut org, "subject", 5, "I set a clear direction.").await;
+    answer(&mut org, "manager", 3, "Needs to delegate.").await;
+    for (peer, score) in [("peer1", 4), ("peer2", 4), ("peer3", 2), ("peer4", 2)] {
+        answer(&mut org, peer, score, &format!("Comment from {peer}")).await;
+    }
+    answer(&mut org, "report1", 5, "Great boss").await;
+    answer(&mut org, "report2", 5, "Very supportive").await;
+    org.move_to(&cycle_id, "closed").await;
+
+    // Before release: HR reads it, the subject and other leaders get 404.
+    let subject_token = org.token("subject").await;
+    assert_problem(org.app.get_as(&subject_token, &report_path).await, 404, "not_found").await;
+    let other_leader = org.token("subject2").await;
+    assert_problem(org.app.get_as(&other_leader, &report_path).await, 404, "not_found").await;
+    let report = json_with_status(org.app.get_as(&org.admin(), &report_path).await, 200).await;
+
+    assert_eq!(report["respondents"]["self"], 1);
+    assert_eq!(report["respondents"]["manager"], 1);
+    assert_eq!(report["respondents"]["peer"], 4);
+    assert_eq!(report["respondents"]["direct_report"]["suppressed"], true);
+    let vision = report["competencies"].as_array().unwrap().iter().find(|c| c["key"] == "vision").unwrap().clone();
+    assert_eq!(vision["groups"]["self"]["mean"], 5.0);
+    assert_eq!(vision["groups"]["manager"]["mean"], 3.0);
+    // Peers: 4, 4, 2, 2 on each of two questions.
+    assert_eq!(vision["groups"]["peer"]["mean"], 3.0);
+    assert_eq!(vision["groups"]["peer"]["count"], 8);
+    assert_eq!(vision["groups"]["peer"]["spread"], 1.0);
+    assert_eq!(vision["groups"]["peer"]["distribution"], json!([{"score": 2, "n": 4}, {"score": 4, "n": 4}]));
+    assert_eq!(vision["groups"]["direct_report"]["suppressed"], true);
+    assert_eq!(vision["groups"]["direct_report"]["reason"], "no question has enough responses from this group");
+    // All others leaves the two direct reports out: (3 + 4 + 4 + 2 + 2) / 5 per question,
+    // spread √((0 + 1 + 1 + 1 + 1) / 5) = 0.894.
+    assert_eq!(vision["others"]["mean"], 3.0);
+    assert_eq!(vision["others"]["count"], 10);
+    let question = &vision["questions"][0];
+    assert_eq!(question["others_includes"], json!(["manager", "peer"]));
+    assert_eq!(question["groups"]["direct_report"], json!({"suppressed": true, "reason": "fewer than 3 responses"}));
+    assert_eq!(vision["gap"], 2.0);
+    assert_eq!(vision["flag"], "blind_spot");
+    assert_eq!(report["blind_spots"].as_array().unwrap().len(), 8);
+    assert_eq!(vision["norm"]["suppressed"], true, "one subject is too few for a norm");
+    assert_eq!(vision["percentile"]["suppressed"], true);
+
+    // Comments: the peers' (four, enough) as "others", the manager's attributed, the
+    // subject's own; the two direct reports' are withheld. Ordered by text.
+    let comments = report["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 8);
+    let first: Vec<(String, String)> = comments[0]["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["from"].as_str().unwrap().to_string(), c["text"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            ("manager".to_string(), "Needs to delegate.".to_string()),
+            ("others".to_string(), "Comment from peer1".to_string()),
+            ("others".to_string(), "Comment from peer2".to_string()),
+            ("others".to_string(), "Comment from peer3".to_string()),
+            ("others".to_string(), "Comment from peer4".to_string()),
+            ("self".to_string(), "I set a clear direction.".to_string()),
+        ]
+    );
+    assert!(!report.to_string().contains("Great boss"), "a group below the threshold shows no comment");
+
+    // The same report as CSV and as a radar chart.
+    let csv = org
+        .app
+        .client
+        .get(org.app.url(&report_path))
+        .bearer_auth(org.admin())
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.starts_with("competency_key,competency,question_key,question,group,mean,count,spread,suppressed_reason\n")
+    );
+    assert!(csv.contains("vision,Vision and direction,,,all_others,3,10,0.894,"), "{csv}");
+    let svg = org.app.get_as(&org.admin(), &format!("{report_path}/radar.svg")).await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().starts_with("<svg"));
+
+    // Released, the subject reads it and finds it among their reports.
+    let released = org
+        .app
+        .post_as(
+            &org.admin(),
+            &format!("/api/v1/cycles/{cycle_id}/reports/release"),
+            &json!({"subject_ids": [org.id("subject")]}),
+        )
+        .await;
+    assert_eq!(json_with_status(released, 200).await["released"], 1);
+    let own = json_with_status(org.app.get_as(&subject_token, &report_path).await, 200).await;
+    assert_eq!(own["competencies"], report["competencies"]);
+    let mine = json_with_status(org.app.get_as(&subject_token, "/api/v1/me/reports").await, 200).await;
+    assert_eq!(mine[0]["cycle_id"], cycle_id.as_str());
+    assert_problem(org.app.get_as(&other_leader, &report_path).await, 404, "not_found").await;
+
+    // Every read is in the audit log, with who read it.
+    let audit =
+        json_with_status(org.app.get_as(&org.admin(), "/api/v1/audit-events?action=report.read").await, 200).await;
+    let readers: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
+    let admin = format!("client:{}", org.app.org.client_id);
+    let subject = format!("person:{}", org.id("subject"));
+    assert_eq!(readers, [admin.as_str(), admin.as_str(), admin.as_str(), subject.as_str()]);
+}
+
+#[actix_web::test]
+async fn norms_percentiles_and_change_since_the_previous_cycle() {
+    let mut org = Org::new().await;
+    let subjects = [("subject", 2), ("subject2", 3), ("peer5", 4), ("peer6", 5), ("peer7", 1)];
+    let first = org.create_cycle(json!({"name": "2025"})).await;
+    let first_id = first["id"].as_str().unwrap().to_string();
+    let names: Vec<&str> = subjects.iter().map(|(s, _)| *s).collect();
+    org.add(&first_id, &names).await;
+    org.move_to(&first_id, "nominating").await;
+    for (subject, _) in subjects {
+        for peer in ["peer1", "peer2", "peer3"] {
+            org.nominate(&first_id, subject, peer, "peer").await;
+        }
+    }
+    org.move_to(&first_id, "collecting").await;
+    for (subject, score) in subjects {
+        for peer in ["peer1", "peer2", "peer3"] {
+            let invitation = org.invitation_of(peer, subject).await;
+            let id = invitation["id"].as_str().unwrap().to_string();
+            let answers = org.full_answers(peer, &id, score, "ok").await;
+            json_with_status(org.submit(peer, &id, answers).await, 200).await;
+        }
+    }
+    org.move_to(&first_id, "closed").await;
+    let subject_id = org.id("subject");
+    let path = |cycle: &str| format!("/api/v1/cycles/{cycle}/reports/{subject_id}");
+    let before = json_with_status(org.app.get_as(&org.admin(), &path(&first_id)).await, 200).await;
+    let vision = &before["competencies"][0];
+    assert_eq!(vision["others"]["mean"], 2.0);
+    assert_eq!(vision["norm"], 3.0, "pooled over the five subjects: (2 + 3 + 4 + 5 + 1) / 5");
+    assert_eq!(vision["percentile"], 30.0, "one subject lower, none tied: (1 + 0.5) / 5");
+    assert_eq!(vision["change"], json!(null));
+
+    let second = org.create_cycle(json!({"name": "2026"})).await;
+    let second_id = second["id"].as_str().unwrap().to_string();
+    org.add(&second_id, &["subject"]).await;
+    org.move_to(&second_id, "nominating").await;
+    for peer in ["peer1", "peer2", "peer3"] {
+        org.nominate(&second_id, "subject", peer, "peer").await;
+    }
+    org.move_to(&second_id, "collecting").await;
+    for peer in ["peer1", "peer2", "peer3"] {
+        let invitation = org.invitation_of(peer, "subject").await;
+        let id = invitation["id"].as_str().unwrap().to_string();
+        let answers = org.full_answers(peer, &id, 4, "better").await;
+        json_with_status(org.submit(peer, &id, answers).await, 200).await;
+    }
+    org.move_to(&second_id, "closed").await;
+    org.move_to(&second_id, "released").await;
+    let after = json_with_status(org.app.get_as(&org.admin(), &path(&second_id)).await, 200).await;
+    let change = &after["competencies"][0]["change"];
+    assert_eq!(change["previous_cycle_id"], first_id.as_str());
+    assert_eq!(change["previous_mean"], 2.0);
+    assert_eq!(change["delta"], 2.0);
+    assert_eq!(change["significant"], true);
+    assert!(after["released_at"].is_string(), "moving to released releases every report");
+    assert_eq!(after["competencies"][0]["norm"]["suppressed"], true);
+}
