@@ -40,6 +40,24 @@ pub enum Command {
         #[command(subcommand)]
         command: OrgsCommand,
     },
+    /// Generate a large organisation and a cycle whose raters have all answered, for
+    /// benchmarks. Prints one JSON object with the admin credentials and the cycle id.
+    Seed {
+        /// Leaders in the cycle.
+        #[arg(long, default_value_t = 1000)]
+        leaders: usize,
+        /// Raters per leader besides themself.
+        #[arg(long, default_value_t = 12)]
+        raters: usize,
+        /// Rating questions in the framework.
+        #[arg(long, default_value_t = 40)]
+        questions: usize,
+        /// Leave the invitations pending instead of answered.
+        #[arg(long)]
+        pending: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
     /// Manage the keys that sign access tokens (when they live in the database).
     Keys {
         #[command(subcommand)]
@@ -106,6 +124,14 @@ pub fn run() -> anyhow::Result<()> {
             } else {
                 print_credentials(&created);
             }
+            Ok(())
+        }
+        Command::Seed { leaders, raters, questions, pending, database } => {
+            let pool = DbPool::connect(&database)?;
+            let options =
+                crate::seed::SeedOptions { leaders, raters, questions, answered: !pending, random_seed: 2026 };
+            let seeded = crate::seed::seed(&mut pool.get()?, &options)?;
+            println!("{}", serde_json::to_string(&seeded)?);
             Ok(())
         }
         Command::Keys { command: KeysCommand::Rotate { database } } => {

@@ -23,6 +23,7 @@ pub mod people;
 pub mod reports;
 pub mod request_id;
 pub mod responses;
+pub mod seed;
 
 use std::net::TcpListener;
 

@@ -7,6 +7,8 @@
 
 pub mod schema;
 
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -25,8 +27,31 @@ pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 
 /// A pooled connection to whichever engine is configured.
 pub enum DbConn {
-    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Sqlite(SqliteConn),
     Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// A pooled SQLite connection with the pool's writer lock.
+///
+/// SQLite has one writer at a time. Writers queue on this lock in the process rather than
+/// on SQLite's busy handler, which sleeps in steps of up to 100 ms and turns contention
+/// into long tails.
+pub struct SqliteConn {
+    conn: PooledConnection<ConnectionManager<SqliteConnection>>,
+    writer: Arc<Mutex<()>>,
+}
+
+impl Deref for SqliteConn {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for SqliteConn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
 }
 
 /// Runs one body against the concrete connection of either engine.
@@ -59,23 +84,27 @@ impl DbConn {
 
     /// Runs `f` in one transaction: all of its writes land, or none.
     ///
-    /// On SQLite the outermost transaction starts with `BEGIN IMMEDIATE`, taking the write
-    /// lock up front so that two writers wait on the busy timeout instead of failing on
-    /// upgrade. Nested calls become savepoints.
+    /// On SQLite the outermost transaction takes the pool's writer lock, then starts with
+    /// `BEGIN IMMEDIATE`, taking SQLite's write lock up front so that a writer never fails
+    /// on upgrade. Nested calls become savepoints.
     pub fn transaction<T, E>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
     {
-        match self {
+        let writer = match self {
             Self::Sqlite(c) => {
                 let outermost =
                     AnsiTransactionManager::transaction_manager_status_mut(&mut **c).transaction_depth()?.is_none();
-                if outermost {
-                    AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?
-                } else {
-                    AnsiTransactionManager::begin_transaction(&mut **c)?
-                }
+                outermost.then(|| Arc::clone(&c.writer))
             }
+            Self::Postgres(_) => None,
+        };
+        let _writing = writer.as_ref().map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+        match self {
+            Self::Sqlite(c) if writer.is_some() => {
+                AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE")?
+            }
+            Self::Sqlite(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
             Self::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
         }
         match f(self) {
@@ -128,7 +157,8 @@ pub enum Engine {
 /// The connection pool of whichever engine `DATABASE_URL` names.
 #[derive(Clone)]
 pub enum DbPool {
-    Sqlite(SqlitePool),
+    /// The pool, and the lock its writers take in turn.
+    Sqlite(SqlitePool, Arc<Mutex<()>>),
     Postgres(PgPool),
 }
 
@@ -143,7 +173,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-             PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;",
+             PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA temp_store = FILE;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -191,6 +221,7 @@ impl DbPool {
                         .connection_timeout(timeout)
                         .connection_customizer(Box::new(SqlitePragmas))
                         .build(manager)?,
+                    Arc::new(Mutex::new(())),
                 )
             }
             DatabaseUrl::Postgres(url) => {
@@ -210,7 +241,7 @@ impl DbPool {
 
     pub fn engine(&self) -> Engine {
         match self {
-            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Sqlite(..) => Engine::Sqlite,
             Self::Postgres(_) => Engine::Postgres,
         }
     }
@@ -218,7 +249,9 @@ impl DbPool {
     /// A connection, or 503 when none frees up within the configured timeout.
     pub fn get(&self) -> Result<DbConn, AppError> {
         match self {
-            Self::Sqlite(p) => p.get().map(DbConn::Sqlite),
+            Self::Sqlite(p, writer) => {
+                p.get().map(|conn| DbConn::Sqlite(SqliteConn { conn, writer: Arc::clone(writer) }))
+            }
             Self::Postgres(p) => p.get().map(DbConn::Postgres),
         }
         .map_err(|e| AppError::Unavailable(e.to_string()))

@@ -180,13 +180,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    answers (id) {
-        id -> Text,
-        org_id -> Text,
+    answers (cycle_id, subject_id, question_id, relationship, id) {
         cycle_id -> Text,
         subject_id -> Text,
-        relationship -> Text,
         question_id -> Text,
+        relationship -> Text,
+        id -> Text,
+        org_id -> Text,
         score -> Nullable<Integer>,
         comment -> Nullable<Text>,
     }

@@ -295,5 +295,5 @@ pub async fn get_framework_version(
             load_version(conn, &principal.org_id, &version_id)
         })
         .await?;
-    Ok(web::Json(version))
+    Ok(web::Json(VersionResponse::clone(&version)))
 }

@@ -8,7 +8,8 @@ mod handlers;
 pub use default::create_default_framework;
 pub use handlers::{create_framework, create_framework_version, get_framework, get_framework_version, list_frameworks};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -392,8 +393,18 @@ fn assemble(version: &FrameworkVersion, competency_rows: &[Competency], question
     }
 }
 
+/// Versions never change once written, so each process keeps the ones it has read; the
+/// questionnaire and every report need theirs. Bounded: cleared when full.
+type VersionCache = HashMap<(String, String), Arc<VersionResponse>>;
+static VERSIONS: LazyLock<RwLock<VersionCache>> = LazyLock::new(Default::default);
+const CACHED_VERSIONS: usize = 256;
+
 /// A framework version of this organisation, whole, or 404.
-pub fn load_version(conn: &mut DbConn, org_id: &str, version_id: &str) -> Result<VersionResponse, AppError> {
+pub fn load_version(conn: &mut DbConn, org_id: &str, version_id: &str) -> Result<Arc<VersionResponse>, AppError> {
+    let key = (org_id.to_string(), version_id.to_string());
+    if let Some(found) = VERSIONS.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(Arc::clone(found));
+    }
     let version: FrameworkVersion = db_run!(conn, |c| framework_versions::table
         .filter(framework_versions::org_id.eq(org_id))
         .filter(framework_versions::id.eq(version_id))
@@ -409,7 +420,13 @@ pub fn load_version(conn: &mut DbConn, org_id: &str, version_id: &str) -> Result
         .order(questions::position.asc())
         .select(Question::as_select())
         .load(c))?;
-    Ok(assemble(&version, &competency_rows, &question_rows))
+    let loaded = Arc::new(assemble(&version, &competency_rows, &question_rows));
+    let mut cache = VERSIONS.write().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= CACHED_VERSIONS {
+        cache.clear();
+    }
+    cache.insert(key, Arc::clone(&loaded));
+    Ok(loaded)
 }
 
 /// The newest version of a framework of this organisation, or 404.

@@ -17,13 +17,34 @@ use crate::db_run;
 use crate::error::{AppError, Problem, validate};
 
 /// The report, if this caller may read it: HR once the cycle is closed, the subject once
-/// their report is released; 404 for everyone else. Every read goes to the audit log.
-fn readable_report(
+/// their report is released; 404 for everyone else. Every read goes to the audit log
+/// before the report is sent.
+async fn readable_report(
+    state: &AppState,
+    principal: Principal,
+    cycle_id: String,
+    subject_id: String,
+) -> Result<GrowthReport, AppError> {
+    // Roll-ups never change after close, so the reads need no transaction; the audit
+    // entry is a short write of its own, which keeps readers off the writer's lock.
+    let reader = principal.clone();
+    let (cycle_id, report) = state.db.run(move |conn| read_report(conn, &reader, &cycle_id, &subject_id)).await?;
+    let subject_id = report.subject_id.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            audit_cycle(conn, &principal, "report.read", &cycle_id, serde_json::json!({ "subject_id": subject_id }))
+        })
+        .await?;
+    Ok(report)
+}
+
+fn read_report(
     conn: &mut DbConn,
     principal: &Principal,
     cycle_id: &str,
     subject_id: &str,
-) -> Result<GrowthReport, AppError> {
+) -> Result<(String, GrowthReport), AppError> {
     let cycle = find_cycle(conn, &principal.org_id, cycle_id)?;
     let hr = principal.can(Permission::ReadReports);
     let own = matches!(&principal.actor, Actor::User { person_id, .. } if person_id == subject_id);
@@ -41,8 +62,7 @@ fn readable_report(
     if !hr && report.released_at.is_none() {
         return Err(AppError::NotFound);
     }
-    audit_cycle(conn, principal, "report.read", &cycle.id, serde_json::json!({ "subject_id": subject_id }))?;
-    Ok(report)
+    Ok((cycle.id, report))
 }
 
 fn wants_csv(req: &HttpRequest) -> bool {
@@ -83,7 +103,7 @@ pub async fn get_report(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (cycle_id, subject_id) = path.into_inner();
-    let report = state.db.transaction(move |conn| readable_report(conn, &principal, &cycle_id, &subject_id)).await?;
+    let report = readable_report(&state, principal, cycle_id, subject_id).await?;
     if wants_csv(&req) {
         let body = render::csv(&report).map_err(AppError::internal)?;
         return Ok(HttpResponse::Ok()
@@ -115,7 +135,7 @@ pub async fn get_report_radar(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (cycle_id, subject_id) = path.into_inner();
-    let report = state.db.transaction(move |conn| readable_report(conn, &principal, &cycle_id, &subject_id)).await?;
+    let report = readable_report(&state, principal, cycle_id, subject_id).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")))

@@ -287,7 +287,11 @@ pub async fn get_invitation(
             let cycle = find_cycle(conn, &invitation.org_id, &invitation.cycle_id)?;
             let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
             let draft = draft_of(conn, &invitation.id)?;
-            Ok(Questionnaire { invitation: respond(conn, invitation)?, competencies: version.competencies, draft })
+            Ok(Questionnaire {
+                invitation: respond(conn, invitation)?,
+                competencies: version.competencies.clone(),
+                draft,
+            })
         })
         .await?;
     Ok(web::Json(questionnaire))

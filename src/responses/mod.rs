@@ -3,9 +3,11 @@
 //!
 //! A submission moves the answers into `answers`, which holds the cycle, the subject and
 //! the relationship only, with random ids and no time, and deletes the draft, in the same
-//! transaction that marks the invitation submitted. Closing the cycle rewrites the
-//! answers in random order, so neither row order nor the engine's transaction ids
-//! (PostgreSQL's `xmin`) line up with when each rater submitted.
+//! transaction that marks the invitation submitted. The table is keyed by content (cycle,
+//! subject, question, relationship, random id), which on SQLite is also the storage
+//! order. Closing the cycle rewrites every answer as a new row with a new random id, in
+//! content order, so neither row order nor the engine's transaction ids (PostgreSQL's
+//! `xmin`) line up with when each rater submitted.
 
 pub mod answers;
 mod handlers;
@@ -154,7 +156,9 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
 }
 
 /// When a cycle closes: drafts are discarded, links stop working, and the answers are
-/// rewritten as new rows with new random ids, in random order. Returns the answer count.
+/// rewritten as new rows with new random ids, in content order (an order that carries
+/// nothing but the answers themselves, and the one the key and the roll-ups want).
+/// Returns the answer count.
 pub fn seal_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> {
     use crate::db::schema::response_drafts;
     let open: Vec<String> = db_run!(conn, |c| invitations::table
@@ -169,21 +173,22 @@ pub fn seal_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError>
         .set(invitations::token_hash.eq(None::<String>))
         .execute(c))?;
 
-    // Copy out in random order, remove, copy back in random order with fresh ids. Ids
-    // come from each engine's own random source, so the rewrite needs no round trip per row.
+    // Copy out in content order, remove, copy back with fresh ids. Ids come from each
+    // engine's own random source, so the rewrite needs no round trip per row.
     let (param, random_id) = match conn.engine() {
         Engine::Sqlite => ("?", "lower(hex(randomblob(16)))"),
         Engine::Postgres => ("$1", "gen_random_uuid()::text"),
     };
     let moved = db_run!(conn, |c| {
-        let columns = "org_id, cycle_id, subject_id, relationship, question_id, score, comment";
+        let columns = "cycle_id, subject_id, question_id, relationship, org_id, score, comment";
+        let content_order = "subject_id, question_id, relationship, score, comment";
         diesel::sql_query("DROP TABLE IF EXISTS sealing_answers").execute(c)?;
         diesel::sql_query(format!(
             "CREATE TEMPORARY TABLE sealing_answers AS SELECT {columns} FROM answers WHERE 1 = 0"
         ))
         .execute(c)?;
         diesel::sql_query(format!(
-            "INSERT INTO sealing_answers SELECT {columns} FROM answers WHERE cycle_id = {param} ORDER BY random()"
+            "INSERT INTO sealing_answers SELECT {columns} FROM answers WHERE cycle_id = {param} ORDER BY {content_order}"
         ))
         .bind::<diesel::sql_types::Text, _>(&cycle.id)
         .execute(c)?;
@@ -191,7 +196,7 @@ pub fn seal_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError>
             .bind::<diesel::sql_types::Text, _>(&cycle.id)
             .execute(c)?;
         let moved = diesel::sql_query(format!(
-            "INSERT INTO answers (id, {columns}) SELECT {random_id}, {columns} FROM sealing_answers ORDER BY random()"
+            "INSERT INTO answers (id, {columns}) SELECT {random_id}, {columns} FROM sealing_answers"
         ))
         .execute(c)?;
         diesel::sql_query("DROP TABLE sealing_answers").execute(c)?;

@@ -117,19 +117,20 @@ CREATE TABLE response_drafts (
     updated_at TIMESTAMP NOT NULL
 );
 
--- Submitted answers: cycle, subject and relationship only. Random ids; no rater, no
--- invitation, no time. Closing a cycle rewrites them in random order.
+-- Submitted answers: cycle, subject, relationship and question only. Random ids; no
+-- rater, no invitation, no time. Keyed by content first, so rows are stored in an order
+-- that says nothing about when they arrived; closing a cycle rewrites them all.
 CREATE TABLE answers (
-    id TEXT PRIMARY KEY NOT NULL,
-    org_id TEXT NOT NULL REFERENCES organizations (id),
     cycle_id TEXT NOT NULL REFERENCES cycles (id),
     subject_id TEXT NOT NULL REFERENCES people (id),
-    relationship TEXT NOT NULL,
     question_id TEXT NOT NULL REFERENCES questions (id),
+    relationship TEXT NOT NULL,
+    id TEXT NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organizations (id),
     score INTEGER,
-    comment TEXT
+    comment TEXT,
+    PRIMARY KEY (cycle_id, subject_id, question_id, relationship, id)
 );
-CREATE INDEX answers_subject ON answers (cycle_id, subject_id, question_id);
 
 -- Replays of creating requests sent again with the same Idempotency-Key.
 CREATE TABLE idempotency_keys (

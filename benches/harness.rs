@@ -1,0 +1,517 @@
+//! The benchmark suite: measures, side by side on SQLite and PostgreSQL, what DESIGN.md
+//! section 7 sets targets for, and writes the figures to BENCHMARKS.md.
+//!
+//! `cargo bench --bench harness` (PostgreSQL from `BENCH_DATABASE_URL`, a role that may
+//! create databases; without it only SQLite runs). `BENCH_LARGE` sets the large cycle's
+//! leaders (default 10,000), `BENCH_ENGINES` limits the engines (`sqlite,postgres`).
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::{Connection, PgConnection};
+use roundtable::auth::access::Role;
+use roundtable::auth::keys::KeyStore;
+use roundtable::auth::tokens::TokenAuthority;
+use roundtable::config::{AuthSettings, DatabaseSettings};
+use roundtable::db::schema::{answers, invitations, response_drafts};
+use roundtable::db::{DbConn, DbPool};
+use roundtable::db_run;
+use roundtable::seed::{SeedOptions, Seeded, seed};
+use serde_json::{Value, json};
+
+const RATERS: usize = 12;
+const QUESTIONS: usize = 40;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// One engine's database for the run.
+struct Database {
+    url: String,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Database {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        Self { url, cleanup: None, _dir: Some(dir) }
+    }
+
+    fn postgres(admin: &str) -> Self {
+        let name = format!("rt_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::establish(admin).expect("BENCH_DATABASE_URL reachable");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+        Self { url: format!("{base}/{name}"), cleanup: Some((admin.to_string(), name)), _dir: None }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.cleanup
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+        }
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database_url: &str, port: u16) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_roundtable"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", database_url])
+            .env("ROUNDTABLE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self { child, base };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server did not start");
+    }
+
+    /// Resident memory in MB: `VmRSS` now, or `VmHWM` for the peak so far.
+    fn rss_mb(&self, field: &str) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn client_token(client: &reqwest::Client, base: &str, seeded: &Seeded) -> String {
+    let response: Value = client
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&seeded.org.client_id, Some(&seeded.org.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response["access_token"].as_str().unwrap().to_string()
+}
+
+fn seed_cycle(pool: &DbPool, leaders: usize, answered: bool) -> Seeded {
+    let options = SeedOptions { leaders, raters: RATERS, questions: QUESTIONS, answered, random_seed: leaders as u64 };
+    seed(&mut pool.get().unwrap(), &options).unwrap()
+}
+
+/// Closes a seeded cycle through the API; returns seconds.
+async fn close(client: &reqwest::Client, base: &str, token: &str, cycle_id: &str) -> f64 {
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/v1/cycles/{cycle_id}/transitions"))
+        .bearer_auth(token)
+        .json(&json!({"to": "closed"}))
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "close: {}", response.text().await.unwrap());
+    started.elapsed().as_secs_f64()
+}
+
+/// Report latency over random subjects, a few requests at once; returns sorted ms.
+async fn report_latencies(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    seeded: &Seeded,
+    requests: usize,
+) -> Vec<f64> {
+    let concurrency = 4;
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let client = client.clone();
+        let (base, token, cycle) = (base.to_string(), token.to_string(), seeded.cycle_id.clone());
+        let subjects = seeded.leader_ids.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = roundtable::seed::Rng::new(7 + worker as u64);
+            let mut times = Vec::new();
+            for _ in 0..requests / concurrency {
+                let subject = &subjects[rng.below(subjects.len())];
+                let started = Instant::now();
+                let response = client
+                    .get(format!("{base}/api/v1/cycles/{cycle}/reports/{subject}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            times
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_by(f64::total_cmp);
+    all
+}
+
+/// Pending invitations of a seeded cycle with a user token for each rater.
+fn pending_submissions(pool: &DbPool, seeded: &Seeded, database_url: &str) -> Vec<(String, String)> {
+    let mut conn = pool.get().unwrap();
+    let rows: Vec<(String, String)> = db_run!(&mut conn, |c| invitations::table
+        .filter(invitations::cycle_id.eq(&seeded.cycle_id))
+        .select((invitations::id, invitations::rater_id))
+        .load(c))
+    .unwrap();
+    let settings = AuthSettings {
+        public_url: "http://localhost:8080".into(),
+        audience: "roundtable".into(),
+        signing_key_file: None,
+        verify_key_files: Vec::new(),
+        trusted_issuers_file: None,
+        client_token_ttl_secs: 900,
+        user_token_max_ttl_secs: 3600,
+    };
+    let _ = database_url;
+    let authority = TokenAuthority::new(KeyStore::load(&mut conn, &settings).unwrap(), &settings).unwrap();
+    let mut tokens: HashMap<String, String> = HashMap::new();
+    rows.into_iter()
+        .map(|(invitation, rater)| {
+            let token = tokens
+                .entry(rater.clone())
+                .or_insert_with(|| {
+                    authority
+                        .sign(format!("person:{rater}"), &seeded.org.org_id, None, Some(Role::Member), 3600)
+                        .unwrap()
+                })
+                .clone();
+            (invitation, token)
+        })
+        .collect()
+}
+
+/// What the database can commit: the submission's writes, one transaction each, for
+/// `seconds`; returns submissions per second.
+fn raw_commit_rate(conn: &mut DbConn, seeded: &Seeded, work: &[(String, String)], seconds: f64) -> (f64, usize) {
+    let started = Instant::now();
+    let mut done = 0;
+    for (invitation_id, _) in work {
+        if started.elapsed().as_secs_f64() >= seconds {
+            break;
+        }
+        conn.transaction(|conn| {
+            let subject: (String, String) = db_run!(conn, |c| invitations::table
+                .find(invitation_id)
+                .select((invitations::subject_id, invitations::relationship))
+                .first(c))?;
+            db_run!(conn, |c| diesel::update(invitations::table.find(invitation_id))
+                .set(invitations::status.eq("submitted"))
+                .execute(c))?;
+            let rows: Vec<_> = seeded
+                .question_ids
+                .iter()
+                .map(|q| {
+                    (
+                        answers::id.eq(uuid::Uuid::new_v4().to_string()),
+                        answers::org_id.eq(&seeded.org.org_id),
+                        answers::cycle_id.eq(&seeded.cycle_id),
+                        answers::subject_id.eq(&subject.0),
+                        answers::relationship.eq(&subject.1),
+                        answers::question_id.eq(q),
+                        answers::score.eq(Some(3)),
+                    )
+                })
+                .collect();
+            db_run!(conn, |c| diesel::insert_into(answers::table).values(&rows).execute(c))?;
+            db_run!(conn, |c| diesel::delete(response_drafts::table.find(invitation_id)).execute(c))?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+        done += 1;
+    }
+    (done as f64 / started.elapsed().as_secs_f64(), done)
+}
+
+fn submission_body(seeded: &Seeded) -> Arc<Value> {
+    Arc::new(
+        json!({"answers": seeded.question_ids.iter().map(|q| json!({"question_id": q, "score": 4})).collect::<Vec<_>>()}),
+    )
+}
+
+/// The API's closed-loop rate with a few submissions at once; returns submissions per second.
+async fn api_rate(client: &reqwest::Client, base: &str, body: Arc<Value>, work: Vec<(String, String)>) -> f64 {
+    let work = Arc::new(tokio::sync::Mutex::new(work));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for _ in 0..8 {
+        let (client, base, body, work, count) =
+            (client.clone(), base.to_string(), body.clone(), work.clone(), count.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some((invitation, token)) = work.lock().await.pop() else { break };
+                let response = client
+                    .post(format!("{base}/api/v1/invitations/{invitation}/submit"))
+                    .bearer_auth(&token)
+                    .json(&*body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Open loop: one submission every 1/rate seconds whatever the answers do; latency counts
+/// from the moment each request was due, so a slow server cannot hide queueing.
+async fn open_loop(
+    client: &reqwest::Client,
+    base: &str,
+    body: Arc<Value>,
+    work: Vec<(String, String)>,
+    rate: f64,
+) -> (Vec<f64>, usize) {
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (i, (invitation, token)) in work.into_iter().enumerate() {
+        let due = start + interval * i as u32;
+        tokio::time::sleep_until(due).await;
+        let (client, base, body) = (client.clone(), base.to_string(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let sent = client
+                .post(format!("{base}/api/v1/invitations/{invitation}/submit"))
+                .bearer_auth(&token)
+                .json(&*body)
+                .send()
+                .await;
+            let ok = matches!(&sent, Ok(r) if r.status() == 200);
+            ((tokio::time::Instant::now() - due).as_secs_f64() * 1000.0, ok)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    for t in tasks {
+        let (latency, ok) = t.await.unwrap();
+        latencies.push(latency);
+        failed += usize::from(!ok);
+    }
+    latencies.sort_by(f64::total_cmp);
+    (latencies, failed)
+}
+
+async fn bulk_import_rate(client: &reqwest::Client, base: &str, token: &str) -> f64 {
+    let batches = 10;
+    let per = 5000;
+    let started = Instant::now();
+    for b in 0..batches {
+        let rows: Vec<Value> = (0..per)
+            .map(|i| {
+                let n = b * per + i;
+                json!({"external_id": format!("IMP{n}"), "email": format!("imp{n}@bench.example"), "display_name": format!("Imported {n}"),
+                       "department": format!("Dept {}", n % 20), "manager_external_id": (n % per > 0).then(|| format!("IMP{}", b * per))})
+            })
+            .collect();
+        let response = client
+            .post(format!("{base}/api/v1/people/bulk"))
+            .bearer_auth(token)
+            .json(&json!({"people": rows}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["summary"]["created"], per);
+    }
+    (batches * per) as f64 / started.elapsed().as_secs_f64()
+}
+
+#[derive(Default)]
+struct Figures {
+    rows: Vec<(String, String, String)>,
+}
+
+impl Figures {
+    fn add(&mut self, what: &str, value: String, target: &str) {
+        println!("  {what:<58} {value:>14}   {target}");
+        self.rows.push((what.to_string(), value, target.to_string()));
+    }
+}
+
+async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) -> Figures {
+    let mut figures = Figures::default();
+    println!("== {engine}");
+    let pool =
+        DbPool::connect(&DatabaseSettings { database_url: database.url.clone(), db_pool_size: 4, db_timeout_secs: 30 })
+            .unwrap();
+    let server = Server::start(&database.url, port);
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+
+    let mut report_medians = Vec::new();
+    for leaders in [1000, large] {
+        let started = Instant::now();
+        let seeded = seed_cycle(&pool, leaders, true);
+        figures.add(
+            &format!("seed {leaders} leaders ({} answers)", seeded.answers),
+            format!("{:.1} s", started.elapsed().as_secs_f64()),
+            "",
+        );
+        let token = client_token(&client, &server.base, &seeded).await;
+        let closing = close(&client, &server.base, &token, &seeded.cycle_id).await;
+        figures.add(
+            &format!("close a cycle of {} answers", seeded.answers),
+            format!("{closing:.1} s"),
+            if leaders == large { "<= 10 s at 5M" } else { "" },
+        );
+        report_latencies(&client, &server.base, &token, &seeded, 200).await; // warm up
+        let times = report_latencies(&client, &server.base, &token, &seeded, 2000).await;
+        let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        figures.add(
+            &format!("growth report p50 / p99, {leaders} leaders"),
+            format!("{p50:.2} / {p99:.2} ms"),
+            "<= 5 / 20 ms",
+        );
+        report_medians.push(p50);
+    }
+    figures.add(
+        &format!("report p50 ratio, {large} vs 1000 leaders"),
+        format!("{:.2}x", report_medians[1] / report_medians[0]),
+        "<= 1.5x",
+    );
+
+    // Submissions: the database's raw commit rate, the API's rate, then open-loop latency.
+    let pending = seed_cycle(&pool, 2000, false);
+    let mut work = pending_submissions(&pool, &pending, &database.url);
+    let raw_work: Vec<_> = work.drain(..6000.min(work.len() / 3)).collect();
+    let (raw, _) = raw_commit_rate(&mut pool.get().unwrap(), &pending, &raw_work, 5.0);
+    figures.add("raw commit rate, one transaction per submission", format!("{raw:.0} /s"), "");
+    let body = submission_body(&pending);
+    let api_work: Vec<_> = work.drain(..(raw * 5.0) as usize).collect();
+    let api = api_rate(&client, &server.base, body.clone(), api_work).await;
+    figures.add("API submission rate (8 at once)", format!("{api:.0} /s"), "");
+    figures.add("API / raw", format!("{:.0} %", 100.0 * api / raw), ">= 50 %");
+    // "80% of that rate": of the rate the API sustains (at 80% of the raw rate an API that
+    // sustains less would only measure its queue).
+    let rate = (0.8 * api).max(1.0);
+    let open_work: Vec<_> = work.drain(..((rate * 10.0) as usize).min(work.len())).collect();
+    let (latencies, failed) = open_loop(&client, &server.base, body, open_work, rate).await;
+    figures.add(
+        &format!("open-loop submissions at {rate:.0}/s (80% of the API rate): p50 / p99"),
+        format!("{:.1} / {:.1} ms", percentile(&latencies, 0.5), percentile(&latencies, 0.99)),
+        "p99 <= 50 ms",
+    );
+    figures.add("open-loop submissions refused or failed", failed.to_string(), "0");
+
+    let token = client_token(&client, &server.base, &pending).await;
+    let imported = bulk_import_rate(&client, &server.base, &token).await;
+    figures.add("bulk people import (POST /people/bulk, 5,000 a request)", format!("{imported:.0} /s"), ">= 20,000 /s");
+    figures.add("server resident memory after the load", format!("{:.0} MB", server.rss_mb("VmRSS:")), "<= 150 MB");
+    figures.add("server peak resident memory (closing included)", format!("{:.0} MB", server.rss_mb("VmHWM:")), "");
+    figures
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!("{cores} cores ({cpu}), {mem:.0} GiB")
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let large: usize = env_or("BENCH_LARGE", "10000").parse().expect("BENCH_LARGE");
+    let engines = env_or("BENCH_ENGINES", "sqlite,postgres");
+    let pg = std::env::var("BENCH_DATABASE_URL").ok().filter(|v| !v.is_empty());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut results = Vec::new();
+    if engines.contains("sqlite") {
+        let db = Database::sqlite();
+        results.push(("SQLite", runtime.block_on(run_engine("SQLite", &db, 18181, large))));
+    }
+    if engines.contains("postgres") {
+        match &pg {
+            Some(admin) => {
+                let db = Database::postgres(admin);
+                results.push(("PostgreSQL", runtime.block_on(run_engine("PostgreSQL", &db, 18182, large))));
+            }
+            None => println!("== PostgreSQL skipped: set BENCH_DATABASE_URL"),
+        }
+    }
+
+    let mut md = String::from("# Benchmarks\n\n");
+    md.push_str(&format!(
+        "Measured {} on {}, both engines in one run of:\n\n```sh\nBENCH_DATABASE_URL=postgres://roundtable:roundtable@localhost:5432/roundtable cargo bench --bench harness\n```\n\n",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        machine()
+    ));
+    md.push_str(&format!(
+        "Seeded with `roundtable seed` ({RATERS} raters and {QUESTIONS} questions per leader); the server is the release build, \
+         started as its own process; the load comes from the same machine. Targets from DESIGN.md section 7.\n\n"
+    ));
+    let names: Vec<&str> = results.iter().map(|(n, _)| *n).collect();
+    md.push_str(&format!("| measure | {} | target |\n|---|{}---|\n", names.join(" | "), "---|".repeat(names.len())));
+    if let Some((_, first)) = results.first() {
+        for (i, (what, _, target)) in first.rows.iter().enumerate() {
+            let values: Vec<String> =
+                results.iter().map(|(_, f)| f.rows.get(i).map(|r| r.1.clone()).unwrap_or_default()).collect();
+            md.push_str(&format!("| {what} | {} | {target} |\n", values.join(" | ")));
+        }
+    }
+    let notes = std::fs::read_to_string("BENCHMARKS.notes.md").unwrap_or_default();
+    md.push_str(&notes);
+    std::fs::write("BENCHMARKS.md", md).unwrap();
+    println!("wrote BENCHMARKS.md");
+}
