@@ -40,6 +40,12 @@ pub enum Command {
         #[command(subcommand)]
         command: OrgsCommand,
     },
+    /// Fill the database with a demo organisation (people across departments, a released
+    /// cycle with growth reports) and print what to try.
+    Demo {
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
     /// Generate a large organisation and a cycle whose raters have all answered, for
     /// benchmarks. Prints one JSON object with the admin credentials and the cycle id.
     Seed {
@@ -126,6 +132,12 @@ pub fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Demo { database } => {
+            let pool = DbPool::connect(&database)?;
+            let demo = crate::demo::create_demo(&mut pool.get()?)?;
+            print_demo(&demo);
+            Ok(())
+        }
         Command::Seed { leaders, raters, questions, pending, database } => {
             let pool = DbPool::connect(&database)?;
             let options =
@@ -141,6 +153,38 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn print_demo(demo: &crate::demo::Demo) {
+    let (name, leader) = &demo.featured_leader;
+    println!("Created the demo organisation \"{}\": {} people, a released feedback cycle.", demo.org.name, demo.people);
+    println!();
+    println!("Start the service (`cargo run --release`), then:");
+    println!();
+    println!("  BASE=http://127.0.0.1:8080");
+    println!(
+        "  TOKEN=$(curl -s -u '{}:{}' -d grant_type=client_credentials $BASE/oauth/token | jq -r .access_token)",
+        demo.org.client_id, demo.org.client_secret
+    );
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" \"$BASE/api/v1/people?department=Engineering&limit=5\"");
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/cycles/{}/progress", demo.cycle_id);
+    println!("  # {name}'s growth report, as JSON, CSV and a radar chart:");
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/cycles/{}/reports/{leader}", demo.cycle_id);
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Accept: text/csv' $BASE/api/v1/cycles/{}/reports/{leader}",
+        demo.cycle_id
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/cycles/{}/reports/{leader}/radar.svg > radar.svg",
+        demo.cycle_id
+    );
+    println!("  # Act as {name} in a frontend: mint a user token, then list their own reports.");
+    println!(
+        "  USER=$(curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"person_id\":\"{leader}\"}}' $BASE/api/v1/auth/user-tokens | jq -r .access_token)"
+    );
+    println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/me/reports");
+    println!();
+    println!("The admin client's secret is shown only now. API docs: $BASE/docs/");
 }
 
 fn print_credentials(created: &NewOrganization) {

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod config;
 pub mod cycles;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod frameworks;
 pub mod http;

@@ -11,6 +11,7 @@ pub use handlers::{get_report, get_report_radar, my_reports, release, release_re
 
 use std::collections::HashMap;
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::cycles::{Cycle, Relationship};
@@ -28,10 +29,12 @@ use compute::{OthersSummary, percentile};
 /// Subjects whose summaries are computed together when a cycle closes.
 const SUBJECT_BATCH: usize = 200;
 
-fn score_rows(conn: &mut DbConn, cycle_id: &str, subjects: &[String]) -> Result<Vec<(String, ScoreRow)>, AppError> {
+/// Tallies of the subjects from `first` to `last` (by id), read as one range of the key.
+fn score_rows(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<(String, ScoreRow)>, AppError> {
     let rows: Vec<(String, String, String, i32, i32)> = db_run!(conn, |c| score_counts::table
         .filter(score_counts::cycle_id.eq(cycle_id))
-        .filter(score_counts::subject_id.eq_any(subjects))
+        .filter(score_counts::subject_id.ge(first))
+        .filter(score_counts::subject_id.le(last))
         .select((
             score_counts::subject_id,
             score_counts::question_id,
@@ -75,6 +78,11 @@ pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
         .execute(c)
     })?;
 
+    if let DbConn::Postgres(c) = conn {
+        // Fresh rows have no statistics yet; without them the planner scans the table for
+        // every batch below and for every report.
+        c.batch_execute("ANALYZE score_counts, respondent_counts")?;
+    }
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     let anonymity = cycle.anonymity();
     let subjects: Vec<String> = db_run!(conn, |c| score_counts::table
@@ -86,7 +94,8 @@ pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     let mut by_competency: HashMap<String, Vec<(String, OthersSummary)>> = HashMap::new();
     for batch in subjects.chunks(SUBJECT_BATCH) {
         let mut rows: HashMap<String, Vec<ScoreRow>> = HashMap::new();
-        for (subject, row) in score_rows(conn, &cycle.id, batch)? {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { continue };
+        for (subject, row) in score_rows(conn, &cycle.id, first, last)? {
             rows.entry(subject).or_default().push(row);
         }
         for (subject, rows) in rows {
@@ -124,6 +133,9 @@ pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
         db_run!(conn, |c| diesel::insert_into(competency_summaries::table).values(chunk).execute(c))?;
     }
     db_run!(conn, |c| diesel::insert_into(competency_norms::table).values(&norm_rows).execute(c))?;
+    if let DbConn::Postgres(c) = conn {
+        c.batch_execute("ANALYZE competency_summaries, competency_norms")?;
+    }
     Ok(())
 }
 
@@ -144,7 +156,7 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
     }
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     let rows: Vec<ScoreRow> =
-        score_rows(conn, &cycle.id, &[subject_id.to_string()])?.into_iter().map(|(_, r)| r).collect();
+        score_rows(conn, &cycle.id, subject_id, subject_id)?.into_iter().map(|(_, r)| r).collect();
     let respondents: Vec<(String, i32)> = db_run!(conn, |c| respondent_counts::table
         .filter(respondent_counts::cycle_id.eq(&cycle.id))
         .filter(respondent_counts::subject_id.eq(subject_id))

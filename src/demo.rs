@@ -1,0 +1,303 @@
+//! `roundtable demo`: a realistic organisation in a fresh database, so a newcomer sees the
+//! whole product in a minute: a management chain across departments, and a feedback cycle
+//! that ran, closed and released its growth reports through the same code paths the API
+//! uses to close and release.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::auth::access::{Role, Scope};
+use crate::auth::principal::{Actor, Principal};
+use crate::cycles::settings::{AnonymitySettings, NominationRules};
+use crate::cycles::{Cycle, CycleState, Relationship};
+use crate::db::schema::{answers, cycles, frameworks, invitations, nominations, participants, people};
+use crate::db::{DbConn, new_id, now};
+use crate::db_run;
+use crate::error::AppError;
+use crate::frameworks::{QuestionKind, latest_version_id, load_version};
+use crate::orgs::{NewOrganization, create_organization};
+use crate::people::Person;
+use crate::seed::Rng;
+use crate::{reports, responses};
+
+const DEPARTMENTS: [&str; 8] =
+    ["Engineering", "Sales", "Marketing", "Finance", "Operations", "Product", "People", "Customer Success"];
+const FIRST: [&str; 24] = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "Tim",
+    "Radia",
+    "Edsger",
+    "Hedy",
+    "John",
+    "Annie",
+    "Donald",
+    "Evelyn",
+    "Niklaus",
+    "Shafi",
+    "Leslie",
+    "Sophie",
+    "Vint",
+    "Joan",
+];
+const LAST: [&str; 20] = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Kowalski",
+    "Haddad",
+    "Novak",
+    "Reyes",
+    "Fischer",
+    "Osei",
+    "Ivanova",
+    "Brennan",
+    "Sato",
+    "Costa",
+    "Mbeki",
+    "Larsen",
+    "Duarte",
+    "Khan",
+    "Weber",
+    "Quinn",
+];
+const PRAISE: [&str; 6] = [
+    "Brings people together across teams when it matters.",
+    "Always explains the why behind a decision.",
+    "Makes time for one-to-ones even in busy weeks.",
+    "Clear about priorities; I know what matters this quarter.",
+    "Follows through on what they promise.",
+    "Asks for feedback and visibly acts on it.",
+];
+const ADVICE: [&str; 6] = [
+    "Could share context earlier, before decisions are final.",
+    "Sometimes jumps to solutions before hearing the whole team.",
+    "Would benefit from delegating more of the detail.",
+    "Meetings with other departments could be more frequent.",
+    "Could be more open about their own mistakes.",
+    "Decisions occasionally get revisited once made.",
+];
+
+#[derive(Debug, Serialize)]
+pub struct Demo {
+    #[serde(flatten)]
+    pub org: NewOrganization,
+    pub people: usize,
+    pub cycle_id: String,
+    /// A leader whose report is worth a look, with their person id.
+    pub featured_leader: (String, String),
+}
+
+/// Fills the database with the demo organisation.
+pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
+    let mut rng = Rng::new(20_261_125);
+    let org = create_organization(conn, "Northwind (demo)")?;
+    let at = now();
+
+    // CEO, eight department heads, three managers under each, eight people under each manager.
+    let mut staff: Vec<Person> = Vec::new();
+    let mut add = |rng: &mut Rng, title: &str, department: &str, manager: Option<String>, role: Role| -> String {
+        let n = staff.len();
+        let first = FIRST[rng.below(FIRST.len())];
+        let last = LAST[(n * 7 + rng.below(LAST.len())) % LAST.len()];
+        let id = new_id();
+        staff.push(Person {
+            id: id.clone(),
+            org_id: org.org_id.clone(),
+            external_id: Some(format!("NW-{:04}", n + 1)),
+            email: format!("{}.{}{}@northwind.example", first.to_lowercase(), last.to_lowercase(), n),
+            display_name: format!("{first} {last}"),
+            department: Some(department.to_string()),
+            title: Some(title.to_string()),
+            manager_id: manager,
+            role: role.as_str().into(),
+            active: true,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        });
+        id
+    };
+    let ceo = add(&mut rng, "Chief Executive Officer", "Executive", None, Role::Admin);
+    let mut heads = Vec::new();
+    let mut managers = Vec::new();
+    for department in DEPARTMENTS {
+        let head = add(&mut rng, &format!("VP {department}"), department, Some(ceo.clone()), Role::Member);
+        heads.push(head.clone());
+        for team in 1..=3 {
+            let manager =
+                add(&mut rng, &format!("{department} Manager {team}"), department, Some(head.clone()), Role::Member);
+            managers.push(manager.clone());
+            for _ in 0..8 {
+                add(&mut rng, "Specialist", department, Some(manager.clone()), Role::Member);
+            }
+        }
+    }
+    add(&mut rng, "People Analyst", "People", Some(heads[6].clone()), Role::Analyst);
+    conn.transaction(|conn| {
+        for chunk in staff.chunks(500) {
+            db_run!(conn, |c| diesel::insert_into(people::table).values(chunk).execute(c))?;
+        }
+        Ok::<_, AppError>(())
+    })?;
+    let manager_of = |id: &str| staff.iter().find(|p| p.id == id).and_then(|p| p.manager_id.clone());
+    let reports_of = |id: &str| {
+        staff.iter().filter(|p| p.manager_id.as_deref() == Some(id)).map(|p| p.id.clone()).collect::<Vec<_>>()
+    };
+
+    // The cycle: every department head and manager is reviewed.
+    let framework_id: String = db_run!(conn, |c| frameworks::table
+        .filter(frameworks::org_id.eq(&org.org_id))
+        .select(frameworks::id)
+        .first(c))?;
+    let version_id = latest_version_id(conn, &org.org_id, &framework_id)?;
+    let version = load_version(conn, &org.org_id, &version_id)?;
+    let mut cycle = Cycle {
+        id: new_id(),
+        org_id: org.org_id.clone(),
+        name: "Leadership 360 — autumn".into(),
+        framework_version_id: version_id,
+        state: CycleState::Collecting.as_str().into(),
+        starts_at: Some(at - Duration::days(21)),
+        ends_at: Some(at - Duration::days(1)),
+        anonymity: serde_json::to_string(&AnonymitySettings::default()).map_err(AppError::internal)?,
+        nomination_rules: serde_json::to_string(&NominationRules::default()).map_err(AppError::internal)?,
+        version: 1,
+        created_at: at - Duration::days(28),
+        updated_at: at,
+    };
+    let leaders: Vec<String> = heads.iter().chain(managers.iter()).cloned().collect();
+    let principal = Principal {
+        org_id: org.org_id.clone(),
+        actor: Actor::Client { client_id: org.client_id.clone(), scopes: Scope::ALL.to_vec() },
+    };
+    conn.transaction(|conn| {
+        db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
+        for (l, leader) in leaders.iter().enumerate() {
+            db_run!(conn, |c| diesel::insert_into(participants::table)
+                .values((
+                    participants::id.eq(new_id()),
+                    participants::org_id.eq(&org.org_id),
+                    participants::cycle_id.eq(&cycle.id),
+                    participants::subject_id.eq(leader),
+                    participants::created_at.eq(at),
+                ))
+                .execute(c))?;
+            // Raters: the manager, four peers from other departments, up to four reports.
+            let mut raters: Vec<(String, Relationship)> = Vec::new();
+            if let Some(m) = manager_of(leader) {
+                raters.push((m, Relationship::Manager));
+            }
+            let same_level = if l < heads.len() { &heads } else { &managers };
+            let mut offset = 1;
+            while raters.iter().filter(|(_, r)| *r == Relationship::Peer).count() < 4 && offset < same_level.len() {
+                let peer = &same_level[(l + offset * 3) % same_level.len()];
+                if peer != leader && !raters.iter().any(|(p, _)| p == peer) {
+                    raters.push((peer.clone(), Relationship::Peer));
+                }
+                offset += 1;
+            }
+            for report in reports_of(leader).into_iter().take(4) {
+                raters.push((report, Relationship::DirectReport));
+            }
+            // Each leader has a profile: a level, two strong and one weak competency, and
+            // for some a self-image rosier than others see.
+            let level = 2 + rng.below(2) as i32;
+            let strong = [rng.below(8), rng.below(8)];
+            let weak = rng.below(8);
+            let rosy = l % 4 == 0;
+            raters.push((leader.clone(), Relationship::Myself));
+            for (rater, relationship) in &raters {
+                if *relationship != Relationship::Myself {
+                    db_run!(conn, |c| diesel::insert_into(nominations::table)
+                        .values((
+                            nominations::id.eq(new_id()),
+                            nominations::org_id.eq(&org.org_id),
+                            nominations::cycle_id.eq(&cycle.id),
+                            nominations::subject_id.eq(leader),
+                            nominations::rater_id.eq(rater),
+                            nominations::relationship.eq(relationship.as_str()),
+                            nominations::status.eq("approved"),
+                            nominations::nominated_by.eq("system"),
+                            nominations::created_at.eq(at),
+                        ))
+                        .execute(c))?;
+                }
+                db_run!(conn, |c| diesel::insert_into(invitations::table)
+                    .values((
+                        invitations::id.eq(new_id()),
+                        invitations::org_id.eq(&org.org_id),
+                        invitations::cycle_id.eq(&cycle.id),
+                        invitations::subject_id.eq(leader),
+                        invitations::rater_id.eq(rater),
+                        invitations::relationship.eq(relationship.as_str()),
+                        invitations::status.eq("submitted"),
+                        invitations::created_at.eq(at),
+                    ))
+                    .execute(c))?;
+                let mut rows = Vec::new();
+                for (c_index, competency) in version.competencies.iter().enumerate() {
+                    for question in &competency.questions {
+                        let (score, comment) = if question.kind == QuestionKind::Rating {
+                            let mut s = level + rng.below(3) as i32 - 1;
+                            if strong.contains(&c_index) {
+                                s += 1;
+                            }
+                            if c_index == weak {
+                                s -= 1;
+                            }
+                            if *relationship == Relationship::Myself && rosy {
+                                s += 2;
+                            }
+                            (Some(s.clamp(1, 5)), None)
+                        } else if rng.below(3) == 0 {
+                            let pool = if rng.below(2) == 0 { &PRAISE } else { &ADVICE };
+                            (None, Some(pool[rng.below(pool.len())].to_string()))
+                        } else {
+                            continue;
+                        };
+                        rows.push((
+                            answers::id.eq(uuid::Uuid::new_v4().to_string()),
+                            answers::org_id.eq(org.org_id.clone()),
+                            answers::cycle_id.eq(cycle.id.clone()),
+                            answers::subject_id.eq(leader.clone()),
+                            answers::relationship.eq(relationship.as_str()),
+                            answers::question_id.eq(question.id.clone()),
+                            answers::score.eq(score),
+                            answers::comment.eq(comment),
+                        ));
+                    }
+                }
+                db_run!(conn, |c| diesel::insert_into(answers::table).values(&rows).execute(c))?;
+            }
+        }
+        Ok::<_, AppError>(())
+    })?;
+
+    // Close and release through the same steps as the API.
+    conn.transaction(|conn| {
+        responses::seal_answers(conn, &cycle)?;
+        reports::roll_up(conn, &cycle)?;
+        cycle.state = CycleState::Released.as_str().into();
+        db_run!(conn, |c| diesel::update(cycles::table.find(&cycle.id))
+            .set(cycles::state.eq(&cycle.state))
+            .execute(c))?;
+        reports::release(conn, &principal, &cycle, None)?;
+        Ok::<_, AppError>(())
+    })?;
+    conn.purge_deleted_rows()?;
+
+    let featured =
+        staff.iter().find(|p| p.id == leaders[0]).map(|p| (p.display_name.clone(), p.id.clone())).unwrap_or_default();
+    Ok(Demo { org, people: staff.len(), cycle_id: cycle.id, featured_leader: featured })
+}
