@@ -334,6 +334,23 @@ fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<(
     }
 }
 
+/// Moves an open invitation to `submitted` or `declined`, ending its link and deleting its
+/// draft. Only one request can: a concurrent one finds it closed and gets 409.
+fn finish_invitation(conn: &mut DbConn, invitation_id: &str, status: &str) -> Result<(), AppError> {
+    let claimed = db_run!(conn, |c| diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::status.eq_any(["pending", "started"]))
+    )
+    .set((invitations::status.eq(status), invitations::token_hash.eq(None::<String>)))
+    .execute(c))?;
+    if claimed == 0 {
+        return Err(AppError::conflict("already_submitted", "This invitation is already answered or declined."));
+    }
+    db_run!(conn, |c| diesel::delete(response_drafts::table.find(invitation_id)).execute(c))?;
+    Ok(())
+}
+
 /// Saves answers without submitting them; they can be changed until submission.
 #[utoipa::path(
     tag = "invitations",
@@ -416,18 +433,7 @@ pub async fn submit_invitation(
                 None => draft_of(conn, &invitation.id)?,
             };
             let checked = check_answers(&version, &answers, true).map_err(AppError::Validation)?;
-            // Only one submission can move the invitation on; a concurrent one finds it
-            // already submitted and is refused.
-            let claimed = db_run!(conn, |c| diesel::update(
-                invitations::table
-                    .filter(invitations::id.eq(&invitation.id))
-                    .filter(invitations::status.eq_any(["pending", "started"]))
-            )
-            .set((invitations::status.eq("submitted"), invitations::token_hash.eq(None::<String>)))
-            .execute(c))?;
-            if claimed == 0 {
-                return Err(AppError::conflict("already_submitted", "This invitation is already answered."));
-            }
+            finish_invitation(conn, &invitation.id, "submitted")?;
             let rows: Vec<_> = checked
                 .into_iter()
                 .map(|a| {
@@ -444,7 +450,6 @@ pub async fn submit_invitation(
                 })
                 .collect();
             db_run!(conn, |c| diesel::insert_into(answers::table).values(&rows).execute(c))?;
-            db_run!(conn, |c| diesel::delete(response_drafts::table.find(&invitation.id)).execute(c))?;
             Ok(InvitationState { invitation_id: invitation.id, status: InvitationStatus::Submitted })
         })
         .await?;
@@ -472,17 +477,7 @@ pub async fn decline_invitation(
         .db
         .transaction(move |conn| {
             let (_, invitation) = answerable(conn, &rater, &invitation_id)?;
-            let claimed = db_run!(conn, |c| diesel::update(
-                invitations::table
-                    .filter(invitations::id.eq(&invitation.id))
-                    .filter(invitations::status.eq_any(["pending", "started"]))
-            )
-            .set((invitations::status.eq("declined"), invitations::token_hash.eq(None::<String>)))
-            .execute(c))?;
-            if claimed == 0 {
-                return Err(AppError::conflict("already_submitted", "This invitation is already answered."));
-            }
-            db_run!(conn, |c| diesel::delete(response_drafts::table.find(&invitation.id)).execute(c))?;
+            finish_invitation(conn, &invitation.id, "declined")?;
             Ok(InvitationState { invitation_id: invitation.id, status: InvitationStatus::Declined })
         })
         .await?;
