@@ -416,7 +416,7 @@ fn check_minimums(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
 ///   participant needs the minimum of approved raters. Collecting creates the invitations
 ///   (one per approved rater, and the self-assessment) and freezes the anonymity settings.
 /// - to `closed`: no more answers; unsubmitted drafts are discarded, invitation links stop
-///   working, and the answers are rewritten in random order so that nothing links them to
+///   working, and the answers are rewritten in content order so that nothing links them to
 ///   the order in which raters submitted.
 /// - to `released`, then `archived`.
 #[utoipa::path(
