@@ -414,13 +414,11 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             "<= 5 / 20 ms",
         );
         report_medians.push(p50);
-        if leaders == 1000 {
-            figures.add(
-                "server resident memory after the 1,000-leader close and reports",
-                format!("{:.0} MB", server.rss_mb("VmRSS:")),
-                "",
-            );
-        }
+        figures.add(
+            &format!("server resident memory after the {leaders}-leader close and reports"),
+            format!("{:.0} MB", server.rss_mb("VmRSS:")),
+            "",
+        );
     }
     figures.add(
         &format!("report p50 ratio, {large} vs 1000 leaders"),
@@ -439,6 +437,11 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     let api = api_rate(&client, &server.base, body.clone(), api_work).await;
     figures.add("API submission rate (8 at once)", format!("{api:.0} /s"), "");
     figures.add("API / raw", format!("{:.0} %", 100.0 * api / raw), ">= 50 %");
+    figures.add(
+        "server resident memory after the closed-loop submissions",
+        format!("{:.0} MB", server.rss_mb("VmRSS:")),
+        "",
+    );
     // "80% of that rate": of the rate the API sustains (at 80% of the raw rate an API that
     // sustains less would only measure its queue).
     let rate = (0.8 * api).max(1.0);
@@ -450,6 +453,11 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
         "p99 <= 50 ms",
     );
     figures.add("open-loop submissions refused or failed", failed.to_string(), "0");
+    figures.add(
+        "server resident memory after the open-loop submissions",
+        format!("{:.0} MB", server.rss_mb("VmRSS:")),
+        "",
+    );
 
     let token = client_token(&client, &server.base, &pending).await;
     let imported = bulk_import_rate(&client, &server.base, &token).await;
