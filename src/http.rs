@@ -94,6 +94,23 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<KnownRoutes>) -> HttpR
     error.error_response()
 }
 
+/// The `If-Match` header, if sent.
+pub fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// 412 unless `If-Match` is absent, `*`, or names the current `etag` of the `what`.
+pub fn check_if_match(if_match: Option<&str>, etag: &str, what: &str) -> Result<(), AppError> {
+    match if_match {
+        Some(tag) if tag.trim() != "*" && !tag.split(',').any(|t| t.trim() == etag) => {
+            Err(AppError::PreconditionFailed(format!(
+                "The {what} has changed since you read it (now at {etag}); read it again and retry."
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Reads a whole request body up to `limit` bytes; larger bodies answer 413.
 pub async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes, AppError> {
     payload

@@ -18,6 +18,7 @@ use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::{AppError, FieldError, Problem, validate};
 use crate::frameworks::latest_version_id;
+use crate::http::{check_if_match, if_match};
 use crate::nullable::nullable;
 use crate::pagination::{Page, Window};
 use crate::reports;
@@ -267,7 +268,7 @@ pub async fn update_cycle(
         .db
         .transaction(move |conn| {
             let current = lock_cycle(conn, &principal.org_id, &id, CycleLock::Update)?;
-            check_if_match(tag.as_deref(), &current)?;
+            check_if_match(tag.as_deref(), &current.etag(), "cycle")?;
             let mut next = current.clone();
             let mut changed = Vec::new();
             if let Some(name) = body.name {
@@ -346,22 +347,6 @@ fn save(conn: &mut DbConn, current: &Cycle, next: &Cycle) -> Result<(), AppError
         return Err(AppError::conflict("concurrent_update", "The cycle was changed at the same moment; retry."));
     }
     Ok(())
-}
-
-fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string)
-}
-
-fn check_if_match(tag: Option<&str>, cycle: &Cycle) -> Result<(), AppError> {
-    match tag {
-        Some(tag) if tag.trim() != "*" && !tag.split(',').any(|t| t.trim() == cycle.etag()) => {
-            Err(AppError::PreconditionFailed(format!(
-                "The cycle has changed since you read it (now at {}); read it again and retry.",
-                cycle.etag()
-            )))
-        }
-        _ => Ok(()),
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -448,7 +433,7 @@ pub async fn transition_cycle(
         .db
         .transaction(move |conn| {
             let current = lock_cycle(conn, &principal.org_id, &id, CycleLock::Update)?;
-            check_if_match(tag.as_deref(), &current)?;
+            check_if_match(tag.as_deref(), &current.etag(), "cycle")?;
             let from = current.state();
             if from.next() != Some(to) {
                 let detail = match from.next() {

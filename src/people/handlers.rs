@@ -17,6 +17,7 @@ use crate::db::schema::people;
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::{AppError, Problem, validate};
+use crate::http::{check_if_match, if_match};
 use crate::nullable::nullable;
 use crate::pagination::{Page, Window};
 
@@ -312,15 +313,7 @@ fn apply_update(
 ) -> Result<Person, AppError> {
     let org_id = principal.org_id.as_str();
     let current = find(conn, org_id, id)?;
-    if let Some(tag) = if_match
-        && tag.trim() != "*"
-        && !tag.split(',').any(|t| t.trim() == current.etag())
-    {
-        return Err(AppError::PreconditionFailed(format!(
-            "The person has changed since you read it (now at {}); read it again and retry.",
-            current.etag()
-        )));
-    }
+    check_if_match(if_match.as_deref(), &current.etag(), "person")?;
     let mut next = current.clone();
     if let Some(email) = change.email {
         if email != current.email {
@@ -402,10 +395,6 @@ fn changed_fields(before: &Person, after: &Person) -> Vec<&'static str> {
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))
     .collect()
-}
-
-fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// Changes some of a person's fields. Send `If-Match` with the ETag you read to avoid
