@@ -192,7 +192,7 @@ async fn report_latencies(
 }
 
 /// Pending invitations of a seeded cycle with a user token for each rater.
-fn pending_submissions(pool: &DbPool, seeded: &Seeded, database_url: &str) -> Vec<(String, String)> {
+fn pending_submissions(pool: &DbPool, seeded: &Seeded) -> Vec<(String, String)> {
     let mut conn = pool.get().unwrap();
     let rows: Vec<(String, String)> = db_run!(&mut conn, |c| invitations::table
         .filter(invitations::cycle_id.eq(&seeded.cycle_id))
@@ -208,7 +208,6 @@ fn pending_submissions(pool: &DbPool, seeded: &Seeded, database_url: &str) -> Ve
         client_token_ttl_secs: 900,
         user_token_max_ttl_secs: 3600,
     };
-    let _ = database_url;
     let authority = TokenAuthority::new(KeyStore::load(&mut conn, &settings).unwrap(), &settings).unwrap();
     let mut tokens: HashMap<String, String> = HashMap::new();
     rows.into_iter()
@@ -428,7 +427,7 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
 
     // Submissions: the database's raw commit rate, the API's rate, then open-loop latency.
     let pending = seed_cycle(&pool, 2000, false);
-    let mut work = pending_submissions(&pool, &pending, &database.url);
+    let mut work = pending_submissions(&pool, &pending);
     let raw_work: Vec<_> = work.drain(..6000.min(work.len() / 3)).collect();
     let (raw, _) = raw_commit_rate(&mut pool.get().unwrap(), &pending, &raw_work, 5.0);
     figures.add("raw commit rate, one transaction per submission", format!("{raw:.0} /s"), "");

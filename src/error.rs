@@ -198,10 +198,10 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::NotFound => Self::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
-                "already_exists",
-                format!("A resource with the same unique value already exists ({}).", info.message()),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                tracing::info!(request_id = %request_id::current(), cause = info.message(), "unique violation");
+                Self::conflict("already_exists", "A resource with the same unique value already exists.")
+            }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::unprocessable("invalid_reference", "A referenced resource does not exist.")
             }

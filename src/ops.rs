@@ -36,9 +36,6 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    state.db.run(|conn| conn.ping()).await.map_err(|e| match e {
-        AppError::Unavailable(cause) => AppError::Unavailable(cause),
-        other => AppError::Unavailable(other.to_string()),
-    })?;
+    state.db.run(|conn| conn.ping()).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
 }

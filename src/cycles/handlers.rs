@@ -64,19 +64,26 @@ pub struct CreateCycleRequest {
     pub nomination_rules: Option<NominationRules>,
 }
 
-fn resolve_version(conn: &mut DbConn, org_id: &str, request: &CreateCycleRequest) -> Result<String, AppError> {
+/// The framework version a cycle uses: the one named, or the newest of the framework
+/// named, or the newest of the organisation's first framework.
+fn resolve_version(
+    conn: &mut DbConn,
+    org_id: &str,
+    framework_version_id: Option<&str>,
+    framework_id: Option<&str>,
+) -> Result<String, AppError> {
     let not_found =
         |field: &str| AppError::Validation(vec![FieldError::new(field, "not_found", "no such framework here")]);
-    if let Some(version_id) = &request.framework_version_id {
+    if let Some(version_id) = framework_version_id {
         let found: i64 = db_run!(conn, |c| framework_versions::table
             .filter(framework_versions::org_id.eq(org_id))
             .filter(framework_versions::id.eq(version_id))
             .count()
             .get_result(c))?;
-        return if found == 1 { Ok(version_id.clone()) } else { Err(not_found("framework_version_id")) };
+        return if found == 1 { Ok(version_id.to_string()) } else { Err(not_found("framework_version_id")) };
     }
-    let framework_id = match &request.framework_id {
-        Some(id) => id.clone(),
+    let framework_id = match framework_id {
+        Some(id) => id.to_string(),
         None => db_run!(conn, |c| frameworks::table
             .filter(frameworks::org_id.eq(org_id))
             .order(frameworks::id.asc())
@@ -113,7 +120,12 @@ pub async fn create_cycle(
     let cycle = state
         .db
         .transaction(move |conn| {
-            let version_id = resolve_version(conn, &principal.org_id, &body)?;
+            let version_id = resolve_version(
+                conn,
+                &principal.org_id,
+                body.framework_version_id.as_deref(),
+                body.framework_id.as_deref(),
+            )?;
             let at = now();
             let cycle = Cycle {
                 id: new_id(),
@@ -285,16 +297,7 @@ pub async fn update_cycle(
             }
             if let Some(version_id) = body.framework_version_id {
                 current.require_state(&[CycleState::Draft], "change the framework")?;
-                let request = CreateCycleRequest {
-                    name: String::new(),
-                    framework_version_id: Some(version_id),
-                    framework_id: None,
-                    starts_at: None,
-                    ends_at: None,
-                    anonymity: None,
-                    nomination_rules: None,
-                };
-                next.framework_version_id = resolve_version(conn, &principal.org_id, &request)?;
+                next.framework_version_id = resolve_version(conn, &principal.org_id, Some(&version_id), None)?;
                 changed.push("framework_version_id");
             }
             let mut anonymity = current.anonymity();

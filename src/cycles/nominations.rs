@@ -235,7 +235,18 @@ pub async fn create_nomination(
                 &cycle.id,
                 serde_json::json!({ "nomination_id": row.id, "subject_id": subject_id, "rater_id": row.rater_id, "relationship": row.relationship, "status": row.status }),
             )?;
-            let stored: Nomination = db_run!(conn, |c| nominations::table.find(&row.id).select(Nomination::as_select()).first(c))?;
+            let stored = Nomination {
+                id: row.id,
+                subject_id: row.subject_id,
+                rater_id: row.rater_id,
+                relationship: row.relationship,
+                status: row.status,
+                nominated_by: row.nominated_by,
+                decided_by: row.decided_by,
+                decision_note: row.decision_note,
+                created_at: row.created_at,
+                decided_at: row.decided_at,
+            };
             Ok(respond(stored, rater_name))
         })
         .await?;

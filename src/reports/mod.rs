@@ -16,7 +16,7 @@ use diesel::prelude::*;
 
 use crate::cycles::{Cycle, Relationship};
 use crate::db::schema::{
-    answers, competency_norms, competency_summaries, cycles, invitations, people, report_releases, respondent_counts,
+    answers, competency_norms, competency_summaries, cycles, participants, people, report_releases, respondent_counts,
     score_counts,
 };
 use crate::db::{DbConn, Engine};
@@ -141,19 +141,13 @@ pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
 
 /// Everything a subject's report is built from, read from the roll-ups.
 pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result<GrowthReport, AppError> {
-    let subject_name: String = db_run!(conn, |c| people::table
-        .filter(people::org_id.eq(&cycle.org_id))
-        .filter(people::id.eq(subject_id))
+    // A subject of this cycle, or 404.
+    let subject_name: String = db_run!(conn, |c| participants::table
+        .inner_join(people::table)
+        .filter(participants::cycle_id.eq(&cycle.id))
+        .filter(participants::subject_id.eq(subject_id))
         .select(people::display_name)
         .first(c))?;
-    let is_participant: i64 = db_run!(conn, |c| invitations::table
-        .filter(invitations::cycle_id.eq(&cycle.id))
-        .filter(invitations::subject_id.eq(subject_id))
-        .count()
-        .get_result(c))?;
-    if is_participant == 0 {
-        return Err(AppError::NotFound);
-    }
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     let rows: Vec<ScoreRow> =
         score_rows(conn, &cycle.id, subject_id, subject_id)?.into_iter().map(|(_, r)| r).collect();

@@ -70,7 +70,6 @@ pub async fn list_cycle_invitations(
         .db
         .run(move |conn| {
             let cycle = find_cycle(conn, &principal.org_id, &cycle_id)?;
-            let status = query.status.map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)));
             let rows: Vec<(Invitation, String)> = db_run!(conn, |c| {
                 let mut q = invitations::table
                     .inner_join(people::table.on(people::id.eq(invitations::subject_id)))
@@ -82,8 +81,8 @@ pub async fn list_cycle_invitations(
                 if let Some(after) = &fetch.after {
                     q = q.filter(invitations::id.gt(after));
                 }
-                if let Some(Some(status)) = &status {
-                    q = q.filter(invitations::status.eq(status));
+                if let Some(status) = query.status {
+                    q = q.filter(invitations::status.eq(status.as_str()));
                 }
                 if let Some(subject) = &query.subject_id {
                     q = q.filter(invitations::subject_id.eq(subject));

@@ -54,6 +54,15 @@ pub enum InvitationStatus {
 }
 
 impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Started => "started",
+            Self::Submitted => "submitted",
+            Self::Declined => "declined",
+        }
+    }
+
     pub fn parse(s: &str) -> Self {
         match s {
             "started" => Self::Started,
