@@ -16,9 +16,11 @@ use roundtable::auth::access::Role;
 use roundtable::auth::keys::KeyStore;
 use roundtable::auth::tokens::TokenAuthority;
 use roundtable::config::{AuthSettings, DatabaseSettings};
-use roundtable::db::schema::{answers, invitations, response_drafts};
+use roundtable::db::schema::{invitations, response_drafts};
 use roundtable::db::{DbConn, DbPool};
 use roundtable::db_run;
+use roundtable::responses::answers::CheckedAnswer;
+use roundtable::responses::store;
 use roundtable::seed::{SeedOptions, Seeded, seed};
 use serde_json::{Value, json};
 
@@ -165,7 +167,7 @@ async fn report_latencies(
         let (base, token, cycle) = (base.to_string(), token.to_string(), seeded.cycle_id.clone());
         let subjects = seeded.leader_ids.clone();
         tasks.push(tokio::spawn(async move {
-            let mut rng = roundtable::seed::Rng::new(7 + worker as u64);
+            let mut rng = roundtable::rng::Rng::new(7 + worker as u64);
             let mut times = Vec::new();
             for _ in 0..requests / concurrency {
                 let subject = &subjects[rng.below(subjects.len())];
@@ -235,31 +237,21 @@ fn raw_commit_rate(conn: &mut DbConn, seeded: &Seeded, work: &[(String, String)]
             break;
         }
         conn.transaction(|conn| {
-            let subject: (String, String) = db_run!(conn, |c| invitations::table
+            let (subject, relationship): (String, String) = db_run!(conn, |c| invitations::table
                 .find(invitation_id)
                 .select((invitations::subject_id, invitations::relationship))
                 .first(c))?;
             db_run!(conn, |c| diesel::update(invitations::table.find(invitation_id))
                 .set(invitations::status.eq("submitted"))
                 .execute(c))?;
-            let rows: Vec<_> = seeded
+            let answers = seeded
                 .question_ids
                 .iter()
-                .map(|q| {
-                    (
-                        answers::id.eq(uuid::Uuid::new_v4().to_string()),
-                        answers::org_id.eq(&seeded.org.org_id),
-                        answers::cycle_id.eq(&seeded.cycle_id),
-                        answers::subject_id.eq(&subject.0),
-                        answers::relationship.eq(&subject.1),
-                        answers::question_id.eq(q),
-                        answers::score.eq(Some(3)),
-                    )
-                })
+                .map(|q| CheckedAnswer { question_id: q.clone(), score: Some(3), comment: None })
                 .collect();
-            db_run!(conn, |c| diesel::insert_into(answers::table).values(&rows).execute(c))?;
+            store::record(conn, &seeded.org.org_id, &seeded.cycle_id, &subject, &relationship, answers)?;
             db_run!(conn, |c| diesel::delete(response_drafts::table.find(invitation_id)).execute(c))?;
-            Ok::<_, diesel::result::Error>(())
+            Ok::<_, roundtable::error::AppError>(())
         })
         .unwrap();
         done += 1;

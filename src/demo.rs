@@ -3,6 +3,8 @@
 //! that ran, closed and released its growth reports through the same code paths the API
 //! uses to close and release.
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -11,14 +13,16 @@ use crate::auth::access::{Role, Scope};
 use crate::auth::principal::{Actor, Principal};
 use crate::cycles::settings::{AnonymitySettings, NominationRules};
 use crate::cycles::{Cycle, CycleState, Relationship};
-use crate::db::schema::{answers, cycles, frameworks, invitations, nominations, participants, people};
+use crate::db::schema::{cycles, frameworks, invitations, nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::{QuestionKind, latest_version_id, load_version};
 use crate::orgs::{NewOrganization, create_organization};
 use crate::people::Person;
-use crate::seed::Rng;
+use crate::responses::answers::CheckedAnswer;
+use crate::responses::store::{self, AnswerSet};
+use crate::rng::Rng;
 use crate::{reports, responses};
 
 const DEPARTMENTS: [&str; 8] =
@@ -217,6 +221,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
             let weak = rng.below(8);
             let rosy = l % 4 == 0;
             raters.push((leader.clone(), Relationship::Myself));
+            let mut sets: BTreeMap<Relationship, AnswerSet> = BTreeMap::new();
             for (rater, relationship) in &raters {
                 if *relationship != Relationship::Myself {
                     db_run!(conn, |c| diesel::insert_into(nominations::table)
@@ -245,7 +250,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                         invitations::created_at.eq(at),
                     ))
                     .execute(c))?;
-                let mut rows = Vec::new();
+                let mut answers = Vec::new();
                 for (c_index, competency) in version.competencies.iter().enumerate() {
                     for question in &competency.questions {
                         let (score, comment) = if question.kind == QuestionKind::Rating {
@@ -266,20 +271,14 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                         } else {
                             continue;
                         };
-                        rows.push((
-                            answers::id.eq(uuid::Uuid::new_v4().to_string()),
-                            answers::org_id.eq(org.org_id.clone()),
-                            answers::cycle_id.eq(cycle.id.clone()),
-                            answers::subject_id.eq(leader.clone()),
-                            answers::relationship.eq(relationship.as_str()),
-                            answers::question_id.eq(question.id.clone()),
-                            answers::score.eq(score),
-                            answers::comment.eq(comment),
-                        ));
+                        answers.push(CheckedAnswer { question_id: question.id.clone(), score, comment });
                     }
                 }
-                db_run!(conn, |c| diesel::insert_into(answers::table).values(&rows).execute(c))?;
+                sets.entry(*relationship)
+                    .or_insert_with(|| AnswerSet::new(&org.org_id, &cycle.id, leader, relationship.as_str()))
+                    .add(answers);
             }
+            store::insert_sets(conn, &sets.into_values().collect::<Vec<_>>())?;
         }
         Ok::<_, AppError>(())
     })?;

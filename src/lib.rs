@@ -24,6 +24,7 @@ pub mod people;
 pub mod reports;
 pub mod request_id;
 pub mod responses;
+pub mod rng;
 pub mod seed;
 
 use std::net::TcpListener;

@@ -1,7 +1,9 @@
 //! The data generator the benchmarks use: a whole organisation of leaders and a cycle in
 //! which every rater has answered, written straight to the database with multi-row
-//! inserts. The cycle is left `collecting`, so closing it (through the API) is measured
+//! inserts (the answers as the per-group answer sets a submission builds). The cycle is left `collecting`, so closing it (through the API) is measured
 //! like any other close.
+
+use std::collections::BTreeMap;
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -10,13 +12,16 @@ use serde::Serialize;
 use crate::auth::access::Role;
 use crate::cycles::settings::{AnonymitySettings, NominationRules};
 use crate::cycles::{Cycle, CycleState, Relationship};
-use crate::db::schema::{answers, cycles, invitations, participants, people};
+use crate::db::schema::{cycles, invitations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::{CompetencyInput, QuestionInput, QuestionKind, VersionInput, insert_framework};
 use crate::orgs::{NewOrganization, create_organization};
 use crate::people::Person;
+use crate::responses::answers::CheckedAnswer;
+use crate::responses::store::{self, AnswerSet};
+use crate::rng::Rng;
 
 /// Rows per multi-row insert: within both engines' bind-parameter limits.
 const CHUNK: usize = 1000;
@@ -43,24 +48,6 @@ pub struct Seeded {
     pub question_ids: Vec<String>,
     pub answers: usize,
     pub seconds: f64,
-}
-
-/// A small, fast, deterministic generator: the seed is about volume, not statistics.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed.max(1))
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
 }
 
 fn framework(questions: usize) -> VersionInput {
@@ -166,7 +153,7 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
         conn.transaction(|conn| {
             let mut participant_rows = Vec::new();
             let mut invitation_rows = Vec::new();
-            let mut answer_rows = Vec::new();
+            let mut sets: Vec<AnswerSet> = Vec::new();
             for &i in batch {
                 participant_rows.push((
                     participants::id.eq(new_id()),
@@ -177,6 +164,7 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
                 ));
                 let mut raters = raters_of(i, options.leaders, options.raters, &mut rng);
                 raters.push((i, Relationship::Myself));
+                let mut groups: BTreeMap<Relationship, AnswerSet> = BTreeMap::new();
                 for (rater, relationship) in raters {
                     invitation_rows.push((
                         invitations::id.eq(new_id()),
@@ -188,31 +176,26 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
                         invitations::status.eq(status),
                         invitations::created_at.eq(at),
                     ));
+                    let set = groups.entry(relationship).or_insert_with(|| {
+                        AnswerSet::new(&org.org_id, &cycle.id, &leader_ids[i], relationship.as_str())
+                    });
                     if options.answered {
                         let lean = 2 + rng.below(3) as i32;
-                        for q in &question_ids {
-                            let score = (lean + rng.below(3) as i32 - 1).clamp(1, 5);
-                            answer_rows.push((
-                                answers::id.eq(uuid::Uuid::new_v4().to_string()),
-                                answers::org_id.eq(org.org_id.clone()),
-                                answers::cycle_id.eq(cycle.id.clone()),
-                                answers::subject_id.eq(leader_ids[i].clone()),
-                                answers::relationship.eq(relationship.as_str()),
-                                answers::question_id.eq(q.clone()),
-                                answers::score.eq(Some(score)),
-                            ));
-                        }
+                        set.add(question_ids.iter().map(|q| CheckedAnswer {
+                            question_id: q.clone(),
+                            score: Some((lean + rng.below(3) as i32 - 1).clamp(1, 5)),
+                            comment: None,
+                        }));
                     }
                 }
+                sets.extend(groups.into_values());
             }
             db_run!(conn, |c| diesel::insert_into(participants::table).values(&participant_rows).execute(c))?;
             for chunk in invitation_rows.chunks(CHUNK) {
                 db_run!(conn, |c| diesel::insert_into(invitations::table).values(chunk).execute(c))?;
             }
-            for chunk in answer_rows.chunks(CHUNK) {
-                db_run!(conn, |c| diesel::insert_into(answers::table).values(chunk).execute(c))?;
-            }
-            answer_count += answer_rows.len();
+            store::insert_sets(conn, &sets)?;
+            answer_count += sets.iter().map(AnswerSet::answers).sum::<usize>();
             Ok::<_, AppError>(())
         })?;
     }

@@ -180,15 +180,14 @@ diesel::table! {
 }
 
 diesel::table! {
-    answers (cycle_id, subject_id, question_id, relationship, id) {
+    answer_sets (cycle_id, subject_id, relationship) {
         cycle_id -> Text,
         subject_id -> Text,
-        question_id -> Text,
         relationship -> Text,
-        id -> Text,
         org_id -> Text,
-        score -> Nullable<Integer>,
-        comment -> Nullable<Text>,
+        respondents -> Integer,
+        scores -> Text,
+        comments -> Text,
     }
 }
 
@@ -202,26 +201,6 @@ diesel::table! {
         response_body -> Nullable<Text>,
         response_headers -> Nullable<Text>,
         created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    score_counts (cycle_id, subject_id, question_id, relationship, score) {
-        cycle_id -> Text,
-        subject_id -> Text,
-        question_id -> Text,
-        relationship -> Text,
-        score -> Integer,
-        n -> Integer,
-    }
-}
-
-diesel::table! {
-    respondent_counts (cycle_id, subject_id, relationship) {
-        cycle_id -> Text,
-        subject_id -> Text,
-        relationship -> Text,
-        respondents -> Integer,
     }
 }
 
@@ -281,10 +260,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     nominations,
     invitations,
     response_drafts,
-    answers,
+    answer_sets,
     idempotency_keys,
-    score_counts,
-    respondent_counts,
     competency_summaries,
     competency_norms,
     report_releases,

@@ -14,24 +14,23 @@ use super::compute::{
 use crate::cycles::Relationship;
 use crate::cycles::settings::AnonymitySettings;
 use crate::frameworks::{QuestionKind, VersionResponse};
+use crate::responses::store::AnswerSet;
 
 /// Least subjects behind a norm or a percentile.
 pub const MIN_NORM_SUBJECTS: i64 = 5;
 
-/// One row of `score_counts` for one subject.
-pub struct ScoreRow {
-    pub question_id: String,
-    pub relationship: String,
-    pub score: i32,
-    pub n: i64,
-}
-
-/// The subject's questions with their tallies, grouped by competency.
-pub fn competency_inputs(version: &VersionResponse, rows: &[ScoreRow]) -> Vec<CompetencyInput> {
+/// The subject's questions with their tallies, grouped by competency, from the subject's
+/// answer sets.
+pub fn competency_inputs(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<CompetencyInput> {
     let mut tallies: HashMap<&str, HashMap<Relationship, Tally>> = HashMap::new();
-    for row in rows {
-        let Ok(relationship) = row.relationship.parse() else { continue };
-        tallies.entry(row.question_id.as_str()).or_default().entry(relationship).or_default().add(row.score, row.n);
+    for set in sets {
+        let Ok(relationship) = set.relationship.parse() else { continue };
+        for (question_id, counts) in &set.scores {
+            let tally = tallies.entry(question_id.as_str()).or_default().entry(relationship).or_default();
+            for (score, n) in counts {
+                tally.add(*score, *n);
+            }
+        }
     }
     version
         .competencies

@@ -15,91 +15,34 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::cycles::{Cycle, Relationship};
-use crate::db::schema::{
-    answers, competency_norms, competency_summaries, cycles, participants, people, report_releases, respondent_counts,
-    score_counts,
-};
-use crate::db::{DbConn, Engine};
+use crate::db::DbConn;
+use crate::db::schema::{competency_norms, competency_summaries, cycles, participants, people, report_releases};
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::load_version;
-use build::{Context, ScoreRow, competency_inputs, others_summaries};
+use crate::responses::store::{self, AnswerSet};
+use build::{Context, competency_inputs, others_summaries};
 use compute::{OthersSummary, percentile};
 
 /// Subjects whose summaries are computed together when a cycle closes.
 const SUBJECT_BATCH: usize = 200;
 
-/// Tallies of the subjects from `first` to `last` (by id), read as one range of the key.
-fn score_rows(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<(String, ScoreRow)>, AppError> {
-    let rows: Vec<(String, String, String, i32, i32)> = db_run!(conn, |c| score_counts::table
-        .filter(score_counts::cycle_id.eq(cycle_id))
-        .filter(score_counts::subject_id.ge(first))
-        .filter(score_counts::subject_id.le(last))
-        .select((
-            score_counts::subject_id,
-            score_counts::question_id,
-            score_counts::relationship,
-            score_counts::score,
-            score_counts::n,
-        ))
-        .load(c))?;
-    Ok(rows
-        .into_iter()
-        .map(|(subject, question_id, relationship, score, n)| {
-            (subject, ScoreRow { question_id, relationship, score, n: i64::from(n) })
-        })
-        .collect())
-}
-
-/// When a cycle closes: tallies per subject, question, relationship and score; respondent
-/// counts; each subject's "all others" summary per competency with its percentile; and
-/// the cycle's norms. Reports then read a few small rows and never the answers.
+/// When a cycle closes: each subject's "all others" summary per competency with its
+/// percentile, and the cycle's norms, computed from the answer sets. Reports then read the
+/// subject's few sets and these rows.
 pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
-    let param = match conn.engine() {
-        Engine::Sqlite => "?",
-        Engine::Postgres => "$1",
-    };
-    db_run!(conn, |c| {
-        diesel::sql_query(format!(
-            "INSERT INTO score_counts (cycle_id, subject_id, question_id, relationship, score, n) \
-             SELECT cycle_id, subject_id, question_id, relationship, score, CAST(count(*) AS INTEGER) \
-             FROM answers WHERE cycle_id = {param} AND score IS NOT NULL \
-             GROUP BY cycle_id, subject_id, question_id, relationship, score"
-        ))
-        .bind::<diesel::sql_types::Text, _>(&cycle.id)
-        .execute(c)?;
-        diesel::sql_query(format!(
-            "INSERT INTO respondent_counts (cycle_id, subject_id, relationship, respondents) \
-             SELECT cycle_id, subject_id, relationship, CAST(count(*) AS INTEGER) \
-             FROM invitations WHERE cycle_id = {param} AND status = 'submitted' \
-             GROUP BY cycle_id, subject_id, relationship"
-        ))
-        .bind::<diesel::sql_types::Text, _>(&cycle.id)
-        .execute(c)
-    })?;
-
-    if let DbConn::Postgres(c) = conn {
-        // Fresh rows have no statistics yet; without them the planner scans the table for
-        // every batch below and for every report.
-        c.batch_execute("ANALYZE score_counts, respondent_counts")?;
-    }
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     let anonymity = cycle.anonymity();
-    let subjects: Vec<String> = db_run!(conn, |c| score_counts::table
-        .filter(score_counts::cycle_id.eq(&cycle.id))
-        .select(score_counts::subject_id)
-        .distinct()
-        .order(score_counts::subject_id.asc())
-        .load(c))?;
+    let subjects = store::subjects_with_sets(conn, &cycle.id)?;
     let mut by_competency: HashMap<String, Vec<(String, OthersSummary)>> = HashMap::new();
     for batch in subjects.chunks(SUBJECT_BATCH) {
-        let mut rows: HashMap<String, Vec<ScoreRow>> = HashMap::new();
+        let mut sets: HashMap<String, Vec<AnswerSet>> = HashMap::new();
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else { continue };
-        for (subject, row) in score_rows(conn, &cycle.id, first, last)? {
-            rows.entry(subject).or_default().push(row);
+        for set in store::load_sets(conn, &cycle.id, first, last)? {
+            sets.entry(set.subject_id.clone()).or_default().push(set);
         }
-        for (subject, rows) in rows {
-            let inputs = competency_inputs(&version, &rows);
+        for (subject, sets) in sets {
+            let inputs = competency_inputs(&version, &sets);
             for (key, summary) in others_summaries(&inputs, &anonymity) {
                 by_competency.entry(key).or_default().push((subject.clone(), summary));
             }
@@ -149,13 +92,7 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
         .select(people::display_name)
         .first(c))?;
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
-    let rows: Vec<ScoreRow> =
-        score_rows(conn, &cycle.id, subject_id, subject_id)?.into_iter().map(|(_, r)| r).collect();
-    let respondents: Vec<(String, i32)> = db_run!(conn, |c| respondent_counts::table
-        .filter(respondent_counts::cycle_id.eq(&cycle.id))
-        .filter(respondent_counts::subject_id.eq(subject_id))
-        .select((respondent_counts::relationship, respondent_counts::respondents))
-        .load(c))?;
+    let sets = store::load_sets(conn, &cycle.id, subject_id, subject_id)?;
     let norms: Vec<(String, f64, i32)> = db_run!(conn, |c| competency_norms::table
         .filter(competency_norms::cycle_id.eq(&cycle.id))
         .select((competency_norms::competency_key, competency_norms::mean, competency_norms::subjects))
@@ -187,12 +124,6 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
             OthersSummary { mean, spread, respondents: i64::from(respondents), sum: 0, answers: 0 },
         ));
     }
-    let comments: Vec<(String, String, Option<String>)> = db_run!(conn, |c| answers::table
-        .filter(answers::cycle_id.eq(&cycle.id))
-        .filter(answers::subject_id.eq(subject_id))
-        .filter(answers::comment.is_not_null())
-        .select((answers::question_id, answers::relationship, answers::comment))
-        .load(c))?;
     let released_at: Option<chrono::NaiveDateTime> = db_run!(conn, |c| report_releases::table
         .filter(report_releases::cycle_id.eq(&cycle.id))
         .filter(report_releases::subject_id.eq(subject_id))
@@ -202,16 +133,23 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
 
     let ctx = Context {
         anonymity: cycle.anonymity(),
-        respondents: respondents
-            .into_iter()
-            .filter_map(|(r, n)| r.parse::<Relationship>().ok().map(|r| (r, i64::from(n))))
+        respondents: sets
+            .iter()
+            .filter_map(|s| s.relationship.parse::<Relationship>().ok().map(|r| (r, s.respondents)))
             .collect(),
         norms: norms.into_iter().map(|(k, mean, n)| (k, (mean, i64::from(n)))).collect(),
         percentiles: own.into_iter().collect(),
         previous,
-        comments: comments.into_iter().filter_map(|(q, r, t)| t.map(|t| (q, r, t))).collect(),
+        comments: sets
+            .iter()
+            .flat_map(|s| {
+                s.comments.iter().flat_map(move |(question, texts)| {
+                    texts.iter().map(move |t| (question.clone(), s.relationship.clone(), t.clone()))
+                })
+            })
+            .collect(),
     };
-    let inputs = competency_inputs(&version, &rows);
+    let inputs = competency_inputs(&version, &sets);
     let body = build::build(&version, inputs, &ctx);
     Ok(GrowthReport {
         cycle_id: cycle.id.clone(),

@@ -6,13 +6,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::answers::{AnswerInput, check_answers};
 use super::rater::{LINK_PREFIX, Rater};
+use super::store;
 use super::{Invitation, InvitationResponse, InvitationStatus};
 use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::auth::secrets::{hash_secret, random_secret};
 use crate::cycles::{Cycle, CycleLock, CycleState, audit_cycle, find_cycle, lock_cycle};
-use crate::db::schema::{answers, cycles, invitations, people, response_drafts};
+use crate::db::schema::{cycles, invitations, people, response_drafts};
 use crate::db::{DbConn, now};
 use crate::db_run;
 use crate::error::{AppError, Problem};
@@ -433,22 +434,14 @@ pub async fn submit_invitation(
             };
             let checked = check_answers(&version, &answers, true).map_err(AppError::Validation)?;
             finish_invitation(conn, &invitation.id, "submitted")?;
-            let rows: Vec<_> = checked
-                .into_iter()
-                .map(|a| {
-                    (
-                        answers::id.eq(uuid::Uuid::new_v4().to_string()),
-                        answers::org_id.eq(invitation.org_id.clone()),
-                        answers::cycle_id.eq(invitation.cycle_id.clone()),
-                        answers::subject_id.eq(invitation.subject_id.clone()),
-                        answers::relationship.eq(invitation.relationship.clone()),
-                        answers::question_id.eq(a.question_id),
-                        answers::score.eq(a.score),
-                        answers::comment.eq(a.comment),
-                    )
-                })
-                .collect();
-            db_run!(conn, |c| diesel::insert_into(answers::table).values(&rows).execute(c))?;
+            store::record(
+                conn,
+                &invitation.org_id,
+                &invitation.cycle_id,
+                &invitation.subject_id,
+                &invitation.relationship,
+                checked,
+            )?;
             Ok(InvitationState { invitation_id: invitation.id, status: InvitationStatus::Submitted })
         })
         .await?;

@@ -1,17 +1,17 @@
 //! What raters do: invitations, drafts, submission and decline, and the storage that
 //! keeps answers unlinkable from the people who gave them.
 //!
-//! A submission moves the answers into `answers`, which holds the cycle, the subject and
-//! the relationship only, with random ids and no time, and deletes the draft, in the same
-//! transaction that marks the invitation submitted. The table is keyed by content (cycle,
-//! subject, question, relationship, random id), which on SQLite is also the storage
-//! order. Closing the cycle rewrites every answer as a new row with a new random id, in
-//! content order, so neither row order nor the engine's transaction ids (PostgreSQL's
-//! `xmin`) line up with when each rater submitted.
+//! A submission adds the answers to their group's answer set (`store`), which holds the
+//! cycle, the subject and the relationship only, as counts and sorted comments, and
+//! deletes the draft, in the same transaction that marks the invitation submitted.
+//! Closing the cycle rewrites every set as a new row, in shuffled order, in the same
+//! transaction that touches every invitation of the cycle, so neither row order nor the
+//! engine's transaction ids (PostgreSQL's `xmin`) line up with when each rater submitted.
 
 pub mod answers;
 mod handlers;
 mod rater;
+pub mod store;
 
 pub use handlers::{
     decline_invitation, get_invitation, issue_invitation_link, list_cycle_invitations, my_invitations,
@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 
 use crate::cycles::{Cycle, Relationship};
 use crate::db::schema::{invitations, nominations, participants};
-use crate::db::{DbConn, Engine, new_id, now};
+use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
 
@@ -136,7 +136,7 @@ pub fn invite(
 ) -> Result<(), AppError> {
     let invitation = new_invitation(cycle, subject_id, rater_id, relationship, now());
     db_run!(conn, |c| diesel::insert_into(invitations::table).values(&invitation).execute(c))?;
-    Ok(())
+    store::create_sets(conn, &cycle.org_id, &cycle.id, &[(subject_id, relationship.as_str())])
 }
 
 /// When collecting starts: one invitation per approved rater and one self-assessment per
@@ -161,13 +161,16 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
     for chunk in rows.chunks(500) {
         db_run!(conn, |c| diesel::insert_into(invitations::table).values(chunk).execute(c))?;
     }
+    let mut groups: Vec<(&str, &str)> = rows.iter().map(|i| (i.subject_id.as_str(), i.relationship.as_str())).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    store::create_sets(conn, &cycle.org_id, &cycle.id, &groups)?;
     Ok(rows.len())
 }
 
-/// When a cycle closes: drafts are discarded, links stop working, and the answers are
-/// rewritten as new rows with new random ids, in content order (an order that carries
-/// nothing but the answers themselves, and the one the key and the roll-ups want).
-/// Returns the answer count.
+/// When a cycle closes: drafts are discarded, links stop working, every invitation of
+/// the cycle is written again, and every answer set is rewritten as a new row. Returns
+/// how many answers the sets hold.
 pub fn seal_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> {
     use crate::db::schema::response_drafts;
     let open: Vec<String> = db_run!(conn, |c| invitations::table
@@ -181,35 +184,8 @@ pub fn seal_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError>
     db_run!(conn, |c| diesel::update(invitations::table.filter(invitations::cycle_id.eq(&cycle.id)))
         .set(invitations::token_hash.eq(None::<String>))
         .execute(c))?;
-
-    // Copy out in content order, remove, copy back with fresh ids. Ids come from each
-    // engine's own random source, so the rewrite needs no round trip per row.
-    let (param, random_id) = match conn.engine() {
-        Engine::Sqlite => ("?", "lower(hex(randomblob(16)))"),
-        Engine::Postgres => ("$1", "gen_random_uuid()::text"),
-    };
-    let moved = db_run!(conn, |c| {
-        let columns = "cycle_id, subject_id, question_id, relationship, org_id, score, comment";
-        let content_order = "subject_id, question_id, relationship, score, comment";
-        diesel::sql_query("DROP TABLE IF EXISTS sealing_answers").execute(c)?;
-        diesel::sql_query(format!(
-            "CREATE TEMPORARY TABLE sealing_answers AS SELECT {columns} FROM answers WHERE 1 = 0"
-        ))
-        .execute(c)?;
-        diesel::sql_query(format!(
-            "INSERT INTO sealing_answers SELECT {columns} FROM answers WHERE cycle_id = {param} ORDER BY {content_order}"
-        ))
-        .bind::<diesel::sql_types::Text, _>(&cycle.id)
-        .execute(c)?;
-        diesel::sql_query(format!("DELETE FROM answers WHERE cycle_id = {param}"))
-            .bind::<diesel::sql_types::Text, _>(&cycle.id)
-            .execute(c)?;
-        let moved = diesel::sql_query(format!(
-            "INSERT INTO answers (id, {columns}) SELECT {random_id}, {columns} FROM sealing_answers"
-        ))
-        .execute(c)?;
-        diesel::sql_query("DROP TABLE sealing_answers").execute(c)?;
-        Ok::<usize, diesel::result::Error>(moved)
-    })?;
-    Ok(moved)
+    store::rewrite_sets(conn, &cycle.id, SEAL_BATCH)
 }
+
+/// Subjects whose answer sets are rewritten together at close.
+const SEAL_BATCH: usize = 200;

@@ -130,6 +130,33 @@ impl Org {
             .collect()
     }
 
+    /// (respondents, answers) held in the answer sets of every cycle, read from the
+    /// database itself: scores counted, comments listed.
+    pub fn stored_answers(&self) -> (i64, i64) {
+        use diesel::prelude::*;
+        use roundtable::db::schema::answer_sets;
+        let mut conn = self.app.database.conn();
+        let rows: Vec<(i32, String, String)> = roundtable::db_run!(&mut conn, |c| answer_sets::table
+            .select((answer_sets::respondents, answer_sets::scores, answer_sets::comments))
+            .load(c))
+        .unwrap();
+        let mut totals = (0, 0);
+        for (respondents, scores, comments) in rows {
+            let scores: Value = serde_json::from_str(&scores).unwrap();
+            let comments: Value = serde_json::from_str(&comments).unwrap();
+            totals.0 += i64::from(respondents);
+            totals.1 += scores
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|t| t.as_object().unwrap().values())
+                .map(|n| n.as_i64().unwrap())
+                .sum::<i64>();
+            totals.1 += comments.as_object().unwrap().values().map(|t| t.as_array().unwrap().len() as i64).sum::<i64>();
+        }
+        totals
+    }
+
     pub async fn submit(&mut self, rater: &str, invitation_id: &str, answers: Vec<Value>) -> reqwest::Response {
         let token = self.token(rater).await;
         self.app
@@ -426,11 +453,7 @@ async fn bad_answers_get_422_and_store_nothing() {
     let wrong_type = org.submit("peer1", &id, vec![json!({"question_id": rating, "score": "four"})]).await;
     assert_problem(wrong_type, 400, "malformed_json").await;
 
-    let mut conn = org.app.database.conn();
-    use diesel::prelude::*;
-    use roundtable::db::schema::answers;
-    let stored: i64 = roundtable::db_run!(&mut conn, |c| answers::table.count().get_result(c)).unwrap();
-    assert_eq!(stored, 0, "refused submissions store nothing");
+    assert_eq!(org.stored_answers(), (0, 0), "refused submissions store nothing");
     assert_eq!(org.invitation_of("peer1", "subject").await["status"], "pending");
     json_with_status(org.submit("peer1", &id, good).await, 200).await;
 }
@@ -458,11 +481,7 @@ async fn the_same_invitation_submitted_twice_at_once_is_accepted_once() {
         statuses.sort();
         assert_eq!(statuses, [200, 409]);
     }
-    let mut conn = org.app.database.conn();
-    use diesel::prelude::*;
-    use roundtable::db::schema::answers;
-    let stored: i64 = roundtable::db_run!(&mut conn, |c| answers::table.count().get_result(c)).unwrap();
-    assert_eq!(stored, 4 * 24, "four submissions of 24 answers each, none doubled");
+    assert_eq!(org.stored_answers(), (4, 4 * 24), "four submissions of 24 answers each, none doubled");
 }
 
 #[actix_web::test]

@@ -1,0 +1,53 @@
+CREATE TABLE answers (
+    cycle_id TEXT NOT NULL REFERENCES cycles (id),
+    subject_id TEXT NOT NULL REFERENCES people (id),
+    question_id TEXT NOT NULL REFERENCES questions (id),
+    relationship TEXT NOT NULL,
+    id TEXT NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organizations (id),
+    score INTEGER,
+    comment TEXT,
+    PRIMARY KEY (cycle_id, subject_id, question_id, relationship, id)
+) WITHOUT ROWID;
+
+CREATE TABLE score_counts (
+    cycle_id TEXT NOT NULL REFERENCES cycles (id),
+    subject_id TEXT NOT NULL REFERENCES people (id),
+    question_id TEXT NOT NULL REFERENCES questions (id),
+    relationship TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (cycle_id, subject_id, question_id, relationship, score)
+);
+
+CREATE TABLE respondent_counts (
+    cycle_id TEXT NOT NULL REFERENCES cycles (id),
+    subject_id TEXT NOT NULL REFERENCES people (id),
+    relationship TEXT NOT NULL,
+    respondents INTEGER NOT NULL,
+    PRIMARY KEY (cycle_id, subject_id, relationship)
+);
+
+-- One answer row per counted score, and one per comment.
+WITH RECURSIVE series (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < 100000)
+INSERT INTO answers (cycle_id, subject_id, question_id, relationship, id, org_id, score, comment)
+SELECT s.cycle_id, s.subject_id, q.key, s.relationship, lower(hex(randomblob(16))), s.org_id,
+       CAST(c.key AS INTEGER), NULL
+FROM answer_sets s, json_each(s.scores) q, json_each(q.value) c, series
+WHERE series.i <= c.value;
+
+INSERT INTO answers (cycle_id, subject_id, question_id, relationship, id, org_id, score, comment)
+SELECT s.cycle_id, s.subject_id, q.key, s.relationship, lower(hex(randomblob(16))), s.org_id, NULL, t.value
+FROM answer_sets s, json_each(s.comments) q, json_each(q.value) t;
+
+INSERT INTO score_counts (cycle_id, subject_id, question_id, relationship, score, n)
+SELECT s.cycle_id, s.subject_id, q.key, s.relationship, CAST(c.key AS INTEGER), c.value
+FROM answer_sets s JOIN cycles ON cycles.id = s.cycle_id, json_each(s.scores) q, json_each(q.value) c
+WHERE cycles.state NOT IN ('draft', 'nominating', 'collecting');
+
+INSERT INTO respondent_counts (cycle_id, subject_id, relationship, respondents)
+SELECT s.cycle_id, s.subject_id, s.relationship, s.respondents
+FROM answer_sets s JOIN cycles ON cycles.id = s.cycle_id
+WHERE cycles.state NOT IN ('draft', 'nominating', 'collecting') AND s.respondents > 0;
+
+DROP TABLE answer_sets;
