@@ -114,7 +114,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Migrate { database } => {
             init_logging(false);
             // Connecting applies the migrations.
-            DbPool::connect(&database)?;
+            DbPool::connect_for_command(&database)?;
             println!("migrations applied");
             Ok(())
         }
@@ -123,7 +123,7 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Orgs { command: OrgsCommand::Create { name, json, database } } => {
-            let pool = DbPool::connect(&database)?;
+            let pool = DbPool::connect_for_command(&database)?;
             let created = orgs::create_organization(&mut pool.get()?, &name)?;
             if json {
                 println!("{}", serde_json::to_string(&created)?);
@@ -133,13 +133,13 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { database } => {
-            let pool = DbPool::connect(&database)?;
+            let pool = DbPool::connect_for_command(&database)?;
             let demo = crate::demo::create_demo(&mut pool.get()?)?;
             print_demo(&demo);
             Ok(())
         }
         Command::Seed { leaders, raters, questions, pending, database } => {
-            let pool = DbPool::connect(&database)?;
+            let pool = DbPool::connect_for_command(&database)?;
             let options =
                 crate::seed::SeedOptions { leaders, raters, questions, answered: !pending, random_seed: 2026 };
             let seeded = crate::seed::seed(&mut pool.get()?, &options)?;
@@ -147,7 +147,7 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command: KeysCommand::Rotate { database } } => {
-            let pool = DbPool::connect(&database)?;
+            let pool = DbPool::connect_for_command(&database)?;
             let kid = crate::auth::keys::rotate(&mut pool.get()?)?;
             println!("new signing key: {kid}");
             Ok(())

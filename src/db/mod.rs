@@ -205,6 +205,17 @@ impl DatabaseUrl {
 impl DbPool {
     /// Opens the pool (creating the SQLite file and its folder if needed) and applies migrations.
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        Self::open(settings, settings.db_pool_size.max(1), Some(1))
+    }
+
+    /// One connection for a command that runs and exits. The pool keeps no idle
+    /// connection of its own: were one being opened in the pool's background thread when
+    /// the process exits, the PostgreSQL client library could crash at exit.
+    pub fn connect_for_command(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        Self::open(settings, 1, Some(0))
+    }
+
+    fn open(settings: &DatabaseSettings, max_size: u32, min_idle: Option<u32>) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(settings.db_timeout_secs.max(1));
         let pool = match DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
@@ -216,8 +227,8 @@ impl DbPool {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
                 Self::Sqlite(
                     Pool::builder()
-                        .max_size(settings.db_pool_size.max(1))
-                        .min_idle(Some(1))
+                        .max_size(max_size)
+                        .min_idle(min_idle)
                         .connection_timeout(timeout)
                         .connection_customizer(Box::new(SqlitePragmas))
                         .build(manager)?,
@@ -228,8 +239,8 @@ impl DbPool {
                 let manager = ConnectionManager::<PgConnection>::new(url);
                 Self::Postgres(
                     Pool::builder()
-                        .max_size(settings.db_pool_size.max(1))
-                        .min_idle(Some(1))
+                        .max_size(max_size)
+                        .min_idle(min_idle)
                         .connection_timeout(timeout)
                         .build(manager)?,
                 )
