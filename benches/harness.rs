@@ -418,13 +418,13 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     );
 
     // Submissions: the database's raw commit rate, the API's rate, then open-loop latency.
-    let pending = seed_cycle(&pool, 2000, false);
+    let pending = seed_cycle(&pool, 8000, false);
     let mut work = pending_submissions(&pool, &pending);
-    let raw_work: Vec<_> = work.drain(..6000.min(work.len() / 3)).collect();
+    let raw_work: Vec<_> = work.drain(..work.len() / 4).collect();
     let (raw, _) = raw_commit_rate(&mut pool.get().unwrap(), &pending, &raw_work, 5.0);
     figures.add("raw commit rate, one transaction per submission", format!("{raw:.0} /s"), "");
     let body = submission_body(&pending);
-    let api_work: Vec<_> = work.drain(..(raw * 5.0) as usize).collect();
+    let api_work: Vec<_> = work.drain(..((raw * 5.0) as usize).min(work.len() / 2)).collect();
     let api = api_rate(&client, &server.base, body.clone(), api_work).await;
     figures.add("API submission rate (8 at once)", format!("{api:.0} /s"), "");
     figures.add("API / raw", format!("{:.0} %", 100.0 * api / raw), ">= 50 %");

@@ -136,7 +136,7 @@ impl DbConn {
     pub fn purge_deleted_rows(&mut self) -> Result<(), AppError> {
         match self {
             Self::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?,
-            Self::Postgres(c) => c.batch_execute("VACUUM (ANALYZE) answers, response_drafts, invitations")?,
+            Self::Postgres(c) => c.batch_execute("VACUUM (ANALYZE) answer_sets, response_drafts, invitations")?,
         }
         Ok(())
     }
