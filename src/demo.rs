@@ -20,10 +20,10 @@ use crate::error::AppError;
 use crate::frameworks::{QuestionKind, latest_version_id, load_version};
 use crate::orgs::{NewOrganization, create_organization};
 use crate::people::Person;
+use crate::reports;
 use crate::responses::answers::CheckedAnswer;
 use crate::responses::store::{self, AnswerSet};
 use crate::rng::Rng;
-use crate::{reports, responses};
 
 const DEPARTMENTS: [&str; 8] =
     ["Engineering", "Sales", "Marketing", "Finance", "Operations", "Product", "People", "Customer Success"];
@@ -285,8 +285,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
 
     // Close and release through the same steps as the API.
     conn.transaction(|conn| {
-        responses::seal_answers(conn, &cycle)?;
-        reports::roll_up(conn, &cycle)?;
+        reports::close_cycle(conn, &cycle)?;
         cycle.state = CycleState::Released.as_str().into();
         db_run!(conn, |c| diesel::update(cycles::table.find(&cycle.id))
             .set(cycles::state.eq(&cycle.state))

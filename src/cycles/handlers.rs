@@ -463,8 +463,7 @@ pub async fn transition_cycle(
             let details = match to {
                 CycleState::Collecting => serde_json::json!({ "from": from, "to": to, "invitations": responses::open_invitations(conn, &next)? }),
                 CycleState::Closed => {
-                    let answers = responses::seal_answers(conn, &next)?;
-                    reports::roll_up(conn, &next)?;
+                    let answers = reports::close_cycle(conn, &next)?;
                     serde_json::json!({ "from": from, "to": to, "answers": answers })
                 }
                 CycleState::Released => {

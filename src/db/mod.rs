@@ -238,11 +238,7 @@ impl DbPool {
             DatabaseUrl::Postgres(url) => {
                 let manager = ConnectionManager::<PgConnection>::new(url);
                 Self::Postgres(
-                    Pool::builder()
-                        .max_size(max_size)
-                        .min_idle(min_idle)
-                        .connection_timeout(timeout)
-                        .build(manager)?,
+                    Pool::builder().max_size(max_size).min_idle(min_idle).connection_timeout(timeout).build(manager)?,
                 )
             }
         };

@@ -20,34 +20,29 @@ use crate::db::schema::{competency_norms, competency_summaries, cycles, particip
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::load_version;
-use crate::responses::store::{self, AnswerSet};
+use crate::responses::{self, store};
 use build::{Context, competency_inputs, others_summaries};
 use compute::{OthersSummary, percentile};
 
-/// Subjects whose summaries are computed together when a cycle closes.
-const SUBJECT_BATCH: usize = 200;
-
-/// When a cycle closes: each subject's "all others" summary per competency with its
-/// percentile, and the cycle's norms, computed from the answer sets. Reports then read the
-/// subject's few sets and these rows.
-pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
+/// When a cycle closes, in its closing transaction: seals the answers (see
+/// [`responses::seal_answers`]) and, from the same pass over the answer sets, computes each
+/// subject's "all others" summary per competency with its percentile, and the cycle's
+/// norms. Reports then read the subject's few sets and these rows. Returns how many
+/// answers the cycle holds.
+pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> {
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     let anonymity = cycle.anonymity();
-    let subjects = store::subjects_with_sets(conn, &cycle.id)?;
     let mut by_competency: HashMap<String, Vec<(String, OthersSummary)>> = HashMap::new();
-    for batch in subjects.chunks(SUBJECT_BATCH) {
-        let mut sets: HashMap<String, Vec<AnswerSet>> = HashMap::new();
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { continue };
-        for set in store::load_sets(conn, &cycle.id, first, last)? {
-            sets.entry(set.subject_id.clone()).or_default().push(set);
-        }
-        for (subject, sets) in sets {
-            let inputs = competency_inputs(&version, &sets);
+    let answers = responses::seal_answers(conn, cycle, |sets| {
+        // Sets come in key order: each subject's are together.
+        for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
+            let inputs = competency_inputs(&version, subject);
             for (key, summary) in others_summaries(&inputs, &anonymity) {
-                by_competency.entry(key).or_default().push((subject.clone(), summary));
+                by_competency.entry(key).or_default().push((subject[0].subject_id.clone(), summary));
             }
         }
-    }
+        Ok(())
+    })?;
 
     let mut summary_rows = Vec::new();
     let mut norm_rows = Vec::new();
@@ -79,7 +74,7 @@ pub fn roll_up(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     if let DbConn::Postgres(c) = conn {
         c.batch_execute("ANALYZE competency_summaries, competency_norms")?;
     }
-    Ok(())
+    Ok(answers)
 }
 
 /// Everything a subject's report is built from, read from the roll-ups.

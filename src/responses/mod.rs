@@ -4,9 +4,9 @@
 //! A submission adds the answers to their group's answer set (`store`), which holds the
 //! cycle, the subject and the relationship only, as counts and sorted comments, and
 //! deletes the draft, in the same transaction that marks the invitation submitted.
-//! Closing the cycle rewrites every set as a new row, in shuffled order, in the same
-//! transaction that touches every invitation of the cycle, so neither row order nor the
-//! engine's transaction ids (PostgreSQL's `xmin`) line up with when each rater submitted.
+//! Closing the cycle rewrites every set as a new row, in shuffled order, in one
+//! transaction, so neither row order nor the engine's transaction ids (PostgreSQL's
+//! `xmin`) line up with when each rater submitted.
 
 pub mod answers;
 mod handlers;
@@ -168,23 +168,25 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
     Ok(rows.len())
 }
 
-/// When a cycle closes: drafts are discarded, links stop working, every invitation of
-/// the cycle is written again, and every answer set is rewritten as a new row. Returns
-/// how many answers the sets hold.
-pub fn seal_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> {
+/// When a cycle closes: drafts are discarded, links stop working, and every answer set
+/// is rewritten as a new row. `visit` sees each batch of sets (whole subjects, in key
+/// order) as it goes by, so the roll-ups need no second read. Returns how many answers
+/// the sets hold.
+pub fn seal_answers(
+    conn: &mut DbConn,
+    cycle: &Cycle,
+    visit: impl FnMut(&[store::AnswerSet]) -> Result<(), AppError>,
+) -> Result<usize, AppError> {
     use crate::db::schema::response_drafts;
-    let open: Vec<String> = db_run!(conn, |c| invitations::table
-        .filter(invitations::cycle_id.eq(&cycle.id))
-        .select(invitations::id)
-        .load(c))?;
-    for chunk in open.chunks(500) {
-        db_run!(conn, |c| diesel::delete(response_drafts::table.filter(response_drafts::invitation_id.eq_any(chunk)))
-            .execute(c))?;
-    }
-    db_run!(conn, |c| diesel::update(invitations::table.filter(invitations::cycle_id.eq(&cycle.id)))
+    let of_cycle = invitations::table.filter(invitations::cycle_id.eq(&cycle.id));
+    db_run!(conn, |c| diesel::delete(
+        response_drafts::table.filter(response_drafts::invitation_id.eq_any(of_cycle.select(invitations::id)))
+    )
+    .execute(c))?;
+    db_run!(conn, |c| diesel::update(of_cycle.filter(invitations::token_hash.is_not_null()))
         .set(invitations::token_hash.eq(None::<String>))
         .execute(c))?;
-    store::rewrite_sets(conn, &cycle.id, SEAL_BATCH)
+    store::rewrite_sets(conn, &cycle.id, SEAL_BATCH, visit)
 }
 
 /// Subjects whose answer sets are rewritten together at close.

@@ -202,16 +202,23 @@ pub fn subjects_with_sets(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Strin
 }
 
 /// Rewrites every set of the cycle as a new row, in batches of `batch` subjects, each
-/// batch written back in a shuffled order. Inside one transaction with the rest of the
-/// close, this leaves no row whose place or (on PostgreSQL) transaction id dates from a
-/// submission. Returns how many answers the sets hold.
-pub fn rewrite_sets(conn: &mut DbConn, cycle_id: &str, batch: usize) -> Result<usize, AppError> {
+/// batch handed to `visit` in key order, then written back in a shuffled order. Inside
+/// one transaction with the rest of the close, this leaves no row whose place or (on
+/// PostgreSQL) transaction id dates from a submission. Returns how many answers the sets
+/// hold.
+pub fn rewrite_sets(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    batch: usize,
+    mut visit: impl FnMut(&[AnswerSet]) -> Result<(), AppError>,
+) -> Result<usize, AppError> {
     let subjects = subjects_with_sets(conn, cycle_id)?;
     let mut answers = 0;
     let mut rng = Rng::from_entropy();
     for chunk in subjects.chunks(batch.max(1)) {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
         let mut sets = load_sets(conn, cycle_id, first, last)?;
+        visit(&sets)?;
         answers += sets.iter().map(AnswerSet::answers).sum::<usize>();
         db_run!(conn, |c| diesel::delete(
             answer_sets::table

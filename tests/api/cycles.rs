@@ -378,10 +378,19 @@ async fn a_whole_cycle_runs_through_the_api() {
     let late = org.invitation_of("report1", "subject").await;
     let late_id = late["id"].as_str().unwrap();
     let late_answers = org.full_answers("report1", late_id, 2, "Too late.").await;
+    let late_link = json_with_status(
+        org.app.post_as(&app_admin, &format!("/api/v1/cycles/{cycle_id}/invitations/{late_id}/link"), &json!({})).await,
+        201,
+    )
+    .await;
+    let late_link = late_link["token"].as_str().unwrap();
+    json_with_status(org.app.get_as(late_link, &format!("/api/v1/invitations/{late_id}")).await, 200).await;
     let closed = org.move_to(&cycle_id, "closed").await;
     assert_eq!(closed["state"], "closed");
     assert_problem(org.submit("report1", late_id, late_answers).await, 409, "invalid_cycle_state").await;
     assert_problem(org.app.get_as(&link_token, &format!("/api/v1/invitations/{peer2_id}")).await, 401, "unauthorized")
+        .await;
+    assert_problem(org.app.get_as(late_link, &format!("/api/v1/invitations/{late_id}")).await, 401, "unauthorized")
         .await;
     let audit =
         json_with_status(org.app.get_as(&app_admin, "/api/v1/audit-events?action=cycle.state_changed").await, 200)
