@@ -196,11 +196,14 @@ async fn report_latencies(
 /// Pending invitations of a seeded cycle with a user token for each rater.
 fn pending_submissions(pool: &DbPool, seeded: &Seeded) -> Vec<(String, String)> {
     let mut conn = pool.get().unwrap();
-    let rows: Vec<(String, String)> = db_run!(&mut conn, |c| invitations::table
+    let mut rows: Vec<(String, String)> = db_run!(&mut conn, |c| invitations::table
         .filter(invitations::cycle_id.eq(&seeded.cycle_id))
         .select((invitations::id, invitations::rater_id))
         .load(c))
     .unwrap();
+    // Raters across the organisation answer in no particular order; in the seed's order a
+    // subject's raters would come back to back and queue on their group's answer set.
+    roundtable::rng::Rng::new(42).shuffle(&mut rows);
     let settings = AuthSettings {
         public_url: "http://localhost:8080".into(),
         audience: "roundtable".into(),
@@ -329,6 +332,18 @@ async fn open_loop(
         latencies.push(latency);
         failed += usize::from(!ok);
     }
+    // How latency moved during the run, a quarter second at a time: a queue that builds
+    // shows as a rising median.
+    let per = ((rate / 4.0) as usize).max(1);
+    let windows: Vec<String> = latencies
+        .chunks(per)
+        .map(|w| {
+            let mut w = w.to_vec();
+            w.sort_by(f64::total_cmp);
+            format!("{:.0}/{:.0}", percentile(&w, 0.5), percentile(&w, 1.0))
+        })
+        .collect();
+    println!("  open-loop latency per quarter second, median/max ms: {}", windows.join(" "));
     latencies.sort_by(f64::total_cmp);
     (latencies, failed)
 }

@@ -494,6 +494,66 @@ async fn the_same_invitation_submitted_twice_at_once_is_accepted_once() {
 }
 
 #[actix_web::test]
+async fn raters_of_one_group_submitting_at_once_all_count() {
+    let mut org = Org::new().await;
+    org.collecting_cycle(6).await;
+    let mut requests = Vec::new();
+    for i in 1..=6 {
+        let rater = format!("peer{i}");
+        let id = org.invitation_of(&rater, "subject").await["id"].as_str().unwrap().to_string();
+        let answers = org.full_answers(&rater, &id, 3, &format!("comment {i}")).await;
+        let token = org.token(&rater).await;
+        requests.push(
+            org.app
+                .client
+                .post(org.app.url(&format!("/api/v1/invitations/{id}/submit")))
+                .bearer_auth(token)
+                .json(&json!({"answers": answers}))
+                .send(),
+        );
+    }
+    for response in futures_util::future::join_all(requests).await {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    // All six land in the peers' one answer set: none lost to a concurrent write.
+    assert_eq!(org.stored_answers(), (6, 6 * 24));
+}
+
+#[actix_web::test]
+async fn a_close_racing_submissions_keeps_exactly_the_accepted_ones() {
+    let mut org = Org::new().await;
+    let cycle_id = org.collecting_cycle(8).await;
+    let mut requests = Vec::new();
+    for i in 1..=8 {
+        let rater = format!("peer{i}");
+        let id = org.invitation_of(&rater, "subject").await["id"].as_str().unwrap().to_string();
+        let answers = org.full_answers(&rater, &id, 4, "in the race").await;
+        let token = org.token(&rater).await;
+        requests.push(
+            org.app
+                .client
+                .post(org.app.url(&format!("/api/v1/invitations/{id}/submit")))
+                .bearer_auth(token)
+                .json(&json!({"answers": answers}))
+                .send(),
+        );
+    }
+    let (submissions, closed) =
+        tokio::join!(futures_util::future::join_all(requests), org.transition(&cycle_id, "closed"));
+    assert_eq!(closed.status(), 200);
+    let mut accepted = 0;
+    for response in submissions {
+        match response.unwrap().status().as_u16() {
+            200 => accepted += 1,
+            409 => {}
+            other => panic!("a submission racing the close answered {other}"),
+        }
+    }
+    // Whatever was accepted is in the closed cycle's sets, and nothing else.
+    assert_eq!(org.stored_answers(), (accepted, accepted * 24));
+}
+
+#[actix_web::test]
 async fn cycle_rules_guard_every_transition() {
     let mut org = Org::new().await;
     let empty = org.create_cycle(json!({"name": "Empty"})).await;
