@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{post, web};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,6 +26,8 @@ use crate::http::{parse_json, read_body};
 pub const MAX_ROWS: usize = 50_000;
 /// Rows per multi-row statement: well under both engines' bind-parameter limits.
 const CHUNK: usize = 500;
+/// New people in one request after which PostgreSQL's figures are refreshed.
+const REFRESH_STATISTICS_AFTER: usize = 1_000;
 
 /// One person as the HR system knows them. The row is the whole truth for its fields:
 /// an absent `department`, `title` or `manager_external_id` clears it. `role` and
@@ -444,6 +447,16 @@ pub fn upsert_people(
             RowStatus::Unchanged => summary.unchanged += 1,
             RowStatus::Error => summary.errors += 1,
         }
+    }
+    if summary.created >= REFRESH_STATISTICS_AFTER
+        && let DbConn::Postgres(c) = conn
+    {
+        // The planner's figure for the organisation's size is now stale. Taking a just
+        // loaded organisation for an empty one, it filtered the next request's lookups
+        // through all of the organisation's people: each request of 5,000 was slower than
+        // the last (0.2 s to 0.8 s over ten). A small sample of the one column that
+        // decides those plans is enough, and cheap.
+        c.batch_execute("SET LOCAL default_statistics_target = 10; ANALYZE people (org_id)")?;
     }
     if summary.created + summary.updated + summary.deactivated > 0 {
         audit::record(

@@ -272,6 +272,30 @@ async fn bulk_upsert_reports_per_row_and_a_second_run_changes_nothing() {
     assert_eq!(grace["role"], "admin", "an absent role keeps the stored one");
 }
 
+#[actix_web::test]
+async fn a_large_bulk_upsert_lands_whole_and_its_rerun_changes_nothing() {
+    let app = spawn_app().await;
+    // Large enough that PostgreSQL's figures are refreshed inside the request.
+    let rows: Vec<Value> = (0..2500)
+        .map(|i| {
+            json!({"external_id": format!("L-{i}"), "email": format!("l{i}@example.com"), "display_name": format!("Person {i}"),
+                   "manager_external_id": (i > 0).then(|| format!("L-{}", (i - 1) / 10))})
+        })
+        .collect();
+    let body = json!({"people": rows});
+    let first = json_with_status(app.post_as(&app.admin_token, "/api/v1/people/bulk", &body).await, 200).await;
+    assert_eq!(first["summary"], json!({"created": 2500, "updated": 0, "unchanged": 0, "errors": 0, "deactivated": 0}));
+    let second = json_with_status(app.post_as(&app.admin_token, "/api/v1/people/bulk", &body).await, 200).await;
+    assert_eq!(
+        second["summary"],
+        json!({"created": 0, "updated": 0, "unchanged": 2500, "errors": 0, "deactivated": 0})
+    );
+    assert_eq!(second["results"][2499]["id"], first["results"][2499]["id"]);
+    let last = format!("/api/v1/people/{}", first["results"][2499]["id"].as_str().unwrap());
+    let last = json_with_status(app.get_as(&app.admin_token, &last).await, 200).await;
+    assert_eq!(last["manager_id"], first["results"][249]["id"]);
+}
+
 async fn import(app: &TestApp, query: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/v1/people/import{query}")))
