@@ -130,6 +130,25 @@ impl Org {
             .collect()
     }
 
+    /// Ready-to-send submissions of every answer by peers 1 to `n` about the subject.
+    pub async fn peer_submissions(&mut self, n: usize) -> Vec<reqwest::RequestBuilder> {
+        let mut requests = Vec::new();
+        for i in 1..=n {
+            let rater = format!("peer{i}");
+            let id = self.invitation_of(&rater, "subject").await["id"].as_str().unwrap().to_string();
+            let answers = self.full_answers(&rater, &id, 4, &format!("comment {i}")).await;
+            let token = self.token(&rater).await;
+            requests.push(
+                self.app
+                    .client
+                    .post(self.app.url(&format!("/api/v1/invitations/{id}/submit")))
+                    .bearer_auth(token)
+                    .json(&json!({"answers": answers})),
+            );
+        }
+        requests
+    }
+
     /// (respondents, answers) held in the answer sets of every cycle, read from the
     /// database itself: scores counted, comments listed.
     pub fn stored_answers(&self) -> (i64, i64) {
@@ -497,22 +516,8 @@ async fn the_same_invitation_submitted_twice_at_once_is_accepted_once() {
 async fn raters_of_one_group_submitting_at_once_all_count() {
     let mut org = Org::new().await;
     org.collecting_cycle(6).await;
-    let mut requests = Vec::new();
-    for i in 1..=6 {
-        let rater = format!("peer{i}");
-        let id = org.invitation_of(&rater, "subject").await["id"].as_str().unwrap().to_string();
-        let answers = org.full_answers(&rater, &id, 3, &format!("comment {i}")).await;
-        let token = org.token(&rater).await;
-        requests.push(
-            org.app
-                .client
-                .post(org.app.url(&format!("/api/v1/invitations/{id}/submit")))
-                .bearer_auth(token)
-                .json(&json!({"answers": answers}))
-                .send(),
-        );
-    }
-    for response in futures_util::future::join_all(requests).await {
+    let requests = org.peer_submissions(6).await;
+    for response in futures_util::future::join_all(requests.into_iter().map(|r| r.send())).await {
         assert_eq!(response.unwrap().status(), 200);
     }
     // All six land in the peers' one answer set: none lost to a concurrent write.
@@ -523,23 +528,9 @@ async fn raters_of_one_group_submitting_at_once_all_count() {
 async fn a_close_racing_submissions_keeps_exactly_the_accepted_ones() {
     let mut org = Org::new().await;
     let cycle_id = org.collecting_cycle(8).await;
-    let mut requests = Vec::new();
-    for i in 1..=8 {
-        let rater = format!("peer{i}");
-        let id = org.invitation_of(&rater, "subject").await["id"].as_str().unwrap().to_string();
-        let answers = org.full_answers(&rater, &id, 4, "in the race").await;
-        let token = org.token(&rater).await;
-        requests.push(
-            org.app
-                .client
-                .post(org.app.url(&format!("/api/v1/invitations/{id}/submit")))
-                .bearer_auth(token)
-                .json(&json!({"answers": answers}))
-                .send(),
-        );
-    }
-    let (submissions, closed) =
-        tokio::join!(futures_util::future::join_all(requests), org.transition(&cycle_id, "closed"));
+    let requests = org.peer_submissions(8).await;
+    let submissions = futures_util::future::join_all(requests.into_iter().map(|r| r.send()));
+    let (submissions, closed) = tokio::join!(submissions, org.transition(&cycle_id, "closed"));
     assert_eq!(closed.status(), 200);
     let mut accepted = 0;
     for response in submissions {
