@@ -192,7 +192,7 @@ pub fn load_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> 
 }
 
 /// The subjects of a cycle that have sets, in id order.
-pub fn subjects_with_sets(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<String>, AppError> {
+fn subjects_with_sets(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<String>, AppError> {
     Ok(db_run!(conn, |c| answer_sets::table
         .filter(answer_sets::cycle_id.eq(cycle_id))
         .select(answer_sets::subject_id)
