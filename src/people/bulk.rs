@@ -26,6 +26,8 @@ use crate::http::{parse_json, read_body};
 pub const MAX_ROWS: usize = 50_000;
 /// Rows per multi-row statement: well under both engines' bind-parameter limits.
 const CHUNK: usize = 500;
+/// Keys per lookup: one array on PostgreSQL, within SQLite's 32,766 bind parameters.
+const LOOKUP_CHUNK: usize = 5_000;
 /// New people in one request after which PostgreSQL's figures are refreshed.
 const REFRESH_STATISTICS_AFTER: usize = 1_000;
 
@@ -137,7 +139,7 @@ fn load_by<'a>(
 ) -> Result<Vec<Person>, AppError> {
     let keys: Vec<&String> = keys.collect();
     let mut found = Vec::new();
-    for chunk in keys.chunks(CHUNK) {
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
         let rows: Vec<Person> = db_run!(conn, |c| {
             let q = people::table.filter(people::org_id.eq(org_id)).select(Person::as_select()).into_boxed();
             let q = if by_email {
@@ -298,9 +300,13 @@ pub fn upsert_people(
     }
 
     // 4. No loops in the management chain once the rows are applied.
+    // Nobody stored has a person this request creates as manager, so when every row is
+    // new a loop can only run through the request's own rows: the stored links (the whole
+    // organisation's) are not needed.
+    let all_new = pending.iter().all(|p| p.existing.is_none());
     if pending.iter().any(|p| p.manager_id.is_some()) {
         loop {
-            let mut links = manager_links(conn, org_id)?;
+            let mut links = if all_new { HashMap::new() } else { manager_links(conn, org_id)? };
             for p in &pending {
                 match &p.manager_id {
                     Some(m) => links.insert(p.id.clone(), m.clone()),

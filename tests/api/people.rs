@@ -270,6 +270,21 @@ async fn bulk_upsert_reports_per_row_and_a_second_run_changes_nothing() {
     .await;
     assert_eq!(grace["department"], "Navy");
     assert_eq!(grace["role"], "admin", "an absent role keeps the stored one");
+
+    // New people naming each other as managers form a loop too.
+    let pair = json!({"people": [
+        {"external_id": "N-1", "email": "n1@example.com", "display_name": "N One", "manager_external_id": "N-2"},
+        {"external_id": "N-2", "email": "n2@example.com", "display_name": "N Two", "manager_external_id": "N-1"},
+        {"external_id": "N-3", "email": "n3@example.com", "display_name": "N Three", "manager_external_id": "E-1"},
+    ]});
+    let refused = json_with_status(app.post_as(&app.admin_token, "/api/v1/people/bulk", &pair).await, 200).await;
+    let codes: Vec<&str> = refused["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["errors"][0]["code"].as_str().unwrap_or(r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, ["cycle", "cycle", "created"]);
 }
 
 #[actix_web::test]
