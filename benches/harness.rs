@@ -459,6 +459,7 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     // sustains less would only measure its queue).
     let rate = (0.8 * api).max(1.0);
     let open_work: Vec<_> = work.drain(..((rate * 10.0) as usize).min(work.len())).collect();
+    println!("  open loop from {} UTC", chrono::Utc::now().format("%H:%M:%S%.3f"));
     let (latencies, failed) = open_loop(&client, &server.base, body, open_work, rate).await;
     figures.add(
         "open-loop submissions at 80% of the API rate: rate, p50 / p99",

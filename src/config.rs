@@ -13,8 +13,10 @@ pub struct DatabaseSettings {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
-    /// Most connections the pool keeps open to the database.
-    #[arg(long, env = "ROUNDTABLE_DB_POOL_SIZE", default_value_t = 16)]
+    /// Most connections the pool keeps open to the database. More connections than the
+    /// database has cores to serve them only queue inside the database: on 2 cores, 16
+    /// doubled the submissions' p99 under load against 8 (BENCHMARKS.md).
+    #[arg(long, env = "ROUNDTABLE_DB_POOL_SIZE", default_value_t = 8)]
     pub db_pool_size: u32,
 
     /// Seconds a request waits for a free database connection before it answers 503.

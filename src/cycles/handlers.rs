@@ -477,8 +477,10 @@ pub async fn transition_cycle(
         .await?;
     if cycle.state() == CycleState::Closed {
         // Outside the closing transaction: neither engine can do this inside one.
-        if let Err(e) = state.db.run(|conn| conn.purge_deleted_rows()).await {
-            tracing::warn!(cause = %e, "could not purge deleted rows after closing a cycle");
+        let started = std::time::Instant::now();
+        match state.db.run(|conn| conn.purge_deleted_rows()).await {
+            Ok(()) => tracing::info!(purge_ms = started.elapsed().as_millis() as u64, "closing: deleted rows purged"),
+            Err(e) => tracing::warn!(cause = %e, "could not purge deleted rows after closing a cycle"),
         }
     }
     Ok(with_etag(HttpResponse::Ok(), &cycle))

@@ -27,16 +27,15 @@ async fn readable_report(
 ) -> Result<GrowthReport, AppError> {
     // Roll-ups never change after close, so the reads need no transaction; the audit
     // entry is a short write of its own, which keeps readers off the writer's lock.
-    let reader = principal.clone();
-    let (cycle_id, report) = state.db.run(move |conn| read_report(conn, &reader, &cycle_id, &subject_id)).await?;
-    let subject_id = report.subject_id.clone();
     state
         .db
-        .transaction(move |conn| {
-            audit_cycle(conn, &principal, "report.read", &cycle_id, serde_json::json!({ "subject_id": subject_id }))
+        .run(move |conn| {
+            let (cycle_id, report) = read_report(conn, &principal, &cycle_id, &subject_id)?;
+            let details = serde_json::json!({ "subject_id": report.subject_id });
+            conn.transaction(|conn| audit_cycle(conn, &principal, "report.read", &cycle_id, details))?;
+            Ok(report)
         })
-        .await?;
-    Ok(report)
+        .await
 }
 
 fn read_report(

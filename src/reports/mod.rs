@@ -33,6 +33,7 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     let anonymity = cycle.anonymity();
     let mut by_competency: HashMap<String, Vec<(String, OthersSummary)>> = HashMap::new();
+    let started = std::time::Instant::now();
     let answers = responses::seal_answers(conn, cycle, |sets| {
         // Sets come in key order: each subject's are together.
         for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
@@ -43,11 +44,13 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
         }
         Ok(())
     })?;
+    let sealed = started.elapsed();
 
     let mut summary_rows = Vec::new();
     let mut norm_rows = Vec::new();
     for (key, subjects) in &by_competency {
-        let means: Vec<f64> = subjects.iter().map(|(_, s)| s.mean).collect();
+        let mut means: Vec<f64> = subjects.iter().map(|(_, s)| s.mean).collect();
+        means.sort_by(f64::total_cmp);
         let (sum, answers) = subjects.iter().fold((0i64, 0i64), |(s, n), (_, x)| (s + x.sum, n + x.answers));
         norm_rows.push((
             competency_norms::cycle_id.eq(cycle.id.clone()),
@@ -74,6 +77,13 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
     if let DbConn::Postgres(c) = conn {
         c.batch_execute("ANALYZE competency_summaries, competency_norms")?;
     }
+    tracing::info!(
+        cycle_id = %cycle.id,
+        answers,
+        seal_ms = sealed.as_millis() as u64,
+        summaries_ms = (started.elapsed() - sealed).as_millis() as u64,
+        "closing: answers sealed and roll-ups written"
+    );
     Ok(answers)
 }
 

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 
 use super::answers::CheckedAnswer;
 use crate::db::schema::answer_sets;
@@ -93,12 +94,12 @@ impl AnswerSet {
         })
     }
 
-    fn from_row(row: Row) -> Result<Self, AppError> {
+    fn from_row(row: &Row) -> Result<Self, AppError> {
         Ok(Self {
-            org_id: row.org_id,
-            cycle_id: row.cycle_id,
-            subject_id: row.subject_id,
-            relationship: row.relationship,
+            org_id: row.org_id.clone(),
+            cycle_id: row.cycle_id.clone(),
+            subject_id: row.subject_id.clone(),
+            relationship: row.relationship.clone(),
             respondents: i64::from(row.respondents),
             scores: serde_json::from_str(&row.scores).map_err(AppError::internal)?,
             comments: serde_json::from_str(&row.comments).map_err(AppError::internal)?,
@@ -165,7 +166,7 @@ pub fn record(
                 .ok_or_else(|| AppError::internal("an answer set vanished while it was being written"))?
         }
     };
-    let mut set = AnswerSet::from_row(row)?;
+    let mut set = AnswerSet::from_row(&row)?;
     set.add(answers);
     let row = set.to_row()?;
     db_run!(conn, |c| diesel::update(answer_sets::table.find((cycle_id, subject_id, relationship)))
@@ -178,17 +179,21 @@ pub fn record(
     Ok(())
 }
 
-/// The sets of the subjects from `first` to `last` (by id), read as one range of the key,
-/// in key order.
-pub fn load_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<AnswerSet>, AppError> {
-    let rows: Vec<Row> = db_run!(conn, |c| answer_sets::table
+/// The stored rows of the subjects from `first` to `last` (by id), read as one range of
+/// the key, in key order.
+fn load_rows(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<Row>, AppError> {
+    Ok(db_run!(conn, |c| answer_sets::table
         .filter(answer_sets::cycle_id.eq(cycle_id))
         .filter(answer_sets::subject_id.ge(first))
         .filter(answer_sets::subject_id.le(last))
         .order((answer_sets::subject_id.asc(), answer_sets::relationship.asc()))
         .select(Row::as_select())
-        .load(c))?;
-    rows.into_iter().map(AnswerSet::from_row).collect()
+        .load(c))?)
+}
+
+/// The sets of the subjects from `first` to `last` (by id), in key order.
+pub fn load_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<AnswerSet>, AppError> {
+    load_rows(conn, cycle_id, first, last)?.iter().map(AnswerSet::from_row).collect()
 }
 
 /// The subjects of a cycle that have sets, in id order.
@@ -217,18 +222,35 @@ pub fn rewrite_sets(
     let mut rng = Rng::from_entropy();
     for chunk in subjects.chunks(batch.max(1)) {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
-        let mut sets = load_sets(conn, cycle_id, first, last)?;
+        let mut rows = load_rows(conn, cycle_id, first, last)?;
+        let sets: Vec<AnswerSet> = rows.iter().map(AnswerSet::from_row).collect::<Result<_, _>>()?;
         visit(&sets)?;
         answers += sets.iter().map(AnswerSet::answers).sum::<usize>();
-        db_run!(conn, |c| diesel::delete(
-            answer_sets::table
-                .filter(answer_sets::cycle_id.eq(cycle_id))
-                .filter(answer_sets::subject_id.ge(first))
-                .filter(answer_sets::subject_id.le(last))
-        )
-        .execute(c))?;
-        rng.shuffle(&mut sets);
-        insert_sets(conn, &sets)?;
+        match conn {
+            // The engine moves the rows itself: none of them travels back to be written.
+            DbConn::Postgres(c) => diesel::sql_query(
+                "WITH gone AS (DELETE FROM answer_sets WHERE cycle_id = $1 AND subject_id >= $2 AND subject_id <= $3 \
+                 RETURNING *) INSERT INTO answer_sets SELECT * FROM gone ORDER BY random()",
+            )
+            .bind::<Text, _>(cycle_id)
+            .bind::<Text, _>(first)
+            .bind::<Text, _>(last)
+            .execute(&mut **c)?,
+            DbConn::Sqlite(c) => {
+                diesel::delete(
+                    answer_sets::table
+                        .filter(answer_sets::cycle_id.eq(cycle_id))
+                        .filter(answer_sets::subject_id.ge(first))
+                        .filter(answer_sets::subject_id.le(last)),
+                )
+                .execute(&mut **c)?;
+                rng.shuffle(&mut rows);
+                for part in rows.chunks(CHUNK) {
+                    diesel::insert_into(answer_sets::table).values(part).execute(&mut **c)?;
+                }
+                rows.len()
+            }
+        };
     }
     if conn.engine() == Engine::Postgres {
         // Fresh rows have no statistics yet; reports read them by key.
@@ -264,6 +286,6 @@ mod tests {
         assert_eq!(forwards.answers(), 6);
         let row = forwards.to_row().unwrap();
         assert_eq!(row.scores, r#"{"q1":{"2":1,"4":2}}"#);
-        assert_eq!(AnswerSet::from_row(row).unwrap(), forwards);
+        assert_eq!(AnswerSet::from_row(&row).unwrap(), forwards);
     }
 }

@@ -84,6 +84,16 @@ fn change_is_flagged_only_beyond_the_noise() {
     assert_eq!(percentile(3.0, &[1.0, 2.0, 3.0, 4.0]), 62.5);
 }
 
+#[test]
+fn percentile_counts_those_below_and_half_the_ties() {
+    let sorted = [1.0, 2.0, 2.0, 2.0, 3.5, 4.0];
+    assert_eq!(percentile(2.0, &sorted), round(100.0 * (1.0 + 1.5) / 6.0));
+    assert_eq!(percentile(0.5, &sorted), 0.0);
+    assert_eq!(percentile(4.5, &sorted), 100.0);
+    assert_eq!(percentile(3.0, &sorted), round(100.0 * 4.0 / 6.0));
+    assert_eq!(percentile(3.0, &[]), 0.0);
+}
+
 /// A tiny deterministic generator, so failures reproduce.
 struct Rng(u64);
 
