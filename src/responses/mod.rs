@@ -175,7 +175,7 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
 pub fn seal_answers(
     conn: &mut DbConn,
     cycle: &Cycle,
-    visit: impl FnMut(&[store::AnswerSet]) -> Result<(), AppError>,
+    visit: impl FnMut(&[store::AnswerSet]) -> Result<(), AppError> + Send,
 ) -> Result<usize, AppError> {
     use crate::db::schema::response_drafts;
     let of_cycle = invitations::table.filter(invitations::cycle_id.eq(&cycle.id));

@@ -211,52 +211,77 @@ fn subjects_with_sets(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<String>, 
 /// one transaction with the rest of the close, this leaves no row whose place or (on
 /// PostgreSQL) transaction id dates from a submission. Returns how many answers the sets
 /// hold.
+///
+/// `visit` runs on a thread of its own while the engine rewrites the same batch, so the
+/// close keeps two cores busy rather than taking turns between them.
 pub fn rewrite_sets(
     conn: &mut DbConn,
     cycle_id: &str,
     batch: usize,
-    mut visit: impl FnMut(&[AnswerSet]) -> Result<(), AppError>,
+    mut visit: impl FnMut(&[AnswerSet]) -> Result<(), AppError> + Send,
 ) -> Result<usize, AppError> {
     let subjects = subjects_with_sets(conn, cycle_id)?;
     let mut answers = 0;
     let mut rng = Rng::from_entropy();
     for chunk in subjects.chunks(batch.max(1)) {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
-        let mut rows = load_rows(conn, cycle_id, first, last)?;
-        let sets: Vec<AnswerSet> = rows.iter().map(AnswerSet::from_row).collect::<Result<_, _>>()?;
-        visit(&sets)?;
-        answers += sets.iter().map(AnswerSet::answers).sum::<usize>();
-        match conn {
-            // The engine moves the rows itself: none of them travels back to be written.
-            DbConn::Postgres(c) => diesel::sql_query(
-                "WITH gone AS (DELETE FROM answer_sets WHERE cycle_id = $1 AND subject_id >= $2 AND subject_id <= $3 \
-                 RETURNING *) INSERT INTO answer_sets SELECT * FROM gone ORDER BY random()",
-            )
-            .bind::<Text, _>(cycle_id)
-            .bind::<Text, _>(first)
-            .bind::<Text, _>(last)
-            .execute(&mut **c)?,
-            DbConn::Sqlite(c) => {
-                diesel::delete(
-                    answer_sets::table
-                        .filter(answer_sets::cycle_id.eq(cycle_id))
-                        .filter(answer_sets::subject_id.ge(first))
-                        .filter(answer_sets::subject_id.le(last)),
-                )
-                .execute(&mut **c)?;
-                rng.shuffle(&mut rows);
-                for part in rows.chunks(CHUNK) {
-                    diesel::insert_into(answer_sets::table).values(part).execute(&mut **c)?;
-                }
-                rows.len()
-            }
-        };
+        let rows = load_rows(conn, cycle_id, first, last)?;
+        let (visited, rewritten) = std::thread::scope(|scope| {
+            let visiting = scope.spawn(|| {
+                let sets: Vec<AnswerSet> = rows.iter().map(AnswerSet::from_row).collect::<Result<_, _>>()?;
+                visit(&sets)?;
+                Ok::<_, AppError>(sets.iter().map(AnswerSet::answers).sum::<usize>())
+            });
+            let rewritten = rewrite_batch(conn, cycle_id, first, last, &rows, &mut rng);
+            (visiting.join(), rewritten)
+        });
+        rewritten?;
+        answers += visited.map_err(|_| AppError::internal("computing the roll-ups panicked"))??;
     }
     if conn.engine() == Engine::Postgres {
         // Fresh rows have no statistics yet; reports read them by key.
         db_run!(conn, |c| diesel::sql_query("ANALYZE answer_sets").execute(c))?;
     }
     Ok(answers)
+}
+
+/// Deletes one batch's rows and writes them back as new rows, in a random order.
+fn rewrite_batch(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    first: &str,
+    last: &str,
+    rows: &[Row],
+    rng: &mut Rng,
+) -> Result<(), AppError> {
+    match conn {
+        // The engine moves the rows itself: none of them travels back to be written.
+        DbConn::Postgres(c) => {
+            diesel::sql_query(
+                "WITH gone AS (DELETE FROM answer_sets WHERE cycle_id = $1 AND subject_id >= $2 AND subject_id <= $3 \
+                 RETURNING *) INSERT INTO answer_sets SELECT * FROM gone ORDER BY random()",
+            )
+            .bind::<Text, _>(cycle_id)
+            .bind::<Text, _>(first)
+            .bind::<Text, _>(last)
+            .execute(&mut **c)?;
+        }
+        DbConn::Sqlite(c) => {
+            diesel::delete(
+                answer_sets::table
+                    .filter(answer_sets::cycle_id.eq(cycle_id))
+                    .filter(answer_sets::subject_id.ge(first))
+                    .filter(answer_sets::subject_id.le(last)),
+            )
+            .execute(&mut **c)?;
+            let mut shuffled = rows.to_vec();
+            rng.shuffle(&mut shuffled);
+            for part in shuffled.chunks(CHUNK) {
+                diesel::insert_into(answer_sets::table).values(part).execute(&mut **c)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
