@@ -128,6 +128,10 @@ pub fn create_sets(conn: &mut DbConn, org_id: &str, cycle_id: &str, groups: &[(&
 /// Writes whole sets as new rows (the data generator and the demo).
 pub fn insert_sets(conn: &mut DbConn, sets: &[AnswerSet]) -> Result<(), AppError> {
     let rows: Vec<Row> = sets.iter().map(AnswerSet::to_row).collect::<Result<_, _>>()?;
+    insert_rows(conn, &rows)
+}
+
+fn insert_rows(conn: &mut DbConn, rows: &[Row]) -> Result<(), AppError> {
     for chunk in rows.chunks(CHUNK) {
         db_run!(conn, |c| diesel::insert_into(answer_sets::table).values(chunk).execute(c))?;
     }
@@ -254,34 +258,28 @@ fn rewrite_batch(
     rows: &[Row],
     rng: &mut Rng,
 ) -> Result<(), AppError> {
-    match conn {
+    if let DbConn::Postgres(c) = conn {
         // The engine moves the rows itself: none of them travels back to be written.
-        DbConn::Postgres(c) => {
-            diesel::sql_query(
-                "WITH gone AS (DELETE FROM answer_sets WHERE cycle_id = $1 AND subject_id >= $2 AND subject_id <= $3 \
-                 RETURNING *) INSERT INTO answer_sets SELECT * FROM gone ORDER BY random()",
-            )
-            .bind::<Text, _>(cycle_id)
-            .bind::<Text, _>(first)
-            .bind::<Text, _>(last)
-            .execute(&mut **c)?;
-        }
-        DbConn::Sqlite(c) => {
-            diesel::delete(
-                answer_sets::table
-                    .filter(answer_sets::cycle_id.eq(cycle_id))
-                    .filter(answer_sets::subject_id.ge(first))
-                    .filter(answer_sets::subject_id.le(last)),
-            )
-            .execute(&mut **c)?;
-            let mut shuffled = rows.to_vec();
-            rng.shuffle(&mut shuffled);
-            for part in shuffled.chunks(CHUNK) {
-                diesel::insert_into(answer_sets::table).values(part).execute(&mut **c)?;
-            }
-        }
+        diesel::sql_query(
+            "WITH gone AS (DELETE FROM answer_sets WHERE cycle_id = $1 AND subject_id >= $2 AND subject_id <= $3 \
+             RETURNING *) INSERT INTO answer_sets SELECT * FROM gone ORDER BY random()",
+        )
+        .bind::<Text, _>(cycle_id)
+        .bind::<Text, _>(first)
+        .bind::<Text, _>(last)
+        .execute(&mut **c)?;
+        return Ok(());
     }
-    Ok(())
+    db_run!(conn, |c| diesel::delete(
+        answer_sets::table
+            .filter(answer_sets::cycle_id.eq(cycle_id))
+            .filter(answer_sets::subject_id.ge(first))
+            .filter(answer_sets::subject_id.le(last))
+    )
+    .execute(c))?;
+    let mut shuffled = rows.to_vec();
+    rng.shuffle(&mut shuffled);
+    insert_rows(conn, &shuffled)
 }
 
 #[cfg(test)]
