@@ -34,6 +34,9 @@ const MAX_CHAIN: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = people)]
+// Absent values are written as NULL (every optional column's default), which also lets
+// PostgreSQL's COPY take whole rows.
+#[diesel(treat_none_as_default_value = false)]
 pub struct Person {
     pub id: String,
     pub org_id: String,
