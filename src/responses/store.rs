@@ -183,13 +183,18 @@ pub fn record(
     Ok(())
 }
 
-/// The stored rows of the subjects from `first` to `last` (by id), read as one range of
-/// the key, in key order.
-fn load_rows(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<Row>, AppError> {
-    Ok(db_run!(conn, |c| answer_sets::table
+/// The sets of the subjects from `first` to `last` (by id): one range of the key.
+#[diesel::dsl::auto_type]
+fn subject_range<'a>(cycle_id: &'a str, first: &'a str, last: &'a str) -> _ {
+    answer_sets::table
         .filter(answer_sets::cycle_id.eq(cycle_id))
         .filter(answer_sets::subject_id.ge(first))
         .filter(answer_sets::subject_id.le(last))
+}
+
+/// The stored rows of the subjects from `first` to `last` (by id), in key order.
+fn load_rows(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<Row>, AppError> {
+    Ok(db_run!(conn, |c| subject_range(cycle_id, first, last)
         .order((answer_sets::subject_id.asc(), answer_sets::relationship.asc()))
         .select(Row::as_select())
         .load(c))?)
@@ -270,13 +275,7 @@ fn rewrite_batch(
         .execute(&mut **c)?;
         return Ok(());
     }
-    db_run!(conn, |c| diesel::delete(
-        answer_sets::table
-            .filter(answer_sets::cycle_id.eq(cycle_id))
-            .filter(answer_sets::subject_id.ge(first))
-            .filter(answer_sets::subject_id.le(last))
-    )
-    .execute(c))?;
+    db_run!(conn, |c| diesel::delete(subject_range(cycle_id, first, last)).execute(c))?;
     let mut shuffled = rows.to_vec();
     rng.shuffle(&mut shuffled);
     insert_rows(conn, &shuffled)
