@@ -23,12 +23,12 @@ use aws_lc_rs::digest::{SHA256, digest};
 use chrono::Duration;
 use diesel::prelude::*;
 
-use crate::AppState;
 use crate::auth::principal::Principal;
 use crate::db::schema::idempotency_keys;
 use crate::db::{DbConn, now};
 use crate::db_run;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";

@@ -12,6 +12,7 @@ pub mod cycles;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod frameworks;
 pub mod http;
 pub mod idempotency;
@@ -26,6 +27,7 @@ pub mod request_id;
 pub mod responses;
 pub mod rng;
 pub mod seed;
+pub mod state;
 
 use std::net::TcpListener;
 
@@ -42,15 +44,7 @@ use crate::auth::tokens::TokenAuthority;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::orgs::NewOrganization;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: DbPool,
-    pub tokens: TokenAuthority,
-    pub client_token_ttl_secs: u64,
-    pub user_token_max_ttl_secs: u64,
-    pub max_import_bytes: usize,
-}
+use crate::state::AppState;
 
 /// The routes with their documentation, registered in one call each so they cannot drift.
 fn routes() -> (

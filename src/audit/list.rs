@@ -4,13 +4,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{AuditEvent, AuditEventResponse};
-use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::schema::audit_events;
 use crate::db_run;
 use crate::error::AppError;
 use crate::pagination::{Page, Window};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

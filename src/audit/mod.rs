@@ -1,5 +1,5 @@
 //! The audit log: every administrative change and every read of a growth report, with
-//! who did it and when. Written in the same transaction as the change it describes.
+//! who did it and when. `events::record` writes it in the same transaction as the change.
 
 mod list;
 
@@ -11,10 +11,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::audit_events;
-use crate::db::{DbConn, new_id, now};
-use crate::db_run;
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     pub id: String,
@@ -25,34 +23,6 @@ pub struct AuditEvent {
     pub target_id: Option<String>,
     pub details: String,
     pub created_at: NaiveDateTime,
-}
-
-/// What was done, to what, with which details.
-pub struct AuditEntry<'a> {
-    pub action: &'a str,
-    pub target_type: &'a str,
-    pub target_id: Option<&'a str>,
-    pub details: serde_json::Value,
-}
-
-pub fn record(
-    conn: &mut DbConn,
-    org_id: &str,
-    actor: &str,
-    entry: AuditEntry<'_>,
-) -> Result<(), diesel::result::Error> {
-    let event = AuditEvent {
-        id: new_id(),
-        org_id: org_id.to_string(),
-        actor: actor.to_string(),
-        action: entry.action.to_string(),
-        target_type: entry.target_type.to_string(),
-        target_id: entry.target_id.map(str::to_string),
-        details: entry.details.to_string(),
-        created_at: now(),
-    };
-    db_run!(conn, |c| diesel::insert_into(audit_events::table).values(&event).execute(c))?;
-    Ok(())
 }
 
 /// One entry of the audit log.

@@ -3,8 +3,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::auth::keys::PublicJwk;
+use crate::state::AppState;
 
 /// A JWK Set (RFC 7517 §5).
 #[derive(Debug, Serialize, ToSchema)]

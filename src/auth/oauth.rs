@@ -10,12 +10,12 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::auth::access::Scope;
 use crate::auth::secrets::secret_matches;
 use crate::clients;
 use crate::error::AppError;
 use crate::request_id;
+use crate::state::AppState;
 
 /// The form fields of a token request (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,11 +4,11 @@
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::AppState;
 use crate::auth::access::{Permission, Role, Scope};
 use crate::auth::tokens::{TokenError, TokenSubject};
 use crate::error::AppError;
 use crate::people;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actor {

@@ -4,12 +4,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::AppState;
-use crate::audit::{self, AuditEntry};
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Problem, validate};
+use crate::events::{self, Event};
 use crate::people;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,16 +76,10 @@ pub async fn mint_user_token(
             if !person.active {
                 return Err(AppError::unprocessable("person_inactive", "This person is deactivated."));
             }
-            audit::record(
+            events::record(
                 conn,
-                &org_id,
-                &principal.audit_name(),
-                AuditEntry {
-                    action: "user_token.minted",
-                    target_type: "person",
-                    target_id: Some(&person.id),
-                    details: serde_json::json!({ "ttl_seconds": ttl }),
-                },
+                &principal,
+                Event::UserTokenMinted { person_id: person.id.clone(), ttl_seconds: ttl },
             )?;
             Ok(person)
         })

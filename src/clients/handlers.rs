@@ -5,15 +5,15 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::{ClientResponse, ServiceClient, insert_client};
-use crate::AppState;
-use crate::audit::{self, AuditEntry};
 use crate::auth::access::{Permission, Scope};
 use crate::auth::principal::{Actor, Principal};
 use crate::db::now;
 use crate::db::schema::service_clients;
 use crate::db_run;
 use crate::error::{AppError, Problem, validate};
+use crate::events::{self, Event};
 use crate::pagination::{Page, Window};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -69,17 +69,12 @@ pub async fn create_client(
         .db
         .transaction(move |conn| {
             let issued = insert_client(conn, &principal.org_id, body.name.trim(), &scopes)?;
-            audit::record(
-                conn,
-                &principal.org_id,
-                &principal.audit_name(),
-                AuditEntry {
-                    action: "client.created",
-                    target_type: "client",
-                    target_id: Some(&issued.client.id),
-                    details: serde_json::json!({ "name": issued.client.name, "scopes": issued.client.scopes }),
-                },
-            )?;
+            let created = Event::ClientCreated {
+                id: issued.client.id.clone(),
+                name: issued.client.name.clone(),
+                scopes: issued.client.scopes.clone(),
+            };
+            events::record(conn, &principal, created)?;
             Ok(issued)
         })
         .await?;
@@ -168,17 +163,8 @@ pub async fn revoke_client(
                     .set(service_clients::revoked_at.eq(Some(revoked_at)))
                     .execute(c))?;
                 client.revoked_at = Some(revoked_at);
-                audit::record(
-                    conn,
-                    &principal.org_id,
-                    &principal.audit_name(),
-                    AuditEntry {
-                        action: "client.revoked",
-                        target_type: "client",
-                        target_id: Some(&client.id),
-                        details: serde_json::json!({ "client_id": client.client_id }),
-                    },
-                )?;
+                let revoked = Event::ClientRevoked { id: client.id.clone(), client_id: client.client_id.clone() };
+                events::record(conn, &principal, revoked)?;
             }
             Ok(client)
         })

@@ -9,20 +9,21 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::settings::{AnonymitySettings, NominationRules};
-use super::{Cycle, CycleLock, CycleResponse, CycleState, Relationship, audit_cycle, find_cycle, lock_cycle};
-use crate::AppState;
+use super::{Cycle, CycleLock, CycleResponse, CycleState, Relationship, find_cycle, lock_cycle};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::schema::{cycles, framework_versions, frameworks, nominations, participants};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::{AppError, FieldError, Problem, validate};
+use crate::events::{self, Event, StateChangeEffect};
 use crate::frameworks::latest_version_id;
 use crate::http::{check_if_match, if_match};
 use crate::nullable::nullable;
 use crate::pagination::{Page, Window};
 use crate::reports;
 use crate::responses;
+use crate::state::AppState;
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, cycle: &Cycle) -> HttpResponse {
     response.insert_header((header::ETAG, cycle.etag())).json(CycleResponse::from(cycle))
@@ -142,7 +143,11 @@ pub async fn create_cycle(
                 updated_at: at,
             };
             db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
-            audit_cycle(conn, &principal, "cycle.created", &cycle.id, serde_json::json!({ "name": cycle.name }))?;
+            events::record(
+                conn,
+                &principal,
+                Event::CycleCreated { cycle_id: cycle.id.clone(), name: cycle.name.clone() },
+            )?;
             Ok(cycle)
         })
         .await?;
@@ -322,7 +327,7 @@ pub async fn update_cycle(
             next.version = current.version + 1;
             next.updated_at = now();
             save(conn, &current, &next)?;
-            audit_cycle(conn, &principal, "cycle.updated", &id, serde_json::json!({ "changed": changed }))?;
+            events::record(conn, &principal, Event::CycleUpdated { cycle_id: id, changed })?;
             Ok(next)
         })
         .await?;
@@ -449,7 +454,9 @@ pub async fn transition_cycle(
                 CycleState::Nominating | CycleState::Collecting => {
                     check_minimums(conn, &current).or_else(|e| match (&e, to) {
                         // Minimums bind when collecting starts, not before.
-                        (AppError::Conflict { code: "nominations_below_minimum", .. }, CycleState::Nominating) => Ok(()),
+                        (AppError::Conflict { code: "nominations_below_minimum", .. }, CycleState::Nominating) => {
+                            Ok(())
+                        }
                         _ => Err(e),
                     })?;
                 }
@@ -460,18 +467,18 @@ pub async fn transition_cycle(
             next.version = current.version + 1;
             next.updated_at = now();
             save(conn, &current, &next)?;
-            let details = match to {
-                CycleState::Collecting => serde_json::json!({ "from": from, "to": to, "invitations": responses::open_invitations(conn, &next)? }),
-                CycleState::Closed => {
-                    let answers = reports::close_cycle(conn, &next)?;
-                    serde_json::json!({ "from": from, "to": to, "answers": answers })
+            let effect = match to {
+                CycleState::Collecting => {
+                    Some(StateChangeEffect::InvitationsOpened(responses::open_invitations(conn, &next)?))
                 }
+                CycleState::Closed => Some(StateChangeEffect::AnswersSealed(reports::close_cycle(conn, &next)?)),
                 CycleState::Released => {
-                    serde_json::json!({ "from": from, "to": to, "reports_released": reports::release(conn, &principal, &next, None)? })
+                    Some(StateChangeEffect::ReportsReleased(reports::release(conn, &principal, &next, None)?))
                 }
-                _ => serde_json::json!({ "from": from, "to": to }),
+                _ => None,
             };
-            audit_cycle(conn, &principal, "cycle.state_changed", &id, details)?;
+            let changed = Event::CycleStateChanged { cycle_id: id, from: from.as_str(), to: to.as_str(), effect };
+            events::record(conn, &principal, changed)?;
             Ok(next)
         })
         .await?;

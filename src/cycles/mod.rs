@@ -20,7 +20,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::db::DbConn;
@@ -303,21 +302,4 @@ pub fn standing(conn: &mut DbConn, principal: &Principal, subject_id: &str) -> R
         .first(c)
         .optional())?;
     Ok(if manager.flatten().as_deref() == Some(person_id.as_str()) { Standing::Manager } else { Standing::None })
-}
-
-/// Writes an audit entry about a cycle.
-pub fn audit_cycle(
-    conn: &mut DbConn,
-    principal: &Principal,
-    action: &str,
-    cycle_id: &str,
-    details: serde_json::Value,
-) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        &principal.org_id,
-        &principal.audit_name(),
-        AuditEntry { action, target_type: "cycle", target_id: Some(cycle_id), details },
-    )?;
-    Ok(())
 }

@@ -6,14 +6,15 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::participants::NewNomination;
-use super::{Cycle, CycleLock, CycleState, Relationship, Standing, audit_cycle, lock_cycle, standing};
-use crate::AppState;
+use super::{Cycle, CycleLock, CycleState, Relationship, Standing, lock_cycle, standing};
 use crate::auth::principal::Principal;
 use crate::db::schema::{nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::{AppError, FieldError, Problem, validate};
+use crate::events::{self, Event};
 use crate::responses;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = nominations)]
@@ -159,10 +160,17 @@ pub async fn create_nomination(
             let (cycle, standing) = open_participant(conn, &principal, &cycle_id, &subject_id)?;
             match standing {
                 Standing::Manager => {
-                    return Err(AppError::Forbidden("Managers approve nominations; the subject or HR proposes them.".into()));
+                    return Err(AppError::Forbidden(
+                        "Managers approve nominations; the subject or HR proposes them.".into(),
+                    ));
                 }
-                Standing::Subject => cycle.require_state(&[CycleState::Nominating, CycleState::Collecting], "nominate raters")?,
-                _ => cycle.require_state(&[CycleState::Draft, CycleState::Nominating, CycleState::Collecting], "nominate raters")?,
+                Standing::Subject => {
+                    cycle.require_state(&[CycleState::Nominating, CycleState::Collecting], "nominate raters")?
+                }
+                _ => cycle.require_state(
+                    &[CycleState::Draft, CycleState::Nominating, CycleState::Collecting],
+                    "nominate raters",
+                )?,
             }
             lock_participant(conn, &cycle.id, &subject_id)?;
             let Some(limit) = cycle.nomination_rules().limit(body.relationship) else {
@@ -173,7 +181,11 @@ pub async fn create_nomination(
                 )]));
             };
             if body.rater_id == subject_id {
-                return Err(AppError::Validation(vec![FieldError::new("rater_id", "self", "a subject cannot rate themself as a rater")]));
+                return Err(AppError::Validation(vec![FieldError::new(
+                    "rater_id",
+                    "self",
+                    "a subject cannot rate themself as a rater",
+                )]));
             }
             let rater: Option<String> = db_run!(conn, |c| people::table
                 .filter(people::org_id.eq(&principal.org_id))
@@ -192,7 +204,10 @@ pub async fn create_nomination(
                 .count()
                 .get_result(c))?;
             if existing > 0 {
-                return Err(AppError::conflict("already_nominated", "This rater is already nominated for this subject."));
+                return Err(AppError::conflict(
+                    "already_nominated",
+                    "This rater is already nominated for this subject.",
+                ));
             }
             let counted: i64 = db_run!(conn, |c| nominations::table
                 .filter(nominations::cycle_id.eq(&cycle.id))
@@ -204,12 +219,17 @@ pub async fn create_nomination(
             if counted >= i64::from(limit.max) {
                 return Err(AppError::conflict(
                     "nomination_limit_reached",
-                    format!("This subject already has the maximum of {} {} raters.", limit.max, body.relationship.as_str()),
+                    format!(
+                        "This subject already has the maximum of {} {} raters.",
+                        limit.max,
+                        body.relationship.as_str()
+                    ),
                 ));
             }
             let at = now();
             let by = principal.audit_name();
             let approved = standing == Standing::Hr;
+            let status = if approved { "approved" } else { "proposed" };
             let row = NewNomination {
                 id: new_id(),
                 org_id: principal.org_id.clone(),
@@ -217,7 +237,7 @@ pub async fn create_nomination(
                 subject_id: subject_id.clone(),
                 rater_id: body.rater_id.clone(),
                 relationship: body.relationship.as_str().to_string(),
-                status: if approved { "approved" } else { "proposed" }.to_string(),
+                status: status.to_string(),
                 nominated_by: by.clone(),
                 decided_by: approved.then(|| by.clone()),
                 decision_note: None,
@@ -228,13 +248,15 @@ pub async fn create_nomination(
             if approved && cycle.state() == CycleState::Collecting {
                 responses::invite(conn, &cycle, &subject_id, &row.rater_id, body.relationship)?;
             }
-            audit_cycle(
-                conn,
-                &principal,
-                "nomination.created",
-                &cycle.id,
-                serde_json::json!({ "nomination_id": row.id, "subject_id": subject_id, "rater_id": row.rater_id, "relationship": row.relationship, "status": row.status }),
-            )?;
+            let created = Event::NominationCreated {
+                cycle_id: cycle.id.clone(),
+                nomination_id: row.id.clone(),
+                subject_id: subject_id.clone(),
+                rater_id: row.rater_id.clone(),
+                relationship: body.relationship.as_str(),
+                status,
+            };
+            events::record(conn, &principal, created)?;
             let stored = Nomination {
                 id: row.id,
                 subject_id: row.subject_id,
@@ -377,13 +399,9 @@ pub async fn decide_nomination(
                 let relationship = nomination.relationship.parse().map_err(AppError::internal)?;
                 responses::invite(conn, &cycle, &nomination.subject_id, &nomination.rater_id, relationship)?;
             }
-            audit_cycle(
-                conn,
-                &principal,
-                "nomination.decided",
-                &cycle.id,
-                serde_json::json!({ "nomination_id": nomination.id, "status": status }),
-            )?;
+            let decided =
+                Event::NominationDecided { cycle_id: cycle.id.clone(), nomination_id: nomination.id.clone(), status };
+            events::record(conn, &principal, decided)?;
             let (stored, name): (Nomination, String) = db_run!(conn, |c| nominations::table
                 .inner_join(people::table.on(people::id.eq(nominations::rater_id)))
                 .filter(nominations::id.eq(&nomination.id))

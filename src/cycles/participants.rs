@@ -7,15 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::{CycleLock, CycleState, Relationship, audit_cycle, find_cycle, lock_cycle};
-use crate::AppState;
+use super::{CycleLock, CycleState, Relationship, find_cycle, lock_cycle};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::schema::{nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::{AppError, FieldError, Problem, validate};
+use crate::events::{self, Event};
 use crate::pagination::{Page, Window};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = participants)]
@@ -174,13 +175,8 @@ pub async fn add_participants(
                 db_run!(conn, |c| diesel::insert_into(nominations::table).values(chunk).execute(c))?;
             }
             if !rows.is_empty() {
-                audit_cycle(
-                    conn,
-                    &principal,
-                    "cycle.participants_added",
-                    &cycle.id,
-                    serde_json::json!({ "subject_ids": rows.iter().map(|p| &p.subject_id).collect::<Vec<_>>() }),
-                )?;
+                let subject_ids = rows.iter().map(|p| p.subject_id.clone()).collect();
+                events::record(conn, &principal, Event::ParticipantsAdded { cycle_id: cycle.id.clone(), subject_ids })?;
             }
             Ok(ParticipantsChange { changed: rows.len(), unchanged: present.len() })
         })
@@ -247,12 +243,11 @@ pub async fn remove_participants(
             )
             .execute(c))?;
             if removed > 0 {
-                audit_cycle(
+                let subject_ids = wanted.clone();
+                events::record(
                     conn,
                     &principal,
-                    "cycle.participants_removed",
-                    &cycle.id,
-                    serde_json::json!({ "subject_ids": wanted }),
+                    Event::ParticipantsRemoved { cycle_id: cycle.id.clone(), subject_ids },
                 )?;
             }
             Ok(ParticipantsChange { changed: removed, unchanged: wanted.len() - removed })

@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{CycleState, Relationship, find_cycle};
-use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::db::schema::{invitations, participants, people};
 use crate::db_run;
 use crate::error::{AppError, Problem};
 use crate::pagination::{Page, Window};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupProgress {

@@ -10,15 +10,15 @@ use super::{
     CompetencyInput, Framework, FrameworkVersion, VersionInput, VersionResponse, insert_framework, insert_version,
     load_version,
 };
-use crate::AppState;
-use crate::audit::{self, AuditEntry};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::DbConn;
 use crate::db::schema::{framework_versions, frameworks};
 use crate::db_run;
 use crate::error::{AppError, Problem, validate};
+use crate::events::{self, Event};
 use crate::pagination::{Page, Window};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -114,17 +114,8 @@ pub async fn create_framework(
         .db
         .transaction(move |conn| {
             let (framework, _) = insert_framework(conn, &principal.org_id, &body.name, &body.description, &content)?;
-            audit::record(
-                conn,
-                &principal.org_id,
-                &principal.audit_name(),
-                AuditEntry {
-                    action: "framework.created",
-                    target_type: "framework",
-                    target_id: Some(&framework.id),
-                    details: serde_json::json!({ "name": framework.name }),
-                },
-            )?;
+            let created = Event::FrameworkCreated { framework_id: framework.id.clone(), name: framework.name.clone() };
+            events::record(conn, &principal, created)?;
             framework_response(conn, framework)
         })
         .await?;
@@ -241,17 +232,12 @@ pub async fn create_framework_version(
         .transaction(move |conn| {
             find_framework(conn, &principal.org_id, &id)?;
             let version = insert_version(conn, &principal.org_id, &id, &content)?;
-            audit::record(
-                conn,
-                &principal.org_id,
-                &principal.audit_name(),
-                AuditEntry {
-                    action: "framework.version_created",
-                    target_type: "framework",
-                    target_id: Some(&id),
-                    details: serde_json::json!({ "version": version.version, "version_id": version.id }),
-                },
-            )?;
+            let created = Event::FrameworkVersionCreated {
+                framework_id: id.clone(),
+                version: version.version,
+                version_id: version.id.clone(),
+            };
+            events::record(conn, &principal, created)?;
             Ok(version)
         })
         .await?;

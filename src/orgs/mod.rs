@@ -4,13 +4,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::access::Scope;
 use crate::clients::{self, IssuedClient};
 use crate::db::schema::organizations;
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
+use crate::events::{self, Event};
 use crate::frameworks;
 
 #[derive(Debug, Queryable, Insertable)]
@@ -42,17 +42,12 @@ pub fn create_organization(conn: &mut DbConn, name: &str) -> Result<NewOrganizat
         db_run!(conn, |c| diesel::insert_into(organizations::table).values(&org).execute(c))?;
         let IssuedClient { client, secret } = clients::insert_client(conn, &org.id, "Administrator", &Scope::ALL)?;
         frameworks::create_default_framework(conn, &org.id)?;
-        audit::record(
-            conn,
-            &org.id,
-            "system",
-            AuditEntry {
-                action: "organization.created",
-                target_type: "organization",
-                target_id: Some(&org.id),
-                details: serde_json::json!({ "name": org.name, "admin_client_id": client.client_id }),
-            },
-        )?;
+        let created = Event::OrganizationCreated {
+            org_id: org.id.clone(),
+            name: org.name.clone(),
+            admin_client_id: client.client_id.clone(),
+        };
+        events::record_by_system(conn, &org.id, created)?;
         Ok(NewOrganization {
             org_id: org.id,
             name: org.name,

@@ -12,15 +12,15 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{MAX_EMAIL, MAX_TEXT, Person, chain_reaches, clean, clean_email, clean_optional, manager_links};
-use crate::AppState;
-use crate::audit::{self, AuditEntry};
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
 use crate::db::schema::people;
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::{AppError, FieldError, Problem};
+use crate::events::{self, Event};
 use crate::http::{parse_json, read_body};
+use crate::state::AppState;
 
 /// Most rows one bulk request or CSV import may carry.
 pub const MAX_ROWS: usize = 50_000;
@@ -175,7 +175,7 @@ pub fn upsert_people(
     principal: &Principal,
     rows: Vec<RowInput>,
     deactivate_missing: bool,
-    source: &str,
+    source: &'static str,
 ) -> Result<BulkUpsertResponse, AppError> {
     let org_id = principal.org_id.as_str();
     let mut results: Vec<RowResult> = rows
@@ -475,23 +475,14 @@ pub fn upsert_people(
         c.batch_execute("SET LOCAL default_statistics_target = 10; ANALYZE people (org_id)")?;
     }
     if summary.created + summary.updated + summary.deactivated > 0 {
-        audit::record(
-            conn,
-            org_id,
-            &principal.audit_name(),
-            AuditEntry {
-                action: "people.bulk_upserted",
-                target_type: "person",
-                target_id: None,
-                details: serde_json::json!({
-                    "source": source,
-                    "created": summary.created,
-                    "updated": summary.updated,
-                    "deactivated": summary.deactivated,
-                    "refused": summary.errors,
-                }),
-            },
-        )?;
+        let upserted = Event::PeopleBulkUpserted {
+            source,
+            created: summary.created,
+            updated: summary.updated,
+            deactivated: summary.deactivated,
+            refused: summary.errors,
+        };
+        events::record(conn, principal, upserted)?;
     }
     Ok(BulkUpsertResponse { summary, results })
 }

@@ -9,36 +9,20 @@ use super::{
     MAX_EMAIL, MAX_TEXT, Person, PersonResponse, check_email_free, check_external_id_free, check_manager, clean,
     clean_email, clean_optional, find,
 };
-use crate::AppState;
-use crate::audit::{self, AuditEntry};
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
 use crate::db::schema::people;
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::{AppError, Problem, validate};
+use crate::events::{self, Event};
 use crate::http::{check_if_match, if_match};
 use crate::nullable::nullable;
 use crate::pagination::{Page, Window};
+use crate::state::AppState;
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, person: &Person) -> HttpResponse {
     response.insert_header((header::ETAG, person.etag())).json(PersonResponse::from(person))
-}
-
-fn record(
-    conn: &mut DbConn,
-    principal: &Principal,
-    action: &str,
-    person: &Person,
-    details: serde_json::Value,
-) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        &principal.org_id,
-        &principal.audit_name(),
-        AuditEntry { action, target_type: "person", target_id: Some(&person.id), details },
-    )?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -137,7 +121,8 @@ pub async fn create_person(
                 updated_at: at,
             };
             db_run!(conn, |c| diesel::insert_into(people::table).values(&person).execute(c))?;
-            record(conn, &principal, "person.created", &person, serde_json::json!({ "email": person.email }))?;
+            let created = Event::PersonCreated { person_id: person.id.clone(), email: person.email.clone() };
+            events::record(conn, &principal, created)?;
             Ok(person)
         })
         .await?;
@@ -309,7 +294,7 @@ fn apply_update(
     id: &str,
     if_match: Option<String>,
     change: UpdatePersonRequest,
-    action: &str,
+    event: fn(String, Vec<&'static str>) -> Event,
 ) -> Result<Person, AppError> {
     let org_id = principal.org_id.as_str();
     let current = find(conn, org_id, id)?;
@@ -377,7 +362,7 @@ fn apply_update(
         return Err(AppError::conflict("concurrent_update", "The person was changed at the same moment; retry."));
     }
     let changed = changed_fields(&current, &next);
-    record(conn, principal, action, &next, serde_json::json!({ "changed": changed }))?;
+    events::record(conn, principal, event(next.id.clone(), changed))?;
     Ok(next)
 }
 
@@ -426,8 +411,15 @@ pub async fn update_person(
     validate(&body)?;
     let id = path.into_inner();
     let tag = if_match(&req);
-    let person =
-        state.db.transaction(move |conn| apply_update(conn, &principal, &id, tag, body, "person.updated")).await?;
+    let person = state
+        .db
+        .transaction(move |conn| {
+            apply_update(conn, &principal, &id, tag, body, |person_id, changed| Event::PersonUpdated {
+                person_id,
+                changed,
+            })
+        })
+        .await?;
     Ok(with_etag(HttpResponse::Ok(), &person))
 }
 
@@ -458,7 +450,12 @@ pub async fn deactivate_person(
     let change = UpdatePersonRequest { active: Some(false), ..Default::default() };
     let person = state
         .db
-        .transaction(move |conn| apply_update(conn, &principal, &id, tag, change, "person.deactivated"))
+        .transaction(move |conn| {
+            apply_update(conn, &principal, &id, tag, change, |person_id, changed| Event::PersonDeactivated {
+                person_id,
+                changed,
+            })
+        })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &person))
 }

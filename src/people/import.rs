@@ -6,11 +6,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::bulk::{BulkUpsertResponse, MAX_ROWS, PersonRow, RowInput, upsert_people};
-use crate::AppState;
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, FieldError, Problem};
 use crate::http::read_body;
+use crate::state::AppState;
 
 /// The columns a snapshot may have; the first three are required.
 const COLUMNS: [&str; 8] =

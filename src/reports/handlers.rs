@@ -7,14 +7,15 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{GrowthReport, load_report, render};
-use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
-use crate::cycles::{Cycle, CycleLock, CycleState, audit_cycle, find_cycle, lock_cycle};
+use crate::cycles::{Cycle, CycleLock, CycleState, find_cycle, lock_cycle};
 use crate::db::schema::{cycles, participants, report_releases};
 use crate::db::{DbConn, now};
 use crate::db_run;
 use crate::error::{AppError, Problem, validate};
+use crate::events::{self, Event};
+use crate::state::AppState;
 
 /// The report, if this caller may read it: HR once the cycle is closed, the subject once
 /// their report is released; 404 for everyone else. Every read goes to the audit log
@@ -31,8 +32,8 @@ async fn readable_report(
         .db
         .run(move |conn| {
             let (cycle_id, report) = read_report(conn, &principal, &cycle_id, &subject_id)?;
-            let details = serde_json::json!({ "subject_id": report.subject_id });
-            conn.transaction(|conn| audit_cycle(conn, &principal, "report.read", &cycle_id, details))?;
+            let read = Event::ReportRead { cycle_id, subject_id: report.subject_id.clone() };
+            conn.transaction(|conn| events::record(conn, &principal, read))?;
             Ok(report)
         })
         .await
@@ -204,7 +205,8 @@ pub fn release(
         db_run!(conn, |c| diesel::insert_into(report_releases::table).values(chunk).execute(c))?;
     }
     if !fresh.is_empty() {
-        audit_cycle(conn, principal, "reports.released", &cycle.id, serde_json::json!({ "subject_ids": fresh }))?;
+        let released = Event::ReportsReleased { cycle_id: cycle.id.clone(), subject_ids: fresh.clone() };
+        events::record(conn, principal, released)?;
     }
     Ok(fresh.len())
 }

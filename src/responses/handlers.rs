@@ -8,17 +8,18 @@ use super::answers::{AnswerInput, check_answers};
 use super::rater::{LINK_PREFIX, Rater};
 use super::store;
 use super::{Invitation, InvitationResponse, InvitationStatus};
-use crate::AppState;
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::auth::secrets::{hash_secret, random_secret};
-use crate::cycles::{Cycle, CycleLock, CycleState, audit_cycle, find_cycle, lock_cycle};
+use crate::cycles::{Cycle, CycleLock, CycleState, find_cycle, lock_cycle};
 use crate::db::schema::{cycles, invitations, people, response_drafts};
 use crate::db::{DbConn, now};
 use crate::db_run;
 use crate::error::{AppError, Problem};
+use crate::events::{self, Event};
 use crate::frameworks::{CompetencyResponse, load_version};
 use crate::pagination::{Page, Window};
+use crate::state::AppState;
 
 fn names(conn: &mut DbConn, invitation: &Invitation) -> Result<(String, String), AppError> {
     let cycle_name: String = db_run!(conn, |c| cycles::table.find(&invitation.cycle_id).select(cycles::name).first(c))?;
@@ -160,13 +161,9 @@ pub async fn issue_invitation_link(
             db_run!(conn, |c| diesel::update(invitations::table.find(&invitation.id))
                 .set(invitations::token_hash.eq(Some(hash_secret(&token))))
                 .execute(c))?;
-            audit_cycle(
-                conn,
-                &principal,
-                "invitation.link_issued",
-                &cycle.id,
-                serde_json::json!({ "invitation_id": invitation.id }),
-            )?;
+            let issued =
+                Event::InvitationLinkIssued { cycle_id: cycle.id.clone(), invitation_id: invitation.id.clone() };
+            events::record(conn, &principal, issued)?;
             Ok(InvitationLink { invitation_id: invitation.id, token })
         })
         .await?;
@@ -200,13 +197,9 @@ pub async fn revoke_invitation_link(
             db_run!(conn, |c| diesel::update(invitations::table.find(&invitation.id))
                 .set(invitations::token_hash.eq(None::<String>))
                 .execute(c))?;
-            audit_cycle(
-                conn,
-                &principal,
-                "invitation.link_revoked",
-                &cycle.id,
-                serde_json::json!({ "invitation_id": invitation.id }),
-            )
+            let revoked =
+                Event::InvitationLinkRevoked { cycle_id: cycle.id.clone(), invitation_id: invitation.id.clone() };
+            Ok(events::record(conn, &principal, revoked)?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

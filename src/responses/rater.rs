@@ -7,13 +7,13 @@ use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 
 use super::Invitation;
-use crate::AppState;
 use crate::auth::principal::{Actor, Principal};
 use crate::auth::secrets::hash_secret;
 use crate::db::DbConn;
 use crate::db::schema::invitations;
 use crate::db_run;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const LINK_PREFIX: &str = "rt_inv_";
 

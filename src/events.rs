@@ -1,0 +1,278 @@
+//! What happened, as a type: every administrative change and every report read is one
+//! [`Event`], recorded by [`record`] in the same transaction as the change itself.
+//!
+//! Today an event becomes a row of the audit log. It is also the one place where the
+//! webhook outbox row will be written, so that a change and its notification commit or
+//! roll back together.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::auth::principal::Principal;
+use crate::db::schema::audit_events;
+use crate::db::{DbConn, new_id, now};
+use crate::db_run;
+
+/// One change worth recording. Fields are plain values, so that every domain can name its
+/// events here without this module depending on any of them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    OrganizationCreated {
+        org_id: String,
+        name: String,
+        admin_client_id: String,
+    },
+    /// `scopes` as stored: space separated.
+    ClientCreated {
+        id: String,
+        name: String,
+        scopes: String,
+    },
+    ClientRevoked {
+        id: String,
+        client_id: String,
+    },
+    UserTokenMinted {
+        person_id: String,
+        ttl_seconds: u64,
+    },
+    PersonCreated {
+        person_id: String,
+        email: String,
+    },
+    PersonUpdated {
+        person_id: String,
+        changed: Vec<&'static str>,
+    },
+    PersonDeactivated {
+        person_id: String,
+        changed: Vec<&'static str>,
+    },
+    PeopleBulkUpserted {
+        source: &'static str,
+        created: usize,
+        updated: usize,
+        deactivated: usize,
+        refused: usize,
+    },
+    FrameworkCreated {
+        framework_id: String,
+        name: String,
+    },
+    FrameworkVersionCreated {
+        framework_id: String,
+        version: i32,
+        version_id: String,
+    },
+    CycleCreated {
+        cycle_id: String,
+        name: String,
+    },
+    CycleUpdated {
+        cycle_id: String,
+        changed: Vec<&'static str>,
+    },
+    CycleStateChanged {
+        cycle_id: String,
+        from: &'static str,
+        to: &'static str,
+        effect: Option<StateChangeEffect>,
+    },
+    ParticipantsAdded {
+        cycle_id: String,
+        subject_ids: Vec<String>,
+    },
+    ParticipantsRemoved {
+        cycle_id: String,
+        subject_ids: Vec<String>,
+    },
+    NominationCreated {
+        cycle_id: String,
+        nomination_id: String,
+        subject_id: String,
+        rater_id: String,
+        relationship: &'static str,
+        status: &'static str,
+    },
+    NominationDecided {
+        cycle_id: String,
+        nomination_id: String,
+        status: &'static str,
+    },
+    InvitationLinkIssued {
+        cycle_id: String,
+        invitation_id: String,
+    },
+    InvitationLinkRevoked {
+        cycle_id: String,
+        invitation_id: String,
+    },
+    ReportRead {
+        cycle_id: String,
+        subject_id: String,
+    },
+    ReportsReleased {
+        cycle_id: String,
+        subject_ids: Vec<String>,
+    },
+}
+
+/// What a state change did besides changing the state, counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChangeEffect {
+    InvitationsOpened(usize),
+    AnswersSealed(usize),
+    ReportsReleased(usize),
+}
+
+impl Event {
+    /// The stable name of the event, as the audit log and webhooks show it.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Event::OrganizationCreated { .. } => "organization.created",
+            Event::ClientCreated { .. } => "client.created",
+            Event::ClientRevoked { .. } => "client.revoked",
+            Event::UserTokenMinted { .. } => "user_token.minted",
+            Event::PersonCreated { .. } => "person.created",
+            Event::PersonUpdated { .. } => "person.updated",
+            Event::PersonDeactivated { .. } => "person.deactivated",
+            Event::PeopleBulkUpserted { .. } => "people.bulk_upserted",
+            Event::FrameworkCreated { .. } => "framework.created",
+            Event::FrameworkVersionCreated { .. } => "framework.version_created",
+            Event::CycleCreated { .. } => "cycle.created",
+            Event::CycleUpdated { .. } => "cycle.updated",
+            Event::CycleStateChanged { .. } => "cycle.state_changed",
+            Event::ParticipantsAdded { .. } => "cycle.participants_added",
+            Event::ParticipantsRemoved { .. } => "cycle.participants_removed",
+            Event::NominationCreated { .. } => "nomination.created",
+            Event::NominationDecided { .. } => "nomination.decided",
+            Event::InvitationLinkIssued { .. } => "invitation.link_issued",
+            Event::InvitationLinkRevoked { .. } => "invitation.link_revoked",
+            Event::ReportRead { .. } => "report.read",
+            Event::ReportsReleased { .. } => "reports.released",
+        }
+    }
+
+    /// The kind and id of what the event is about.
+    pub fn target(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Event::OrganizationCreated { org_id, .. } => ("organization", Some(org_id)),
+            Event::ClientCreated { id, .. } | Event::ClientRevoked { id, .. } => ("client", Some(id)),
+            Event::UserTokenMinted { person_id, .. }
+            | Event::PersonCreated { person_id, .. }
+            | Event::PersonUpdated { person_id, .. }
+            | Event::PersonDeactivated { person_id, .. } => ("person", Some(person_id)),
+            Event::PeopleBulkUpserted { .. } => ("person", None),
+            Event::FrameworkCreated { framework_id, .. } | Event::FrameworkVersionCreated { framework_id, .. } => {
+                ("framework", Some(framework_id))
+            }
+            Event::CycleCreated { cycle_id, .. }
+            | Event::CycleUpdated { cycle_id, .. }
+            | Event::CycleStateChanged { cycle_id, .. }
+            | Event::ParticipantsAdded { cycle_id, .. }
+            | Event::ParticipantsRemoved { cycle_id, .. }
+            | Event::NominationCreated { cycle_id, .. }
+            | Event::NominationDecided { cycle_id, .. }
+            | Event::InvitationLinkIssued { cycle_id, .. }
+            | Event::InvitationLinkRevoked { cycle_id, .. }
+            | Event::ReportRead { cycle_id, .. }
+            | Event::ReportsReleased { cycle_id, .. } => ("cycle", Some(cycle_id)),
+        }
+    }
+
+    /// The event's particulars, beyond its name and target.
+    pub fn details(&self) -> Value {
+        match self {
+            Event::OrganizationCreated { name, admin_client_id, .. } => {
+                json!({ "name": name, "admin_client_id": admin_client_id })
+            }
+            Event::ClientCreated { name, scopes, .. } => json!({ "name": name, "scopes": scopes }),
+            Event::ClientRevoked { client_id, .. } => json!({ "client_id": client_id }),
+            Event::UserTokenMinted { ttl_seconds, .. } => json!({ "ttl_seconds": ttl_seconds }),
+            Event::PersonCreated { email, .. } => json!({ "email": email }),
+            Event::PersonUpdated { changed, .. }
+            | Event::PersonDeactivated { changed, .. }
+            | Event::CycleUpdated { changed, .. } => json!({ "changed": changed }),
+            Event::PeopleBulkUpserted { source, created, updated, deactivated, refused } => json!({
+                "source": source, "created": created, "updated": updated,
+                "deactivated": deactivated, "refused": refused,
+            }),
+            Event::FrameworkCreated { name, .. } => json!({ "name": name }),
+            Event::FrameworkVersionCreated { version, version_id, .. } => {
+                json!({ "version": version, "version_id": version_id })
+            }
+            Event::CycleCreated { name, .. } => json!({ "name": name }),
+            Event::CycleStateChanged { from, to, effect, .. } => {
+                let mut details = json!({ "from": from, "to": to });
+                let (key, count) = match effect {
+                    Some(StateChangeEffect::InvitationsOpened(n)) => ("invitations", json!(n)),
+                    Some(StateChangeEffect::AnswersSealed(n)) => ("answers", json!(n)),
+                    Some(StateChangeEffect::ReportsReleased(n)) => ("reports_released", json!(n)),
+                    None => return details,
+                };
+                details[key] = count;
+                details
+            }
+            Event::ParticipantsAdded { subject_ids, .. }
+            | Event::ParticipantsRemoved { subject_ids, .. }
+            | Event::ReportsReleased { subject_ids, .. } => json!({ "subject_ids": subject_ids }),
+            Event::NominationCreated { nomination_id, subject_id, rater_id, relationship, status, .. } => json!({
+                "nomination_id": nomination_id, "subject_id": subject_id, "rater_id": rater_id,
+                "relationship": relationship, "status": status,
+            }),
+            Event::NominationDecided { nomination_id, status, .. } => {
+                json!({ "nomination_id": nomination_id, "status": status })
+            }
+            Event::InvitationLinkIssued { invitation_id, .. } | Event::InvitationLinkRevoked { invitation_id, .. } => {
+                json!({ "invitation_id": invitation_id })
+            }
+            Event::ReportRead { subject_id, .. } => json!({ "subject_id": subject_id }),
+        }
+    }
+}
+
+/// Records what the caller did, inside the caller's transaction.
+pub fn record(conn: &mut DbConn, principal: &Principal, event: Event) -> Result<(), diesel::result::Error> {
+    write(conn, &principal.org_id, &principal.audit_name(), &event)
+}
+
+/// Records what the service did on its own (no caller: the first start, a command).
+pub fn record_by_system(conn: &mut DbConn, org_id: &str, event: Event) -> Result<(), diesel::result::Error> {
+    write(conn, org_id, "system", &event)
+}
+
+fn write(conn: &mut DbConn, org_id: &str, actor: &str, event: &Event) -> Result<(), diesel::result::Error> {
+    let (target_type, target_id) = event.target();
+    let row = (
+        audit_events::id.eq(new_id()),
+        audit_events::org_id.eq(org_id),
+        audit_events::actor.eq(actor),
+        audit_events::action.eq(event.action()),
+        audit_events::target_type.eq(target_type),
+        audit_events::target_id.eq(target_id),
+        audit_events::details.eq(event.details().to_string()),
+        audit_events::created_at.eq(now()),
+    );
+    db_run!(conn, |c| diesel::insert_into(audit_events::table).values(&row).execute(c))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_change_names_what_it_did() {
+        let event = Event::CycleStateChanged {
+            cycle_id: "c".into(),
+            from: "collecting",
+            to: "closed",
+            effect: Some(StateChangeEffect::AnswersSealed(12)),
+        };
+        assert_eq!(event.action(), "cycle.state_changed");
+        assert_eq!(event.target(), ("cycle", Some("c")));
+        assert_eq!(event.details(), json!({ "from": "collecting", "to": "closed", "answers": 12 }));
+        let plain = Event::CycleStateChanged { cycle_id: "c".into(), from: "draft", to: "nominating", effect: None };
+        assert_eq!(plain.details(), json!({ "from": "draft", "to": "nominating" }));
+    }
+}
