@@ -9,10 +9,12 @@ use chrono::Duration;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::anonymity::AnonymitySettings;
+use crate::anonymity::Relationship;
 use crate::auth::access::{Role, Scope};
 use crate::auth::principal::{Actor, Principal};
-use crate::cycles::settings::{AnonymitySettings, NominationRules};
-use crate::cycles::{Cycle, CycleState, Relationship};
+use crate::cycles::settings::NominationRules;
+use crate::cycles::{Cycle, CycleState};
 use crate::db::schema::{cycles, frameworks, invitations, nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;

@@ -3,6 +3,7 @@
 //! [`Application::build`] turns typed [`config::Settings`] into a running HTTP server;
 //! `main.rs` only parses the command line.
 
+pub mod anonymity;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -10,9 +10,11 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::anonymity::AnonymitySettings;
+use crate::anonymity::Relationship;
 use crate::auth::access::Role;
-use crate::cycles::settings::{AnonymitySettings, NominationRules};
-use crate::cycles::{Cycle, CycleState, Relationship};
+use crate::cycles::settings::NominationRules;
+use crate::cycles::{Cycle, CycleState};
 use crate::db::schema::{cycles, invitations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;

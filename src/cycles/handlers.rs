@@ -8,8 +8,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::settings::{AnonymitySettings, NominationRules};
-use super::{Cycle, CycleLock, CycleResponse, CycleState, Relationship, find_cycle, lock_cycle};
+use super::settings::NominationRules;
+use super::{Cycle, CycleLock, CycleResponse, CycleState, find_cycle, lock_cycle};
+use crate::anonymity::AnonymitySettings;
+use crate::anonymity::Relationship;
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::schema::{cycles, framework_versions, frameworks, nominations, participants};

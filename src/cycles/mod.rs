@@ -20,13 +20,14 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::anonymity::AnonymitySettings;
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::db::DbConn;
 use crate::db::schema::{cycles, people};
 use crate::db_run;
 use crate::error::AppError;
-use settings::{AnonymitySettings, NominationRules};
+use settings::NominationRules;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -83,45 +84,6 @@ impl FromStr for CycleState {
 impl fmt::Display for CycleState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// How a rater relates to the leader being reviewed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Relationship {
-    #[serde(rename = "self")]
-    Myself,
-    Manager,
-    Peer,
-    DirectReport,
-    Other,
-}
-
-impl Relationship {
-    pub const ALL: [Relationship; 5] = [
-        Relationship::Myself,
-        Relationship::Manager,
-        Relationship::Peer,
-        Relationship::DirectReport,
-        Relationship::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Relationship::Myself => "self",
-            Relationship::Manager => "manager",
-            Relationship::Peer => "peer",
-            Relationship::DirectReport => "direct_report",
-            Relationship::Other => "other",
-        }
-    }
-}
-
-impl FromStr for Relationship {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Relationship::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown relationship `{s}`"))
     }
 }
 

@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::participants::NewNomination;
-use super::{Cycle, CycleLock, CycleState, Relationship, Standing, lock_cycle, standing};
+use super::{Cycle, CycleLock, CycleState, Standing, lock_cycle, standing};
+use crate::anonymity::Relationship;
 use crate::auth::principal::Principal;
 use crate::db::schema::{nominations, participants, people};
 use crate::db::{DbConn, new_id, now};

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::{CycleLock, CycleState, Relationship, find_cycle, lock_cycle};
+use super::{CycleLock, CycleState, find_cycle, lock_cycle};
+use crate::anonymity::Relationship;
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::schema::{nominations, participants, people};

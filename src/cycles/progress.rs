@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{CycleState, Relationship, find_cycle};
+use super::{CycleState, find_cycle};
+use crate::anonymity::Relationship;
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::db::schema::{invitations, participants, people};

@@ -11,8 +11,8 @@ use super::compute::{
     Cell, CompetencyInput, CompetencyReport, OthersSummary, QuestionInput, QuestionReport, Tally, change,
     competency_cells, gap_flag, question_cells, self_gap,
 };
-use crate::cycles::Relationship;
-use crate::cycles::settings::AnonymitySettings;
+use crate::anonymity::AnonymitySettings;
+use crate::anonymity::Relationship;
 use crate::frameworks::{QuestionKind, VersionResponse};
 use crate::responses::store::AnswerSet;
 
@@ -204,7 +204,7 @@ pub fn build(version: &VersionResponse, inputs: Vec<CompetencyInput>, ctx: &Cont
     let hidden_strengths = flagged(super::compute::GapFlag::HiddenStrength);
 
     let respondents = std::iter::once(Relationship::Myself)
-        .chain(super::compute::OTHER_GROUPS)
+        .chain(crate::anonymity::OTHER_GROUPS)
         .map(|r| {
             let n = ctx.respondents.get(&r).copied().unwrap_or(0);
             let k = i64::from(ctx.anonymity.threshold(r));

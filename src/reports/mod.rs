@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::cycles::{Cycle, Relationship};
+use crate::anonymity::Relationship;
+use crate::cycles::Cycle;
 use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries, cycles, participants, people, report_releases};
 use crate::db_run;

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::GrowthReport;
 use super::compute::{Cell, Stat};
-use crate::cycles::Relationship;
+use crate::anonymity::Relationship;
 
 /// Spreadsheets run cells that start like formulas; a leading apostrophe keeps them text.
 fn safe(field: &str) -> String {

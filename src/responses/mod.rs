@@ -23,7 +23,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::cycles::{Cycle, Relationship};
+use crate::anonymity::Relationship;
+use crate::cycles::Cycle;
 use crate::db::schema::{invitations, nominations, participants};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
