@@ -240,10 +240,11 @@ fn raw_commit_rate(conn: &mut DbConn, seeded: &Seeded, work: &[(String, String)]
             break;
         }
         conn.transaction(|conn| {
-            let (subject, relationship): (String, String) = db_run!(conn, |c| invitations::table
-                .find(invitation_id)
-                .select((invitations::subject_id, invitations::relationship))
-                .first(c))?;
+            let (subject, relationship): (String, roundtable::anonymity::Relationship) =
+                db_run!(conn, |c| invitations::table
+                    .find(invitation_id)
+                    .select((invitations::subject_id, invitations::relationship))
+                    .first(c))?;
             db_run!(conn, |c| diesel::update(invitations::table.find(invitation_id))
                 .set(invitations::status.eq("submitted"))
                 .execute(c))?;
@@ -252,7 +253,7 @@ fn raw_commit_rate(conn: &mut DbConn, seeded: &Seeded, work: &[(String, String)]
                 .iter()
                 .map(|q| CheckedAnswer { question_id: q.clone(), score: Some(3), comment: None })
                 .collect();
-            store::record(conn, &seeded.org.org_id, &seeded.cycle_id, &subject, &relationship, answers)?;
+            store::record(conn, &seeded.org.org_id, &seeded.cycle_id, &subject, relationship, answers)?;
             db_run!(conn, |c| diesel::delete(response_drafts::table.find(invitation_id)).execute(c))?;
             Ok::<_, roundtable::error::AppError>(())
         })

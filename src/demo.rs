@@ -173,7 +173,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
         org_id: org.org_id.clone(),
         name: "Leadership 360 — autumn".into(),
         framework_version_id: version_id,
-        state: CycleState::Collecting.as_str().into(),
+        state: CycleState::Collecting,
         starts_at: Some(at - Duration::days(21)),
         ends_at: Some(at - Duration::days(1)),
         anonymity: serde_json::to_string(&AnonymitySettings::default()).map_err(AppError::internal)?,
@@ -277,7 +277,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                     }
                 }
                 sets.entry(*relationship)
-                    .or_insert_with(|| AnswerSet::new(&org.org_id, &cycle.id, leader, relationship.as_str()))
+                    .or_insert_with(|| AnswerSet::new(&org.org_id, &cycle.id, leader, *relationship))
                     .add(answers);
             }
             store::insert_sets(conn, &sets.into_values().collect::<Vec<_>>())?;
@@ -288,7 +288,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
     // Close and release through the same steps as the API.
     conn.transaction(|conn| {
         reports::close_cycle(conn, &cycle)?;
-        cycle.state = CycleState::Released.as_str().into();
+        cycle.state = CycleState::Released;
         db_run!(conn, |c| diesel::update(cycles::table.find(&cycle.id))
             .set(cycles::state.eq(&cycle.state))
             .execute(c))?;

@@ -138,7 +138,7 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
         org_id: org.org_id.clone(),
         name: "Seeded cycle".into(),
         framework_version_id: version.id.clone(),
-        state: CycleState::Collecting.as_str().into(),
+        state: CycleState::Collecting,
         starts_at: Some(at - Duration::days(14)),
         ends_at: Some(at + Duration::days(7)),
         anonymity: serde_json::to_string(&AnonymitySettings::default()).map_err(AppError::internal)?,
@@ -179,9 +179,9 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
                         invitations::status.eq(status),
                         invitations::created_at.eq(at),
                     ));
-                    let set = groups.entry(relationship).or_insert_with(|| {
-                        AnswerSet::new(&org.org_id, &cycle.id, &leader_ids[i], relationship.as_str())
-                    });
+                    let set = groups
+                        .entry(relationship)
+                        .or_insert_with(|| AnswerSet::new(&org.org_id, &cycle.id, &leader_ids[i], relationship));
                     if options.answered {
                         let lean = 2 + rng.below(3) as i32;
                         set.add(question_ids.iter().map(|q| CheckedAnswer {

@@ -21,8 +21,6 @@ pub use cell::{Cell, ScoreCount, Stat, Suppressed, Tally, round};
 pub use rule::{OthersSummary, QuestionCells, QuestionInput, competency_cells, question_cells};
 pub use thresholds::{AnonymitySettings, MIN_ANONYMOUS_THRESHOLD};
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -31,7 +29,22 @@ use utoipa::ToSchema;
 pub const MIN_NORM_SUBJECTS: i64 = 5;
 
 /// How a rater relates to the leader being reviewed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Relationship {
     #[serde(rename = "self")]
@@ -62,12 +75,7 @@ impl Relationship {
     }
 }
 
-impl FromStr for Relationship {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Relationship::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown relationship `{s}`"))
-    }
-}
+crate::stored_as_text!(Relationship, "relationship");
 
 /// The non-self groups, in report order.
 pub const OTHER_GROUPS: [Relationship; 4] =

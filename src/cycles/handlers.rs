@@ -135,7 +135,7 @@ pub async fn create_cycle(
                 org_id: principal.org_id.clone(),
                 name: body.name.trim().to_string(),
                 framework_version_id: version_id,
-                state: CycleState::Draft.as_str().to_string(),
+                state: CycleState::Draft,
                 starts_at: body.starts_at.map(|t| t.naive_utc()),
                 ends_at: body.ends_at.map(|t| t.naive_utc()),
                 anonymity: serde_json::to_string(&anonymity).map_err(AppError::internal)?,
@@ -444,7 +444,7 @@ pub async fn transition_cycle(
         .transaction(move |conn| {
             let current = lock_cycle(conn, &principal.org_id, &id, CycleLock::Update)?;
             check_if_match(tag.as_deref(), &current.etag(), "cycle")?;
-            let from = current.state();
+            let from = current.state;
             if from.next() != Some(to) {
                 let detail = match from.next() {
                     Some(next) => format!("A {from} cycle can only move to {next}, not {to}."),
@@ -465,7 +465,7 @@ pub async fn transition_cycle(
                 _ => {}
             }
             let mut next = current.clone();
-            next.state = to.as_str().to_string();
+            next.state = to;
             next.version = current.version + 1;
             next.updated_at = now();
             save(conn, &current, &next)?;
@@ -484,7 +484,7 @@ pub async fn transition_cycle(
             Ok(next)
         })
         .await?;
-    if cycle.state() == CycleState::Closed {
+    if cycle.state == CycleState::Closed {
         // Outside the closing transaction: neither engine can do this inside one.
         let started = std::time::Instant::now();
         match state.db.run(|conn| conn.purge_deleted_rows()).await {

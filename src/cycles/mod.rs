@@ -8,12 +8,9 @@ mod progress;
 pub mod settings;
 
 pub use handlers::{create_cycle, get_cycle, list_cycles, transition_cycle, update_cycle};
-pub use nominations::{create_nomination, decide_nomination, list_nominations};
+pub use nominations::{NominationStatus, create_nomination, decide_nomination, list_nominations};
 pub use participants::{add_participants, list_participants, remove_participants};
 pub use progress::cycle_progress;
-
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -29,7 +26,21 @@ use crate::db_run;
 use crate::error::AppError;
 use settings::NominationRules;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum CycleState {
     Draft,
@@ -74,18 +85,7 @@ impl CycleState {
     }
 }
 
-impl FromStr for CycleState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CycleState::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| format!("unknown cycle state `{s}`"))
-    }
-}
-
-impl fmt::Display for CycleState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::stored_as_text!(CycleState, "cycle state");
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cycles)]
@@ -94,7 +94,7 @@ pub struct Cycle {
     pub org_id: String,
     pub name: String,
     pub framework_version_id: String,
-    pub state: String,
+    pub state: CycleState,
     pub starts_at: Option<NaiveDateTime>,
     pub ends_at: Option<NaiveDateTime>,
     pub anonymity: String,
@@ -105,10 +105,6 @@ pub struct Cycle {
 }
 
 impl Cycle {
-    pub fn state(&self) -> CycleState {
-        self.state.parse().unwrap_or(CycleState::Archived)
-    }
-
     pub fn anonymity(&self) -> AnonymitySettings {
         serde_json::from_str(&self.anonymity).unwrap_or_default()
     }
@@ -123,7 +119,7 @@ impl Cycle {
 
     /// 409 unless the cycle is in one of `states`.
     pub fn require_state(&self, states: &[CycleState], doing: &str) -> Result<(), AppError> {
-        let state = self.state();
+        let state = self.state;
         if states.contains(&state) {
             return Ok(());
         }
@@ -170,7 +166,7 @@ impl From<&Cycle> for CycleResponse {
             id: c.id.clone(),
             name: c.name.clone(),
             framework_version_id: c.framework_version_id.clone(),
-            state: c.state(),
+            state: c.state,
             starts_at: c.starts_at.map(|t| t.and_utc()),
             ends_at: c.ends_at.map(|t| t.and_utc()),
             anonymity: c.anonymity(),

@@ -23,8 +23,8 @@ pub struct Nomination {
     pub id: String,
     pub subject_id: String,
     pub rater_id: String,
-    pub relationship: String,
-    pub status: String,
+    pub relationship: Relationship,
+    pub status: NominationStatus,
     pub nominated_by: String,
     pub decided_by: Option<String>,
     pub decision_note: Option<String>,
@@ -32,7 +32,10 @@ pub struct Nomination {
     pub decided_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum NominationStatus {
     /// Proposed by the subject, waiting for their manager or HR.
@@ -40,6 +43,20 @@ pub enum NominationStatus {
     Approved,
     Rejected,
 }
+
+impl NominationStatus {
+    pub const ALL: [NominationStatus; 3] = [Self::Proposed, Self::Approved, Self::Rejected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+crate::stored_as_text!(NominationStatus, "nomination status");
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NominationResponse {
@@ -59,12 +76,8 @@ pub struct NominationResponse {
 
 fn respond(n: Nomination, rater_name: String) -> NominationResponse {
     NominationResponse {
-        relationship: n.relationship.parse().unwrap_or(Relationship::Other),
-        status: match n.status.as_str() {
-            "approved" => NominationStatus::Approved,
-            "rejected" => NominationStatus::Rejected,
-            _ => NominationStatus::Proposed,
-        },
+        relationship: n.relationship,
+        status: n.status,
         id: n.id,
         subject_id: n.subject_id,
         rater_id: n.rater_id,
@@ -213,8 +226,8 @@ pub async fn create_nomination(
             let counted: i64 = db_run!(conn, |c| nominations::table
                 .filter(nominations::cycle_id.eq(&cycle.id))
                 .filter(nominations::subject_id.eq(&subject_id))
-                .filter(nominations::relationship.eq(body.relationship.as_str()))
-                .filter(nominations::status.ne("rejected"))
+                .filter(nominations::relationship.eq(body.relationship))
+                .filter(nominations::status.ne(NominationStatus::Rejected))
                 .count()
                 .get_result(c))?;
             if counted >= i64::from(limit.max) {
@@ -230,15 +243,15 @@ pub async fn create_nomination(
             let at = now();
             let by = principal.audit_name();
             let approved = standing == Standing::Hr;
-            let status = if approved { "approved" } else { "proposed" };
+            let status = if approved { NominationStatus::Approved } else { NominationStatus::Proposed };
             let row = NewNomination {
                 id: new_id(),
                 org_id: principal.org_id.clone(),
                 cycle_id: cycle.id.clone(),
                 subject_id: subject_id.clone(),
                 rater_id: body.rater_id.clone(),
-                relationship: body.relationship.as_str().to_string(),
-                status: status.to_string(),
+                relationship: body.relationship,
+                status,
                 nominated_by: by.clone(),
                 decided_by: approved.then(|| by.clone()),
                 decision_note: None,
@@ -246,7 +259,7 @@ pub async fn create_nomination(
                 decided_at: approved.then_some(at),
             };
             db_run!(conn, |c| diesel::insert_into(nominations::table).values(&row).execute(c))?;
-            if approved && cycle.state() == CycleState::Collecting {
+            if approved && cycle.state == CycleState::Collecting {
                 responses::invite(conn, &cycle, &subject_id, &row.rater_id, body.relationship)?;
             }
             let created = Event::NominationCreated {
@@ -255,7 +268,7 @@ pub async fn create_nomination(
                 subject_id: subject_id.clone(),
                 rater_id: row.rater_id.clone(),
                 relationship: body.relationship.as_str(),
-                status,
+                status: status.as_str(),
             };
             events::record(conn, &principal, created)?;
             let stored = Nomination {
@@ -374,14 +387,14 @@ pub async fn decide_nomination(
                 "decide nominations",
             )?;
             let status = match body.decision {
-                Decision::Approve => "approved",
-                Decision::Reject => "rejected",
+                Decision::Approve => NominationStatus::Approved,
+                Decision::Reject => NominationStatus::Rejected,
             };
             let at = now();
             let updated = db_run!(conn, |c| diesel::update(
                 nominations::table
                     .filter(nominations::id.eq(&nomination.id))
-                    .filter(nominations::status.eq("proposed"))
+                    .filter(nominations::status.eq(NominationStatus::Proposed))
             )
             .set((
                 nominations::status.eq(status),
@@ -396,12 +409,14 @@ pub async fn decide_nomination(
                     format!("This nomination is already {}.", nomination.status),
                 ));
             }
-            if body.decision == Decision::Approve && cycle.state() == CycleState::Collecting {
-                let relationship = nomination.relationship.parse().map_err(AppError::internal)?;
-                responses::invite(conn, &cycle, &nomination.subject_id, &nomination.rater_id, relationship)?;
+            if body.decision == Decision::Approve && cycle.state == CycleState::Collecting {
+                responses::invite(conn, &cycle, &nomination.subject_id, &nomination.rater_id, nomination.relationship)?;
             }
-            let decided =
-                Event::NominationDecided { cycle_id: cycle.id.clone(), nomination_id: nomination.id.clone(), status };
+            let decided = Event::NominationDecided {
+                cycle_id: cycle.id.clone(),
+                nomination_id: nomination.id.clone(),
+                status: status.as_str(),
+            };
             events::record(conn, &principal, decided)?;
             let (stored, name): (Nomination, String) = db_run!(conn, |c| nominations::table
                 .inner_join(people::table.on(people::id.eq(nominations::rater_id)))

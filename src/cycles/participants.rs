@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use super::nominations::NominationStatus;
 use super::{CycleLock, CycleState, find_cycle, lock_cycle};
 use crate::anonymity::Relationship;
 use crate::auth::access::Permission;
@@ -37,8 +38,8 @@ pub struct NewNomination {
     pub cycle_id: String,
     pub subject_id: String,
     pub rater_id: String,
-    pub relationship: String,
-    pub status: String,
+    pub relationship: Relationship,
+    pub status: NominationStatus,
     pub nominated_by: String,
     pub decided_by: Option<String>,
     pub decision_note: Option<String>,
@@ -159,8 +160,8 @@ pub async fn add_participants(
                         cycle_id: cycle.id.clone(),
                         subject_id: subject_id.clone(),
                         rater_id: manager.clone(),
-                        relationship: Relationship::Manager.as_str().to_string(),
-                        status: "approved".into(),
+                        relationship: Relationship::Manager,
+                        status: NominationStatus::Approved,
                         nominated_by: "system".into(),
                         decided_by: Some("system".into()),
                         decision_note: Some("the subject's manager in the directory".into()),

@@ -111,7 +111,7 @@ pub async fn cycle_progress(
             }
             let page = fetch.page(subjects, |s| &s.0, |(_, id, name)| (id, name));
             let ids: Vec<&String> = page.items.iter().map(|(id, _)| id).collect();
-            let rows: Vec<InvitationRow> = if cycle.state() < CycleState::Collecting {
+            let rows: Vec<InvitationRow> = if cycle.state < CycleState::Collecting {
                 Vec::new()
             } else {
                 db_run!(conn, |c| invitations::table

@@ -6,6 +6,7 @@
 //! function runs inside or outside [`DbConn::transaction`].
 
 pub mod schema;
+pub mod text;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};

@@ -24,7 +24,7 @@ pub const MIN_NORM_SUBJECTS: i64 = 5;
 pub fn competency_inputs(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<CompetencyInput> {
     let mut tallies: HashMap<&str, HashMap<Relationship, Tally>> = HashMap::new();
     for set in sets {
-        let Ok(relationship) = set.relationship.parse() else { continue };
+        let relationship = set.relationship;
         for (question_id, counts) in &set.scores {
             let tally = tallies.entry(question_id.as_str()).or_default().entry(relationship).or_default();
             for (score, n) in counts {
@@ -146,7 +146,7 @@ pub struct Context {
     /// competency key → (previous cycle id, its summary)
     pub previous: HashMap<String, (String, OthersSummary)>,
     /// (question id, relationship, text) of every comment about the subject
-    pub comments: Vec<(String, String, String)>,
+    pub comments: Vec<(String, Relationship, String)>,
 }
 
 pub fn build(version: &VersionResponse, inputs: Vec<CompetencyInput>, ctx: &Context) -> GrowthReportBody {
@@ -248,8 +248,7 @@ fn comment_groups(version: &VersionResponse, ctx: &Context) -> Vec<CommentGroup>
     };
     let mut by_question: HashMap<&str, Vec<Comment>> = HashMap::new();
     for (question_id, relationship, text) in &ctx.comments {
-        let Ok(relationship) = relationship.parse::<Relationship>() else { continue };
-        if let Some(from) = label(relationship) {
+        if let Some(from) = label(*relationship) {
             by_question
                 .entry(question_id.as_str())
                 .or_default()

@@ -51,7 +51,7 @@ fn read_report(
     if !hr && !own {
         return Err(AppError::NotFound);
     }
-    if cycle.state() < CycleState::Closed {
+    if cycle.state < CycleState::Closed {
         return Err(if hr {
             AppError::conflict("cycle_not_closed", "Reports exist once the cycle is closed.")
         } else {

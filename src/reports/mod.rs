@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::anonymity::Relationship;
 use crate::cycles::Cycle;
 use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries, cycles, participants, people, report_releases};
@@ -139,10 +138,7 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
 
     let ctx = Context {
         anonymity: cycle.anonymity(),
-        respondents: sets
-            .iter()
-            .filter_map(|s| s.relationship.parse::<Relationship>().ok().map(|r| (r, s.respondents)))
-            .collect(),
+        respondents: sets.iter().map(|s| (s.relationship, s.respondents)).collect(),
         norms: norms.into_iter().map(|(k, mean, n)| (k, (mean, i64::from(n)))).collect(),
         percentiles: own.into_iter().collect(),
         previous,
@@ -150,7 +146,7 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
             .iter()
             .flat_map(|s| {
                 s.comments.iter().flat_map(move |(question, texts)| {
-                    texts.iter().map(move |t| (question.clone(), s.relationship.clone(), t.clone()))
+                    texts.iter().map(move |t| (question.clone(), s.relationship, t.clone()))
                 })
             })
             .collect(),

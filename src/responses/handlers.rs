@@ -148,10 +148,7 @@ pub async fn issue_invitation_link(
         .transaction(move |conn| {
             let (cycle, invitation) = hr_invitation(conn, &principal, &cycle_id, &invitation_id)?;
             cycle.require_state(&[CycleState::Collecting], "issue invitation links")?;
-            if matches!(
-                InvitationStatus::parse(&invitation.status),
-                InvitationStatus::Submitted | InvitationStatus::Declined
-            ) {
+            if matches!(invitation.status, InvitationStatus::Submitted | InvitationStatus::Declined) {
                 return Err(AppError::conflict(
                     "invitation_closed",
                     format!("This invitation is already {}.", invitation.status),
@@ -318,7 +315,7 @@ fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<(
     let invitation = rater.invitation(conn, invitation_id)?;
     let cycle = lock_cycle(conn, &invitation.org_id, &invitation.cycle_id, CycleLock::Share)?;
     cycle.require_state(&[CycleState::Collecting], "answer")?;
-    match InvitationStatus::parse(&invitation.status) {
+    match invitation.status {
         InvitationStatus::Submitted => {
             Err(AppError::conflict("already_submitted", "This invitation is already answered."))
         }
@@ -432,7 +429,7 @@ pub async fn submit_invitation(
                 &invitation.org_id,
                 &invitation.cycle_id,
                 &invitation.subject_id,
-                &invitation.relationship,
+                invitation.relationship,
                 checked,
             )?;
             Ok(InvitationState { invitation_id: invitation.id, status: InvitationStatus::Submitted })

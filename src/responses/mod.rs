@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::anonymity::Relationship;
-use crate::cycles::Cycle;
+use crate::cycles::{Cycle, NominationStatus};
 use crate::db::schema::{invitations, nominations, participants};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
@@ -38,13 +38,16 @@ pub struct Invitation {
     pub cycle_id: String,
     pub subject_id: String,
     pub rater_id: String,
-    pub relationship: String,
-    pub status: String,
+    pub relationship: Relationship,
+    pub status: InvitationStatus,
     pub token_hash: Option<String>,
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationStatus {
     Pending,
@@ -55,6 +58,8 @@ pub enum InvitationStatus {
 }
 
 impl InvitationStatus {
+    pub const ALL: [InvitationStatus; 4] = [Self::Pending, Self::Started, Self::Submitted, Self::Declined];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -63,16 +68,9 @@ impl InvitationStatus {
             Self::Declined => "declined",
         }
     }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "started" => Self::Started,
-            "submitted" => Self::Submitted,
-            "declined" => Self::Declined,
-            _ => Self::Pending,
-        }
-    }
 }
+
+crate::stored_as_text!(InvitationStatus, "invitation status");
 
 /// An invitation as HR and the rater see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,8 +91,8 @@ pub struct InvitationResponse {
 impl InvitationResponse {
     pub fn new(invitation: Invitation, cycle_name: String, subject_name: String) -> Self {
         Self {
-            relationship: invitation.relationship.parse().unwrap_or(Relationship::Other),
-            status: InvitationStatus::parse(&invitation.status),
+            relationship: invitation.relationship,
+            status: invitation.status,
             has_link: invitation.token_hash.is_some(),
             id: invitation.id,
             cycle_id: invitation.cycle_id,
@@ -120,8 +118,8 @@ fn new_invitation(
         cycle_id: cycle.id.clone(),
         subject_id: subject_id.to_string(),
         rater_id: rater_id.to_string(),
-        relationship: relationship.as_str().to_string(),
-        status: "pending".into(),
+        relationship,
+        status: InvitationStatus::Pending,
         token_hash: None,
         created_at: at,
     }
@@ -137,7 +135,7 @@ pub fn invite(
 ) -> Result<(), AppError> {
     let invitation = new_invitation(cycle, subject_id, rater_id, relationship, now());
     db_run!(conn, |c| diesel::insert_into(invitations::table).values(&invitation).execute(c))?;
-    store::create_sets(conn, &cycle.org_id, &cycle.id, &[(subject_id, relationship.as_str())])
+    store::create_sets(conn, &cycle.org_id, &cycle.id, &[(subject_id, relationship)])
 }
 
 /// When collecting starts: one invitation per approved rater and one self-assessment per
@@ -148,21 +146,20 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
         .filter(participants::cycle_id.eq(&cycle.id))
         .select(participants::subject_id)
         .load(c))?;
-    let approved: Vec<(String, String, String)> = db_run!(conn, |c| nominations::table
+    let approved: Vec<(String, String, Relationship)> = db_run!(conn, |c| nominations::table
         .filter(nominations::cycle_id.eq(&cycle.id))
-        .filter(nominations::status.eq("approved"))
+        .filter(nominations::status.eq(NominationStatus::Approved))
         .select((nominations::subject_id, nominations::rater_id, nominations::relationship))
         .load(c))?;
     let mut rows: Vec<Invitation> =
         subjects.iter().map(|s| new_invitation(cycle, s, s, Relationship::Myself, at)).collect();
     for (subject_id, rater_id, relationship) in &approved {
-        let relationship = relationship.parse().map_err(AppError::internal)?;
-        rows.push(new_invitation(cycle, subject_id, rater_id, relationship, at));
+        rows.push(new_invitation(cycle, subject_id, rater_id, *relationship, at));
     }
     for chunk in rows.chunks(500) {
         db_run!(conn, |c| diesel::insert_into(invitations::table).values(chunk).execute(c))?;
     }
-    let mut groups: Vec<(&str, &str)> = rows.iter().map(|i| (i.subject_id.as_str(), i.relationship.as_str())).collect();
+    let mut groups: Vec<(&str, Relationship)> = rows.iter().map(|i| (i.subject_id.as_str(), i.relationship)).collect();
     groups.sort_unstable();
     groups.dedup();
     store::create_sets(conn, &cycle.org_id, &cycle.id, &groups)?;

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::answers::CheckedAnswer;
+use crate::anonymity::Relationship;
 use crate::db::schema::answer_sets;
 use crate::db::{DbConn, Engine};
 use crate::db_run;
@@ -28,7 +29,7 @@ const CHUNK: usize = 500;
 struct Row {
     cycle_id: String,
     subject_id: String,
-    relationship: String,
+    relationship: Relationship,
     org_id: String,
     respondents: i32,
     scores: String,
@@ -36,12 +37,12 @@ struct Row {
 }
 
 /// One group's answers about one subject.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AnswerSet {
     pub org_id: String,
     pub cycle_id: String,
     pub subject_id: String,
-    pub relationship: String,
+    pub relationship: Relationship,
     /// How many of the group submitted.
     pub respondents: i64,
     /// question id → score → how many gave it
@@ -51,13 +52,15 @@ pub struct AnswerSet {
 }
 
 impl AnswerSet {
-    pub fn new(org_id: &str, cycle_id: &str, subject_id: &str, relationship: &str) -> Self {
+    pub fn new(org_id: &str, cycle_id: &str, subject_id: &str, relationship: Relationship) -> Self {
         Self {
             org_id: org_id.into(),
             cycle_id: cycle_id.into(),
             subject_id: subject_id.into(),
-            relationship: relationship.into(),
-            ..Self::default()
+            relationship,
+            respondents: 0,
+            scores: BTreeMap::new(),
+            comments: BTreeMap::new(),
         }
     }
 
@@ -86,7 +89,7 @@ impl AnswerSet {
         Ok(Row {
             cycle_id: self.cycle_id.clone(),
             subject_id: self.subject_id.clone(),
-            relationship: self.relationship.clone(),
+            relationship: self.relationship,
             org_id: self.org_id.clone(),
             respondents: i32::try_from(self.respondents).map_err(AppError::internal)?,
             scores: serde_json::to_string(&self.scores).map_err(AppError::internal)?,
@@ -99,7 +102,7 @@ impl AnswerSet {
             org_id: row.org_id.clone(),
             cycle_id: row.cycle_id.clone(),
             subject_id: row.subject_id.clone(),
-            relationship: row.relationship.clone(),
+            relationship: row.relationship,
             respondents: i64::from(row.respondents),
             scores: serde_json::from_str(&row.scores).map_err(AppError::internal)?,
             comments: serde_json::from_str(&row.comments).map_err(AppError::internal)?,
@@ -109,10 +112,15 @@ impl AnswerSet {
 
 /// Makes sure each (subject, relationship) group has its empty set, so that a set exists
 /// before anyone answers and its creation says nothing about who answered first.
-pub fn create_sets(conn: &mut DbConn, org_id: &str, cycle_id: &str, groups: &[(&str, &str)]) -> Result<(), AppError> {
+pub fn create_sets(
+    conn: &mut DbConn,
+    org_id: &str,
+    cycle_id: &str,
+    groups: &[(&str, Relationship)],
+) -> Result<(), AppError> {
     let rows: Vec<Row> = groups
         .iter()
-        .map(|(subject, relationship)| AnswerSet::new(org_id, cycle_id, subject, relationship).to_row())
+        .map(|(subject, relationship)| AnswerSet::new(org_id, cycle_id, subject, *relationship).to_row())
         .collect::<Result<_, _>>()?;
     for chunk in rows.chunks(CHUNK) {
         match conn {
@@ -144,7 +152,7 @@ fn locked_set(
     conn: &mut DbConn,
     cycle_id: &str,
     subject_id: &str,
-    relationship: &str,
+    relationship: Relationship,
 ) -> Result<Option<Row>, AppError> {
     let key = answer_sets::table.find((cycle_id, subject_id, relationship));
     Ok(match conn {
@@ -159,7 +167,7 @@ pub fn record(
     org_id: &str,
     cycle_id: &str,
     subject_id: &str,
-    relationship: &str,
+    relationship: Relationship,
     answers: Vec<CheckedAnswer>,
 ) -> Result<(), AppError> {
     let row = match locked_set(conn, cycle_id, subject_id, relationship)? {
@@ -296,9 +304,9 @@ mod tests {
             vec![answer("q1", Some(2), None), answer("q2", None, Some("bold"))],
             vec![answer("q1", Some(4), None), answer("q2", None, Some("calm"))],
         ];
-        let mut forwards = AnswerSet::new("o", "c", "s", "peer");
+        let mut forwards = AnswerSet::new("o", "c", "s", Relationship::Peer);
         raters.iter().cloned().for_each(|r| forwards.add(r));
-        let mut backwards = AnswerSet::new("o", "c", "s", "peer");
+        let mut backwards = AnswerSet::new("o", "c", "s", Relationship::Peer);
         raters.iter().rev().cloned().for_each(|r| backwards.add(r));
 
         assert_eq!(forwards, backwards, "arrival order leaves no trace");
