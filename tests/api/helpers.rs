@@ -226,3 +226,233 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     assert_eq!(problem["request_id"].as_str(), request_id.as_deref(), "problem: {problem}");
     problem
 }
+
+/// An organisation with a manager, two leaders reporting to them, peers and reports.
+pub struct Org {
+    pub app: TestApp,
+    pub ids: std::collections::HashMap<String, String>,
+    pub tokens: std::collections::HashMap<String, String>,
+}
+
+impl Org {
+    pub async fn new() -> Self {
+        let app = spawn_app().await;
+        let mut rows = vec![
+            json!({"external_id": "manager", "email": "manager@example.com", "display_name": "Morgan Manager", "department": "Operations"}),
+            json!({"external_id": "subject", "email": "subject@example.com", "display_name": "Sam Subject", "department": "Engineering", "manager_external_id": "manager"}),
+            json!({"external_id": "subject2", "email": "subject2@example.com", "display_name": "Sasha Second", "department": "Sales", "manager_external_id": "manager"}),
+        ];
+        for i in 1..=8 {
+            rows.push(json!({"external_id": format!("peer{i}"), "email": format!("peer{i}@example.com"), "display_name": format!("Pat Peer {i}"), "department": "Product"}));
+        }
+        for i in 1..=3 {
+            rows.push(json!({"external_id": format!("report{i}"), "email": format!("report{i}@example.com"), "display_name": format!("Riley Report {i}"), "department": "Engineering", "manager_external_id": "subject"}));
+        }
+        let result =
+            json_with_status(app.post_as(&app.admin_token, "/api/v1/people/bulk", &json!({"people": rows})).await, 200)
+                .await;
+        let ids = result["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["external_id"].as_str().unwrap().to_string(), r["id"].as_str().unwrap().to_string()))
+            .collect();
+        Self { app, ids, tokens: Default::default() }
+    }
+
+    pub fn id(&self, who: &str) -> String {
+        self.ids[who].clone()
+    }
+
+    /// The people's ids labelled with their external ids, plus `extra` (id, label) pairs,
+    /// for [`redacted`].
+    pub fn labels(&self, extra: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+        self.ids
+            .iter()
+            .map(|(who, id)| (id.clone(), who.clone()))
+            .chain(extra.iter().map(|(id, label)| (id.to_string(), label.to_string())))
+            .collect()
+    }
+
+    /// A user token for one of the people (minted once, then reused).
+    pub async fn token(&mut self, who: &str) -> String {
+        if let Some(t) = self.tokens.get(who) {
+            return t.clone();
+        }
+        let minted = json_with_status(
+            self.app
+                .post_as(&self.app.admin_token, "/api/v1/auth/user-tokens", &json!({"person_id": self.id(who)}))
+                .await,
+            201,
+        )
+        .await;
+        let token = minted["access_token"].as_str().unwrap().to_string();
+        self.tokens.insert(who.to_string(), token.clone());
+        token
+    }
+
+    pub fn admin(&self) -> String {
+        self.app.admin_token.clone()
+    }
+
+    pub async fn create_cycle(&self, body: Value) -> Value {
+        json_with_status(self.app.post_as(&self.admin(), "/api/v1/cycles", &body).await, 201).await
+    }
+
+    pub async fn transition(&self, cycle_id: &str, to: &str) -> reqwest::Response {
+        self.app.post_as(&self.admin(), &format!("/api/v1/cycles/{cycle_id}/transitions"), &json!({"to": to})).await
+    }
+
+    pub async fn move_to(&self, cycle_id: &str, to: &str) -> Value {
+        json_with_status(self.transition(cycle_id, to).await, 200).await
+    }
+
+    pub async fn add(&self, cycle_id: &str, subjects: &[&str]) -> Value {
+        let ids: Vec<String> = subjects.iter().map(|s| self.id(s)).collect();
+        json_with_status(
+            self.app
+                .post_as(
+                    &self.admin(),
+                    &format!("/api/v1/cycles/{cycle_id}/participants"),
+                    &json!({"subject_ids": ids}),
+                )
+                .await,
+            200,
+        )
+        .await
+    }
+
+    /// HR nominates (approved at once).
+    pub async fn nominate(&self, cycle_id: &str, subject: &str, rater: &str, relationship: &str) -> Value {
+        let path = format!("/api/v1/cycles/{cycle_id}/participants/{}/nominations", self.id(subject));
+        json_with_status(
+            self.app
+                .post_as(&self.admin(), &path, &json!({"rater_id": self.id(rater), "relationship": relationship}))
+                .await,
+            201,
+        )
+        .await
+    }
+
+    /// The invitation a rater holds for a subject, from the rater's own list.
+    pub async fn invitation_of(&mut self, rater: &str, subject: &str) -> Value {
+        let token = self.token(rater).await;
+        let mine = json_with_status(self.app.get_as(&token, "/api/v1/me/invitations").await, 200).await;
+        let subject_id = self.id(subject);
+        mine.as_array().unwrap().iter().find(|i| i["subject_id"] == subject_id.as_str()).cloned().expect("invitation")
+    }
+
+    /// Answers every question of the questionnaire: ratings with `score`, text with `comment`.
+    pub async fn full_answers(&mut self, rater: &str, invitation_id: &str, score: i64, comment: &str) -> Vec<Value> {
+        let token = self.token(rater).await;
+        let questionnaire =
+            json_with_status(self.app.get_as(&token, &format!("/api/v1/invitations/{invitation_id}")).await, 200).await;
+        questionnaire["competencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["questions"].as_array().unwrap().clone())
+            .map(|q| {
+                if q["kind"] == "rating" {
+                    json!({"question_id": q["id"], "score": score})
+                } else {
+                    json!({"question_id": q["id"], "comment": comment})
+                }
+            })
+            .collect()
+    }
+
+    /// Ready-to-send submissions of every answer by peers 1 to `n` about the subject.
+    pub async fn peer_submissions(&mut self, n: usize) -> Vec<reqwest::RequestBuilder> {
+        let mut requests = Vec::new();
+        for i in 1..=n {
+            let rater = format!("peer{i}");
+            let id = self.invitation_of(&rater, "subject").await["id"].as_str().unwrap().to_string();
+            let answers = self.full_answers(&rater, &id, 4, &format!("comment {i}")).await;
+            let token = self.token(&rater).await;
+            requests.push(
+                self.app
+                    .client
+                    .post(self.app.url(&format!("/api/v1/invitations/{id}/submit")))
+                    .bearer_auth(token)
+                    .json(&json!({"answers": answers})),
+            );
+        }
+        requests
+    }
+
+    /// (respondents, answers) held in the answer sets of every cycle, read from the
+    /// database itself: scores counted, comments listed.
+    pub fn stored_answers(&self) -> (i64, i64) {
+        use diesel::prelude::*;
+        use roundtable::db::schema::answer_sets;
+        let mut conn = self.app.database.conn();
+        let rows: Vec<(i32, String, String)> = roundtable::db_run!(&mut conn, |c| answer_sets::table
+            .select((answer_sets::respondents, answer_sets::scores, answer_sets::comments))
+            .load(c))
+        .unwrap();
+        let mut totals = (0, 0);
+        for (respondents, scores, comments) in rows {
+            let scores: Value = serde_json::from_str(&scores).unwrap();
+            let comments: Value = serde_json::from_str(&comments).unwrap();
+            totals.0 += i64::from(respondents);
+            totals.1 += scores
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|t| t.as_object().unwrap().values())
+                .map(|n| n.as_i64().unwrap())
+                .sum::<i64>();
+            totals.1 += comments.as_object().unwrap().values().map(|t| t.as_array().unwrap().len() as i64).sum::<i64>();
+        }
+        totals
+    }
+
+    pub async fn submit(&mut self, rater: &str, invitation_id: &str, answers: Vec<Value>) -> reqwest::Response {
+        let token = self.token(rater).await;
+        self.app
+            .post_as(&token, &format!("/api/v1/invitations/{invitation_id}/submit"), &json!({"answers": answers}))
+            .await
+    }
+
+    /// A cycle in collecting with `subject` rated by the manager, `peers` peers and one report.
+    pub async fn collecting_cycle(&mut self, peers: usize) -> String {
+        let cycle = self.create_cycle(json!({"name": "Spring 360"})).await;
+        let id = cycle["id"].as_str().unwrap().to_string();
+        self.add(&id, &["subject"]).await;
+        self.move_to(&id, "nominating").await;
+        for i in 1..=peers {
+            self.nominate(&id, "subject", &format!("peer{i}"), "peer").await;
+        }
+        self.nominate(&id, "subject", "report1", "direct_report").await;
+        self.move_to(&id, "collecting").await;
+        id
+    }
+}
+
+/// A body ready for a snapshot: ids become `[label]` when `labels` names them and `[id]`
+/// otherwise, times become `[time]`, cursors `[cursor]`. Everything else is kept, so a
+/// snapshot still shows who is who without depending on the ids of a run.
+pub fn redacted(value: &Value, labels: &std::collections::HashMap<String, String>) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, v)| {
+                    let v = match v {
+                        Value::String(_) if key.ends_with("_at") => json!("[time]"),
+                        Value::String(_) if key == "next_cursor" => json!("[cursor]"),
+                        _ => redacted(v, labels),
+                    };
+                    (key.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => items.iter().map(|v| redacted(v, labels)).collect(),
+        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => {
+            json!(labels.get(s).map_or_else(|| "[id]".to_string(), |label| format!("[{label}]")))
+        }
+        Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => json!("[time]"),
+        other => other.clone(),
+    }
+}

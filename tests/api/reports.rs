@@ -1,9 +1,8 @@
 //! Growth reports through the API, with figures computed by hand.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::cycles::Org;
-use crate::helpers::{assert_problem, json_with_status};
+use crate::helpers::{Org, assert_problem, json_with_status, redacted};
 
 /// Answers every question: ratings with `score`, text with `comment`.
 async fn answer(org: &mut Org, rater: &str, score: i64, comment: &str) {
@@ -198,4 +197,139 @@ async fn norms_percentiles_and_change_since_the_previous_cycle() {
     assert_eq!(change["significant"], true);
     assert!(after["released_at"].is_string(), "moving to released releases every report");
     assert_eq!(after["competencies"][0]["norm"]["suppressed"], true);
+}
+
+/// Others' scores on the sixteen rating questions, in questionnaire order, before a
+/// rater's own lean.
+const BASE: [i64; 16] = [4, 4, 3, 4, 3, 3, 4, 3, 4, 4, 2, 3, 4, 4, 4, 5];
+
+/// A rater's scores: the base moved by `shift`, with a per-rater wobble so that
+/// distributions and spreads are not flat.
+fn scores(shift: i64, wobble: usize) -> Vec<i64> {
+    BASE.iter().enumerate().map(|(i, s)| (s + shift + [0, 1, -1][(i + wobble) % 3]).clamp(1, 5)).collect()
+}
+
+/// Submits every rating (the n-th with `scores[n]`) and a comment on each text question
+/// whose key is in `comments`.
+async fn submit_scores(org: &mut Org, rater: &str, subject: &str, scores: &[i64], comments: &[(&str, &str)]) {
+    let invitation = org.invitation_of(rater, subject).await;
+    let id = invitation["id"].as_str().unwrap().to_string();
+    let token = org.token(rater).await;
+    let questionnaire = json_with_status(org.app.get_as(&token, &format!("/api/v1/invitations/{id}")).await, 200).await;
+    let questions: Vec<Value> = questionnaire["competencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["questions"].as_array().unwrap().clone())
+        .collect();
+    let mut ratings = scores.iter();
+    let answers: Vec<Value> = questions
+        .iter()
+        .filter_map(|q| {
+            if q["kind"] == "rating" {
+                Some(json!({"question_id": q["id"], "score": ratings.next().expect("a score per rating")}))
+            } else {
+                let text = comments.iter().find(|(key, _)| q["key"] == *key)?.1;
+                Some(json!({"question_id": q["id"], "comment": text}))
+            }
+        })
+        .collect();
+    assert!(ratings.next().is_none(), "a score per rating question");
+    json_with_status(org.submit(rater, &id, answers).await, 200).await;
+}
+
+#[actix_web::test]
+async fn a_full_report_matches_its_snapshot() {
+    let mut org = Org::new().await;
+
+    // Last year's cycle, rated by the manager only, for the change since then.
+    let earlier = org.create_cycle(json!({"name": "Leadership 360 — 2025"})).await;
+    let earlier_id = earlier["id"].as_str().unwrap().to_string();
+    org.add(&earlier_id, &["subject"]).await;
+    org.move_to(&earlier_id, "nominating").await;
+    org.move_to(&earlier_id, "collecting").await;
+    submit_scores(&mut org, "manager", "subject", &scores(-1, 0), &[]).await;
+    org.move_to(&earlier_id, "closed").await;
+
+    // This year: five subjects, so that norms and percentiles are shown.
+    let cycle = org.create_cycle(json!({"name": "Leadership 360 — 2026"})).await;
+    let cycle_id = cycle["id"].as_str().unwrap().to_string();
+    org.add(&cycle_id, &["subject", "subject2", "peer6", "peer7", "peer8"]).await;
+    org.move_to(&cycle_id, "nominating").await;
+    for peer in ["peer1", "peer2", "peer3", "peer4"] {
+        org.nominate(&cycle_id, "subject", peer, "peer").await;
+    }
+    for report in ["report1", "report2", "report3"] {
+        org.nominate(&cycle_id, "subject", report, "direct_report").await;
+    }
+    org.nominate(&cycle_id, "subject", "peer5", "other").await;
+    for leader in ["peer6", "peer7", "peer8"] {
+        org.nominate(&cycle_id, leader, "subject2", "manager").await;
+    }
+    org.move_to(&cycle_id, "collecting").await;
+
+    // Self rates high on self-awareness and low on openness to feedback, against others.
+    let own = [5, 5, 4, 4, 4, 3, 4, 4, 4, 4, 5, 5, 2, 3, 4, 4];
+    submit_scores(
+        &mut org,
+        "subject",
+        "subject",
+        &own,
+        &[
+            ("vision_comment", "I want to explain the why more often."),
+            ("self_awareness_comment", "I think I read the room well."),
+        ],
+    )
+    .await;
+    submit_scores(
+        &mut org,
+        "manager",
+        "subject",
+        &scores(-1, 1),
+        &[("vision_comment", "Strong on direction; share it earlier."), ("execution_comment", "Delivers.")],
+    )
+    .await;
+    let peer_comments: [&[(&str, &str)]; 4] = [
+        &[("vision_comment", "Clear about where we are going."), ("execution_comment", "Always follows through.")],
+        &[("vision_comment", "Could connect priorities to goals."), ("communication_comment", "Listens well.")],
+        &[("vision_comment", "Inspiring all-hands talks."), ("self_awareness_comment", "Sometimes defensive.")],
+        &[("communication_comment", "Share decisions sooner.")],
+    ];
+    for (i, comments) in peer_comments.into_iter().enumerate() {
+        submit_scores(&mut org, &format!("peer{}", i + 1), "subject", &scores(0, i), comments).await;
+    }
+    // Two of the three direct reports and the one "other" answer: too few to show alone,
+    // together enough to count in "all others"; their comments stay withheld.
+    submit_scores(&mut org, "report1", "subject", &scores(1, 0), &[("vision_comment", "Great boss")]).await;
+    submit_scores(&mut org, "report2", "subject", &scores(1, 2), &[]).await;
+    submit_scores(&mut org, "peer5", "subject", &scores(-1, 2), &[("execution_comment", "Slow to reply")]).await;
+    submit_scores(&mut org, "manager", "subject2", &scores(1, 1), &[]).await;
+    for (i, leader) in ["peer6", "peer7", "peer8"].into_iter().enumerate() {
+        submit_scores(&mut org, "subject2", leader, &scores(i as i64 - 1, i), &[]).await;
+    }
+    org.move_to(&cycle_id, "closed").await;
+    let released = org
+        .app
+        .post_as(
+            &org.admin(),
+            &format!("/api/v1/cycles/{cycle_id}/reports/release"),
+            &json!({"subject_ids": [org.id("subject")]}),
+        )
+        .await;
+    json_with_status(released, 200).await;
+
+    let path = format!("/api/v1/cycles/{cycle_id}/reports/{}", org.id("subject"));
+    let report = json_with_status(org.app.get_as(&org.admin(), &path).await, 200).await;
+    // What the fixture is for, so that a snapshot accepted in a hurry cannot lose it.
+    assert_eq!(report["respondents"]["direct_report"]["suppressed"], true);
+    assert_eq!(report["competencies"][0]["groups"]["other"]["suppressed"], true);
+    assert_eq!(report["competencies"][0]["questions"][0]["others_includes"].as_array().unwrap().len(), 4);
+    assert!(report["competencies"][0]["norm"].is_number());
+    assert!(report["competencies"][0]["change"]["previous_mean"].is_number());
+    assert!(!report["blind_spots"].as_array().unwrap().is_empty());
+    assert!(!report["hidden_strengths"].as_array().unwrap().is_empty());
+    assert!(!report.to_string().contains("Great boss") && !report.to_string().contains("Slow to reply"));
+
+    let labels = org.labels(&[(&cycle_id, "cycle 2026"), (&earlier_id, "cycle 2025")]);
+    insta::assert_json_snapshot!("growth_report", redacted(&report, &labels));
 }

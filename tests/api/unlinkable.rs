@@ -11,8 +11,7 @@ use roundtable::db::schema::{answer_sets, invitations, nominations, response_dra
 use roundtable::db_run;
 use serde_json::{Value, json};
 
-use crate::cycles::Org;
-use crate::helpers::json_with_status;
+use crate::helpers::{Org, json_with_status};
 
 #[derive(QueryableByName)]
 struct Name {
