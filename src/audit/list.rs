@@ -1,3 +1,5 @@
+//! Reading the audit log: the query, and the handler that pages through it.
+
 use actix_web::{get, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -6,6 +8,7 @@ use utoipa::IntoParams;
 use super::{AuditEvent, AuditEventResponse};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
+use crate::db::DbConn;
 use crate::db::schema::audit_events;
 use crate::db_run;
 use crate::error::AppError;
@@ -42,28 +45,31 @@ pub async fn list_audit_events(
     principal.require(Permission::ReadAudit)?;
     let query = query.into_inner();
     let window = Window::parse(query.limit, query.cursor.as_deref())?;
-    let org_id = principal.org_id;
-    let fetch = window.clone();
-    let rows = state
-        .db
-        .run(move |conn| {
-            let rows = db_run!(conn, |c| {
-                let mut q = audit_events::table
-                    .filter(audit_events::org_id.eq(&org_id))
-                    .select(AuditEvent::as_select())
-                    .order(audit_events::id.asc())
-                    .limit(fetch.fetch())
-                    .into_boxed();
-                if let Some(after) = &fetch.after {
-                    q = q.filter(audit_events::id.gt(after));
-                }
-                if let Some(action) = &query.action {
-                    q = q.filter(audit_events::action.eq(action));
-                }
-                q.load::<AuditEvent>(c)
-            })?;
-            Ok(rows)
-        })
-        .await?;
-    Ok(web::Json(window.page(rows, |e| &e.id, AuditEventResponse::from)))
+    let page = state.db.run(move |conn| audit_page(conn, &principal.org_id, &window, query.action.as_deref())).await?;
+    Ok(web::Json(page))
+}
+
+/// One page of the organisation's audit log, oldest first, of one action if `action` is given.
+pub fn audit_page(
+    conn: &mut DbConn,
+    org_id: &str,
+    window: &Window,
+    action: Option<&str>,
+) -> Result<Page<AuditEventResponse>, AppError> {
+    let rows: Vec<AuditEvent> = db_run!(conn, |c| {
+        let mut q = audit_events::table
+            .filter(audit_events::org_id.eq(org_id))
+            .select(AuditEvent::as_select())
+            .order(audit_events::id.asc())
+            .limit(window.fetch())
+            .into_boxed();
+        if let Some(after) = &window.after {
+            q = q.filter(audit_events::id.gt(after));
+        }
+        if let Some(action) = action {
+            q = q.filter(audit_events::action.eq(action));
+        }
+        q.load(c)
+    })?;
+    Ok(window.page(rows, |e| &e.id, AuditEventResponse::from))
 }

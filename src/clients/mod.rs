@@ -1,21 +1,27 @@
 //! Service clients: the HR systems that call the API server to server with OAuth2
 //! client credentials. The secret is shown once, at creation; only its digest is kept.
 
-mod handlers;
+//!
+//! One file per operation: `create`, `revoke`, `queries` (the reads), and `handlers`,
+//! which only translate HTTP to those calls.
 
+mod create;
+mod handlers;
+mod queries;
+mod revoke;
+
+pub use create::insert_client;
 pub use handlers::{create_client, list_clients, revoke_client};
+pub use queries::find_active_by_client_id;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::auth::access::Scope;
-use crate::auth::secrets::{hash_secret, random_identifier, random_secret};
 use crate::db::schema::service_clients;
-use crate::db::{DbConn, new_id, now};
-use crate::db_run;
-use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_clients)]
@@ -77,28 +83,30 @@ pub struct IssuedClient {
     pub secret: String,
 }
 
-pub fn insert_client(conn: &mut DbConn, org_id: &str, name: &str, scopes: &[Scope]) -> Result<IssuedClient, AppError> {
-    let secret = random_secret("rt_cs_");
-    let client = ServiceClient {
-        id: new_id(),
-        org_id: org_id.to_string(),
-        client_id: random_identifier("rt_ci_"),
-        name: name.to_string(),
-        secret_hash: hash_secret(&secret),
-        scopes: Scope::join(scopes),
-        created_at: now(),
-        revoked_at: None,
-    };
-    db_run!(conn, |c| diesel::insert_into(service_clients::table).values(&client).execute(c))?;
-    Ok(IssuedClient { client, secret })
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Workday sync", "scopes": ["people:read", "people:write"]}))]
+pub struct CreateClientRequest {
+    /// What the client is, for the people who manage it.
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// The scopes the client may request.
+    #[validate(length(min = 1, max = 20))]
+    pub scopes: Vec<Scope>,
 }
 
-/// The active client with this public `client_id`, in any organisation.
-pub fn find_active_by_client_id(conn: &mut DbConn, client_id: &str) -> Result<Option<ServiceClient>, AppError> {
-    Ok(db_run!(conn, |c| service_clients::table
-        .filter(service_clients::client_id.eq(client_id))
-        .filter(service_clients::revoked_at.is_null())
-        .select(ServiceClient::as_select())
-        .first(c)
-        .optional())?)
+/// A new client with its secret: the only answer that ever contains it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedClientResponse {
+    #[serde(flatten)]
+    pub client: ClientResponse,
+    /// Store it now: it is not shown again.
+    #[schema(example = "rt_cs_Q2hhbmdlIG1lIGJlZm9yZSB1c2luZyBpbiBwcm9kdWN0aW9u")]
+    pub client_secret: String,
+}
+
+impl From<IssuedClient> for CreatedClientResponse {
+    fn from(issued: IssuedClient) -> Self {
+        Self { client: ClientResponse::from(&issued.client), client_secret: issued.secret }
+    }
 }

@@ -2,7 +2,8 @@
 //! product grew from: leaders who see across silos, develop others, know their blind
 //! spots and welcome feedback.
 
-use super::{CompetencyInput, QuestionInput, QuestionKind, VersionInput, insert_framework};
+use super::create::insert_framework;
+use super::{CompetencyInput, QuestionInput, QuestionKind, VersionInput};
 use crate::db::DbConn;
 use crate::error::AppError;
 

@@ -1,15 +1,22 @@
 //! Competency frameworks: competencies with rating and free-text questions, in numbered
 //! versions. A version is written once and never changed, so every cycle that uses it
 //! shows its raters the same questions and its reports compare like with like.
+//!
+//! One file per operation: `create` (a framework with version 1), `version` (a further
+//! version), `queries` (the reads), `check` (what version content must satisfy), and
+//! `handlers`, which only translate HTTP to those calls.
 
+mod check;
+mod create;
 mod default;
 mod handlers;
+mod queries;
+mod version;
 
+pub use create::insert_framework;
 pub use default::create_default_framework;
 pub use handlers::{create_framework, create_framework_version, get_framework, get_framework_version, list_frameworks};
-
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, RwLock};
+pub use queries::{latest_version_id, load_version};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -18,9 +25,6 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::db::schema::{competencies, framework_versions, frameworks, questions};
-use crate::db::{DbConn, new_id, now};
-use crate::db_run;
-use crate::error::{AppError, FieldError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = frameworks)]
@@ -91,10 +95,10 @@ impl QuestionKind {
 }
 
 /// Most questions a version may have: a rater answers them all in one submission.
-pub const MAX_QUESTIONS: usize = crate::responses::answers::MAX_ANSWERS;
+/// Answer checking (`responses::answers::MAX_ANSWERS`) takes its limit from here.
+pub const MAX_QUESTIONS: usize = 500;
 /// Longest free-text answer a question may allow.
 pub const MAX_TEXT_ANSWER: i32 = 10_000;
-const DEFAULT_TEXT_ANSWER: i32 = 2_000;
 /// Widest rating scale: 0–10 at most (eleven points).
 const MAX_SCALE_POINTS: i32 = 11;
 
@@ -148,100 +152,61 @@ pub struct VersionInput {
     pub competencies: Vec<CompetencyInput>,
 }
 
-fn default_scale() -> Scale {
-    Scale {
-        min: 1,
-        max: 5,
-        labels: ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
-            .map(String::from)
-            .to_vec(),
-    }
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Engineering leadership",
+    "description": "For engineering managers and directors.",
+    "competencies": [{
+        "key": "technical_direction",
+        "name": "Technical direction",
+        "description": "Sets a sound technical course.",
+        "questions": [
+            {"key": "tech_dir_1", "kind": "rating", "prompt": "Makes sound architectural trade-offs.", "scale": {"min": 1, "max": 5, "labels": ["Never", "Rarely", "Sometimes", "Often", "Always"]}},
+            {"key": "tech_dir_comment", "kind": "text", "prompt": "What should they do differently?", "required": false}
+        ]
+    }]
+}))]
+pub struct CreateFrameworkRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    #[serde(default)]
+    #[validate(length(max = 2000))]
+    pub description: String,
+    /// The content of version 1.
+    pub competencies: Vec<CompetencyInput>,
 }
 
-fn is_key(key: &str) -> bool {
-    key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+/// A framework and its versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FrameworkResponse {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub versions: Vec<VersionSummary>,
 }
 
-impl VersionInput {
-    /// Field checks beyond the derive: key syntax and uniqueness, scales, lengths.
-    pub fn check(&self) -> Result<(), AppError> {
-        self.validate()?;
-        let mut errors = Vec::new();
-        let total: usize = self.competencies.iter().map(|c| c.questions.len()).sum();
-        if total > MAX_QUESTIONS {
-            errors.push(FieldError::new("competencies", "length", format!("at most {MAX_QUESTIONS} questions in all")));
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSummary {
+    pub id: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl FrameworkResponse {
+    /// `versions` in ascending order of their number.
+    fn new(framework: Framework, versions: Vec<FrameworkVersion>) -> Self {
+        Self {
+            id: framework.id,
+            name: framework.name,
+            description: framework.description,
+            created_at: framework.created_at.and_utc(),
+            versions: versions
+                .into_iter()
+                .map(|v| VersionSummary { id: v.id, version: v.version, created_at: v.created_at.and_utc() })
+                .collect(),
         }
-        let blank = |s: &str| s.trim().is_empty();
-        for (c, competency) in self.competencies.iter().enumerate() {
-            if blank(&competency.name) {
-                errors.push(FieldError::new(format!("competencies[{c}].name"), "length", "must not be blank"));
-            }
-            for (q, question) in competency.questions.iter().enumerate() {
-                if blank(&question.prompt) {
-                    errors.push(FieldError::new(
-                        format!("competencies[{c}].questions[{q}].prompt"),
-                        "length",
-                        "must not be blank",
-                    ));
-                }
-            }
-        }
-        let mut competency_keys = HashSet::new();
-        let mut question_keys = HashSet::new();
-        for (c, competency) in self.competencies.iter().enumerate() {
-            let at = format!("competencies[{c}]");
-            if !is_key(&competency.key) {
-                errors.push(FieldError::new(format!("{at}.key"), "format", "use a-z, 0-9 and _ only"));
-            }
-            if !competency_keys.insert(competency.key.as_str()) {
-                errors.push(FieldError::new(format!("{at}.key"), "duplicate", "another competency has this key"));
-            }
-            for (q, question) in competency.questions.iter().enumerate() {
-                let at = format!("{at}.questions[{q}]");
-                if !is_key(&question.key) {
-                    errors.push(FieldError::new(format!("{at}.key"), "format", "use a-z, 0-9 and _ only"));
-                }
-                if !question_keys.insert(question.key.as_str()) {
-                    errors.push(FieldError::new(format!("{at}.key"), "duplicate", "another question has this key"));
-                }
-                match question.kind {
-                    QuestionKind::Rating => {
-                        if question.max_length.is_some() {
-                            errors.push(FieldError::new(format!("{at}.max_length"), "not_allowed", "only for text"));
-                        }
-                        if let Some(scale) = &question.scale {
-                            let points = scale.max - scale.min + 1;
-                            if scale.min < 0 || !(2..=MAX_SCALE_POINTS).contains(&points) {
-                                errors.push(FieldError::new(
-                                    format!("{at}.scale"),
-                                    "range",
-                                    "needs 0 <= min < max with 2 to 11 points",
-                                ));
-                            } else if !scale.labels.is_empty() && scale.labels.len() as i32 != points {
-                                errors.push(FieldError::new(
-                                    format!("{at}.scale.labels"),
-                                    "length",
-                                    format!("needs one label per point ({points}) or none"),
-                                ));
-                            }
-                        }
-                    }
-                    QuestionKind::Text => {
-                        if question.scale.is_some() {
-                            errors.push(FieldError::new(format!("{at}.scale"), "not_allowed", "only for ratings"));
-                        }
-                        if question.max_length.is_some_and(|m| !(1..=MAX_TEXT_ANSWER).contains(&m)) {
-                            errors.push(FieldError::new(
-                                format!("{at}.max_length"),
-                                "range",
-                                format!("must be between 1 and {MAX_TEXT_ANSWER}"),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
     }
 }
 
@@ -306,155 +271,28 @@ impl From<&Question> for QuestionResponse {
     }
 }
 
-/// Writes a new version of a framework and returns it.
-pub fn insert_version(
-    conn: &mut DbConn,
-    org_id: &str,
-    framework_id: &str,
-    input: &VersionInput,
-) -> Result<VersionResponse, AppError> {
-    let latest: Option<i32> = db_run!(conn, |c| framework_versions::table
-        .filter(framework_versions::framework_id.eq(framework_id))
-        .select(diesel::dsl::max(framework_versions::version))
-        .first(c))?;
-    let version = FrameworkVersion {
-        id: new_id(),
-        org_id: org_id.to_string(),
-        framework_id: framework_id.to_string(),
-        version: latest.unwrap_or(0) + 1,
-        created_at: now(),
-    };
-    db_run!(conn, |c| diesel::insert_into(framework_versions::table).values(&version).execute(c))?;
-    let mut competency_rows = Vec::new();
-    let mut question_rows = Vec::new();
-    for (c, competency) in input.competencies.iter().enumerate() {
-        let competency_id = new_id();
-        competency_rows.push(Competency {
-            id: competency_id.clone(),
-            org_id: org_id.to_string(),
-            version_id: version.id.clone(),
-            key: competency.key.clone(),
-            name: competency.name.trim().to_string(),
-            description: competency.description.trim().to_string(),
-            position: c as i32,
-        });
-        for question in &competency.questions {
-            let (scale, max_length) = match question.kind {
-                QuestionKind::Rating => (Some(question.scale.clone().unwrap_or_else(default_scale)), None),
-                QuestionKind::Text => (None, Some(question.max_length.unwrap_or(DEFAULT_TEXT_ANSWER))),
-            };
-            question_rows.push(Question {
-                id: new_id(),
-                org_id: org_id.to_string(),
-                version_id: version.id.clone(),
-                competency_id: competency_id.clone(),
-                key: question.key.clone(),
-                kind: question.kind.as_str().to_string(),
-                prompt: question.prompt.trim().to_string(),
-                required: question.required.unwrap_or(question.kind == QuestionKind::Rating),
-                scale_min: scale.as_ref().map(|s| s.min),
-                scale_max: scale.as_ref().map(|s| s.max),
-                scale_labels: scale
-                    .as_ref()
-                    .filter(|s| !s.labels.is_empty())
-                    .map(|s| serde_json::json!(s.labels).to_string()),
-                max_length,
-                position: question_rows.len() as i32,
-            });
+impl VersionResponse {
+    /// A version from its rows, competencies and questions each in their stored order.
+    fn from_rows(version: &FrameworkVersion, competency_rows: &[Competency], question_rows: &[Question]) -> Self {
+        Self {
+            id: version.id.clone(),
+            framework_id: version.framework_id.clone(),
+            version: version.version,
+            created_at: version.created_at.and_utc(),
+            competencies: competency_rows
+                .iter()
+                .map(|c| CompetencyResponse {
+                    id: c.id.clone(),
+                    key: c.key.clone(),
+                    name: c.name.clone(),
+                    description: c.description.clone(),
+                    questions: question_rows
+                        .iter()
+                        .filter(|q| q.competency_id == c.id)
+                        .map(QuestionResponse::from)
+                        .collect(),
+                })
+                .collect(),
         }
     }
-    db_run!(conn, |c| diesel::insert_into(competencies::table).values(&competency_rows).execute(c))?;
-    for chunk in question_rows.chunks(500) {
-        db_run!(conn, |c| diesel::insert_into(questions::table).values(chunk).execute(c))?;
-    }
-    Ok(assemble(&version, &competency_rows, &question_rows))
-}
-
-fn assemble(version: &FrameworkVersion, competency_rows: &[Competency], question_rows: &[Question]) -> VersionResponse {
-    VersionResponse {
-        id: version.id.clone(),
-        framework_id: version.framework_id.clone(),
-        version: version.version,
-        created_at: version.created_at.and_utc(),
-        competencies: competency_rows
-            .iter()
-            .map(|c| CompetencyResponse {
-                id: c.id.clone(),
-                key: c.key.clone(),
-                name: c.name.clone(),
-                description: c.description.clone(),
-                questions: question_rows
-                    .iter()
-                    .filter(|q| q.competency_id == c.id)
-                    .map(QuestionResponse::from)
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-/// Versions never change once written, so each process keeps the ones it has read; the
-/// questionnaire and every report need theirs. Bounded: cleared when full.
-type VersionCache = HashMap<(String, String), Arc<VersionResponse>>;
-static VERSIONS: LazyLock<RwLock<VersionCache>> = LazyLock::new(Default::default);
-const CACHED_VERSIONS: usize = 256;
-
-/// A framework version of this organisation, whole, or 404.
-pub fn load_version(conn: &mut DbConn, org_id: &str, version_id: &str) -> Result<Arc<VersionResponse>, AppError> {
-    let key = (org_id.to_string(), version_id.to_string());
-    if let Some(found) = VERSIONS.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return Ok(Arc::clone(found));
-    }
-    let version: FrameworkVersion = db_run!(conn, |c| framework_versions::table
-        .filter(framework_versions::org_id.eq(org_id))
-        .filter(framework_versions::id.eq(version_id))
-        .select(FrameworkVersion::as_select())
-        .first(c))?;
-    let competency_rows: Vec<Competency> = db_run!(conn, |c| competencies::table
-        .filter(competencies::version_id.eq(version_id))
-        .order(competencies::position.asc())
-        .select(Competency::as_select())
-        .load(c))?;
-    let question_rows: Vec<Question> = db_run!(conn, |c| questions::table
-        .filter(questions::version_id.eq(version_id))
-        .order(questions::position.asc())
-        .select(Question::as_select())
-        .load(c))?;
-    let loaded = Arc::new(assemble(&version, &competency_rows, &question_rows));
-    let mut cache = VERSIONS.write().unwrap_or_else(|e| e.into_inner());
-    if cache.len() >= CACHED_VERSIONS {
-        cache.clear();
-    }
-    cache.insert(key, Arc::clone(&loaded));
-    Ok(loaded)
-}
-
-/// The newest version of a framework of this organisation, or 404.
-pub fn latest_version_id(conn: &mut DbConn, org_id: &str, framework_id: &str) -> Result<String, AppError> {
-    Ok(db_run!(conn, |c| framework_versions::table
-        .filter(framework_versions::org_id.eq(org_id))
-        .filter(framework_versions::framework_id.eq(framework_id))
-        .order(framework_versions::version.desc())
-        .select(framework_versions::id)
-        .first(c))?)
-}
-
-/// Creates a framework with its first version.
-pub fn insert_framework(
-    conn: &mut DbConn,
-    org_id: &str,
-    name: &str,
-    description: &str,
-    content: &VersionInput,
-) -> Result<(Framework, VersionResponse), AppError> {
-    let framework = Framework {
-        id: new_id(),
-        org_id: org_id.to_string(),
-        name: name.trim().to_string(),
-        description: description.trim().to_string(),
-        created_at: now(),
-    };
-    db_run!(conn, |c| diesel::insert_into(frameworks::table).values(&framework).execute(c))?;
-    let version = insert_version(conn, org_id, &framework.id, content)?;
-    Ok((framework, version))
 }

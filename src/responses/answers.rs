@@ -9,7 +9,7 @@ use crate::error::FieldError;
 use crate::frameworks::{QuestionKind, QuestionResponse, VersionResponse};
 
 /// Most answers one request may carry.
-pub const MAX_ANSWERS: usize = 500;
+pub const MAX_ANSWERS: usize = crate::frameworks::MAX_QUESTIONS;
 
 /// One answer: a `score` for a rating question, a `comment` for a text question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
