@@ -28,6 +28,17 @@ impl FieldError {
     }
 }
 
+/// The error answers every operation documents, declared once: `responses(…, Errors)`.
+#[derive(utoipa::IntoResponses)]
+pub enum Errors {
+    /// The request was refused: what is wrong is in `detail`, `code` and `errors`.
+    #[response(status = "4XX", description = "Error", content_type = "application/problem+json")]
+    Refused(Problem),
+    /// The service could not answer: 503 with `Retry-After` while the database is busy.
+    #[response(status = "5XX", description = "Server error", content_type = "application/problem+json")]
+    Failed(Problem),
+}
+
 /// An RFC 9457 problem document, as every error of this API is sent.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({

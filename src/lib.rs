@@ -17,6 +17,7 @@ pub mod events;
 pub mod frameworks;
 pub mod http;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod nullable;
 pub mod openapi;
 pub mod ops;
@@ -86,18 +87,9 @@ fn routes() -> (
                 .service(frameworks::get_framework)
                 .service(frameworks::create_framework_version)
                 .service(frameworks::get_framework_version)
-                .service(cycles::create_cycle)
-                .service(cycles::list_cycles)
-                .service(cycles::get_cycle)
-                .service(cycles::update_cycle)
-                .service(cycles::transition_cycle)
-                .service(cycles::add_participants)
-                .service(cycles::remove_participants)
-                .service(cycles::list_participants)
-                .service(cycles::create_nomination)
-                .service(cycles::list_nominations)
-                .service(cycles::decide_nomination)
-                .service(cycles::cycle_progress)
+                .configure(cycles::routes)
+                .configure(lifecycle::routes)
+                .service(responses::cycle_progress)
                 .service(responses::list_cycle_invitations)
                 .service(responses::issue_invitation_link)
                 .service(responses::revoke_invitation_link)

@@ -1,29 +1,46 @@
 //! Feedback cycles: the state machine, anonymity settings, participants and nominations.
-//! What raters answer lives in `responses`.
+//! What raters answer lives in `responses`; what a change of state sets off in other
+//! domains, in `lifecycle`.
 
+mod create;
 mod handlers;
+mod nominate;
 mod nominations;
 mod participants;
-mod progress;
+mod queries;
 pub mod settings;
+mod transition;
+mod update;
 
-pub use handlers::{create_cycle, get_cycle, list_cycles, transition_cycle, update_cycle};
-pub use nominations::{NominationStatus, create_nomination, decide_nomination, list_nominations};
-pub use participants::{add_participants, list_participants, remove_participants};
-pub use progress::cycle_progress;
+pub use handlers::with_etag;
+pub use nominate::{decide, nominate};
+pub use nominations::{DecisionRequest, NominateRequest, NominationResponse, NominationStatus};
+pub use queries::{find_cycle, lock_cycle, standing};
+pub use transition::transition;
+
+/// The cycle routes; `lifecycle` registers those that reach into other domains.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(handlers::create_cycle)
+        .service(handlers::list_cycles)
+        .service(handlers::get_cycle)
+        .service(handlers::update_cycle)
+        .service(handlers::add_participants)
+        .service(handlers::remove_participants)
+        .service(handlers::list_participants)
+        .service(handlers::list_nominations);
+}
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::anonymity::AnonymitySettings;
-use crate::auth::access::Permission;
-use crate::auth::principal::{Actor, Principal};
-use crate::db::DbConn;
-use crate::db::schema::{cycles, people};
-use crate::db_run;
+use crate::db::schema::cycles;
 use crate::error::AppError;
+use crate::nullable::nullable;
 use settings::NominationRules;
 
 #[derive(
@@ -177,15 +194,6 @@ impl From<&Cycle> for CycleResponse {
     }
 }
 
-/// The cycle with this id in this organisation, or 404.
-pub fn find_cycle(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Cycle, AppError> {
-    Ok(db_run!(conn, |c| cycles::table
-        .filter(cycles::org_id.eq(org_id))
-        .filter(cycles::id.eq(id))
-        .select(Cycle::as_select())
-        .first(c))?)
-}
-
 /// How a writing transaction holds its cycle on PostgreSQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CycleLock {
@@ -194,42 +202,6 @@ pub enum CycleLock {
     Share,
     /// Changes of the cycle itself (settings, state): waits for every shared holder.
     Update,
-}
-
-/// The advisory-lock class of cycles (PostgreSQL's two-key advisory locks).
-const CYCLE_LOCK_CLASS: i32 = 0x5254_4331;
-
-/// [`find_cycle`], holding the cycle until the transaction ends, so that a state checked
-/// stays true until commit. SQLite needs no lock here: its write transactions take the
-/// database's write lock up front (`BEGIN IMMEDIATE`).
-///
-/// On PostgreSQL the hold is a transaction-scoped advisory lock on the cycle's id, shared
-/// or exclusive. A shared row lock (`FOR SHARE`) would do the same, but every submission
-/// would then rewrite the one hot cycle row's lock bits, and concurrent holders share
-/// ever larger multixacts: measured with open-loop submissions at about 1,200/s, p99 was
-/// 1.6 s with `FOR SHARE` (and growing) against 27 ms with this lock. Every change of a
-/// cycle row goes through `Update`.
-pub fn lock_cycle(conn: &mut DbConn, org_id: &str, id: &str, lock: CycleLock) -> Result<Cycle, AppError> {
-    let DbConn::Postgres(c) = conn else { return find_cycle(conn, org_id, id) };
-    let function = match lock {
-        CycleLock::Share => "pg_advisory_xact_lock_shared",
-        CycleLock::Update => "pg_advisory_xact_lock",
-    };
-    diesel::sql_query(format!("SELECT {function}($1, $2)"))
-        .bind::<diesel::sql_types::Integer, _>(CYCLE_LOCK_CLASS)
-        .bind::<diesel::sql_types::Integer, _>(lock_key(id))
-        .execute(&mut **c)?;
-    let query = cycles::table.filter(cycles::org_id.eq(org_id)).filter(cycles::id.eq(id)).select(Cycle::as_select());
-    Ok(match lock {
-        CycleLock::Share => query.first(&mut **c),
-        CycleLock::Update => query.for_update().first(&mut **c),
-    }?)
-}
-
-/// A 32-bit key from an id (FNV-1a). Two cycles sharing a key only wait on each other.
-fn lock_key(id: &str) -> i32 {
-    let hash = id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    hash as i32
 }
 
 /// How the caller stands towards one subject of a cycle.
@@ -244,20 +216,49 @@ pub enum Standing {
     None,
 }
 
-/// Whether the caller is HR, the subject, or the subject's manager.
-pub fn standing(conn: &mut DbConn, principal: &Principal, subject_id: &str) -> Result<Standing, AppError> {
-    if principal.can(Permission::ManageCycles) {
-        return Ok(Standing::Hr);
-    }
-    let Actor::User { person_id, .. } = &principal.actor else { return Ok(Standing::None) };
-    if person_id == subject_id {
-        return Ok(Standing::Subject);
-    }
-    let manager: Option<Option<String>> = db_run!(conn, |c| people::table
-        .filter(people::org_id.eq(&principal.org_id))
-        .filter(people::id.eq(subject_id))
-        .select(people::manager_id)
-        .first(c)
-        .optional())?;
-    Ok(if manager.flatten().as_deref() == Some(person_id.as_str()) { Standing::Manager } else { Standing::None })
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Leadership 360 — spring 2026", "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-03-21T00:00:00Z"}))]
+pub struct CreateCycleRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// The framework version to use. Or give `framework_id` for its newest version;
+    /// with neither, the organisation's first framework is used.
+    pub framework_version_id: Option<String>,
+    pub framework_id: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Default: 3 for peers, direct reports and others, the manager attributed, comments 3.
+    pub anonymity: Option<AnonymitySettings>,
+    pub nomination_rules: Option<NominationRules>,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"ends_at": "2026-03-28T00:00:00Z", "anonymity": {"peer": 4}}))]
+pub struct UpdateCycleRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub ends_at: Option<Option<DateTime<Utc>>>,
+    /// Only in `draft`.
+    pub framework_version_id: Option<String>,
+    /// Replaces the settings (absent fields take their defaults). Frozen once collecting starts.
+    pub anonymity: Option<AnonymitySettings>,
+    /// Replaces the limits. Only before collecting starts.
+    pub nomination_rules: Option<NominationRules>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "collecting"}))]
+pub struct TransitionRequest {
+    /// The next state: cycles go `draft → nominating → collecting → closed → released → archived`.
+    pub to: CycleState,
 }

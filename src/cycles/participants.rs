@@ -1,24 +1,25 @@
-use std::collections::HashSet;
+//! The leaders a cycle reviews: adding them (with their directory manager nominated),
+//! removing them before collecting starts, and listing them.
 
-use actix_web::{HttpResponse, get, post, web};
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::Validate;
 
-use super::nominations::NominationStatus;
-use super::{CycleLock, CycleState, find_cycle, lock_cycle};
+use super::nominations::{NewNomination, NominationStatus};
+use super::queries::{find_cycle, lock_cycle};
+use super::{CycleLock, CycleState};
 use crate::anonymity::Relationship;
-use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::schema::{nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
-use crate::error::{AppError, FieldError, Problem, validate};
+use crate::error::{AppError, FieldError};
 use crate::events::{self, Event};
 use crate::pagination::{Page, Window};
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = participants)]
@@ -28,23 +29,6 @@ pub struct Participant {
     pub cycle_id: String,
     pub subject_id: String,
     pub created_at: chrono::NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = nominations)]
-pub struct NewNomination {
-    pub id: String,
-    pub org_id: String,
-    pub cycle_id: String,
-    pub subject_id: String,
-    pub rater_id: String,
-    pub relationship: Relationship,
-    pub status: NominationStatus,
-    pub nominated_by: String,
-    pub decided_by: Option<String>,
-    pub decision_note: Option<String>,
-    pub created_at: chrono::NaiveDateTime,
-    pub decided_at: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -77,121 +61,102 @@ fn distinct(ids: Vec<String>) -> Vec<String> {
     ids.into_iter().filter(|id| seen.insert(id.clone())).collect()
 }
 
-/// Adds leaders to a cycle. Each one's manager in the directory is nominated and approved
-/// as their `manager` rater; the self-assessment is created when collecting starts.
-/// Adding someone already in the cycle changes nothing.
-#[utoipa::path(
-    tag = "cycles",
-    params(("cycle_id" = String, Path, description = "The cycle's id")),
-    request_body = SubjectsRequest,
-    responses(
-        (status = 200, description = "Added", body = ParticipantsChange),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/cycles/{cycle_id}/participants")]
-pub async fn add_participants(
-    principal: Principal,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    body: web::Json<SubjectsRequest>,
-) -> Result<web::Json<ParticipantsChange>, AppError> {
-    principal.require(Permission::ManageCycles)?;
-    let body = body.into_inner();
-    validate(&body)?;
-    let cycle_id = path.into_inner();
-    let change = state
-        .db
-        .transaction(move |conn| {
-            let org_id = principal.org_id.clone();
-            let cycle = lock_cycle(conn, &org_id, &cycle_id, CycleLock::Share)?;
-            cycle.require_state(&[CycleState::Draft, CycleState::Nominating], "add participants")?;
-            let wanted = distinct(body.subject_ids);
-            let found: Vec<(String, Option<String>)> = db_run!(conn, |c| people::table
-                .filter(people::org_id.eq(&org_id))
-                .filter(people::active.eq(true))
-                .filter(people::id.eq_any(&wanted))
-                .select((people::id, people::manager_id))
-                .load(c))?;
-            if found.len() != wanted.len() {
-                let known: HashSet<&String> = found.iter().map(|(id, _)| id).collect();
-                let errors = wanted
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, id)| !known.contains(id))
-                    .map(|(i, _)| {
-                        FieldError::new(format!("subject_ids[{i}]"), "not_found", "no active person has this id")
-                    })
-                    .collect();
-                return Err(AppError::Validation(errors));
-            }
-            let present: HashSet<String> = db_run!(conn, |c| participants::table
-                .filter(participants::cycle_id.eq(&cycle.id))
-                .filter(participants::subject_id.eq_any(&wanted))
-                .select(participants::subject_id)
-                .load::<String>(c))?
-            .into_iter()
+/// Adds leaders to a cycle, in the order asked. Each one's active manager in the directory
+/// is nominated and approved as their `manager` rater, unless the cycle wants none.
+pub fn add(
+    conn: &mut DbConn,
+    principal: &Principal,
+    cycle_id: &str,
+    subject_ids: Vec<String>,
+) -> Result<ParticipantsChange, AppError> {
+    conn.transaction(|conn| {
+        let org_id = principal.org_id.as_str();
+        let cycle = lock_cycle(conn, org_id, cycle_id, CycleLock::Share)?;
+        cycle.require_state(&[CycleState::Draft, CycleState::Nominating], "add participants")?;
+        let wanted = distinct(subject_ids);
+        let managers = active_people_with_managers(conn, org_id, &wanted)?;
+        let unknown: Vec<FieldError> = wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !managers.contains_key(*id))
+            .map(|(i, _)| FieldError::new(format!("subject_ids[{i}]"), "not_found", "no active person has this id"))
             .collect();
-            let at = now();
-            let fresh: Vec<&(String, Option<String>)> = found.iter().filter(|(id, _)| !present.contains(id)).collect();
-            let rows: Vec<Participant> = fresh
-                .iter()
-                .map(|(subject_id, _)| Participant {
+        if !unknown.is_empty() {
+            return Err(AppError::Validation(unknown));
+        }
+        let present: HashSet<String> = db_run!(conn, |c| participants::table
+            .filter(participants::cycle_id.eq(&cycle.id))
+            .filter(participants::subject_id.eq_any(&wanted))
+            .select(participants::subject_id)
+            .load::<String>(c))?
+        .into_iter()
+        .collect();
+        let at = now();
+        let fresh: Vec<&String> = wanted.iter().filter(|id| !present.contains(*id)).collect();
+        let rows: Vec<Participant> = fresh
+            .iter()
+            .map(|subject_id| Participant {
+                id: new_id(),
+                org_id: org_id.to_string(),
+                cycle_id: cycle.id.clone(),
+                subject_id: subject_id.to_string(),
+                created_at: at,
+            })
+            .collect();
+        let listed: Vec<&String> = fresh.iter().filter_map(|s| managers[*s].as_ref()).collect();
+        let active_managers =
+            if cycle.nomination_rules().manager.max > 0 { active_ids(conn, org_id, &listed)? } else { HashSet::new() };
+        let manager_nominations: Vec<NewNomination> = fresh
+            .iter()
+            .filter_map(|subject_id| {
+                let manager = managers[*subject_id].as_ref().filter(|m| active_managers.contains(*m))?;
+                Some(NewNomination {
                     id: new_id(),
-                    org_id: org_id.clone(),
+                    org_id: org_id.to_string(),
                     cycle_id: cycle.id.clone(),
-                    subject_id: subject_id.clone(),
+                    subject_id: subject_id.to_string(),
+                    rater_id: manager.clone(),
+                    relationship: Relationship::Manager,
+                    status: NominationStatus::Approved,
+                    nominated_by: "system".into(),
+                    decided_by: Some("system".into()),
+                    decision_note: Some("the subject's manager in the directory".into()),
                     created_at: at,
+                    decided_at: Some(at),
                 })
-                .collect();
-            // The directory's manager is nominated unless the cycle wants no manager raters.
-            let managers = if cycle.nomination_rules().manager.max > 0 {
-                active_managers(conn, &org_id, &fresh)?
-            } else {
-                HashSet::new()
-            };
-            let manager_nominations: Vec<NewNomination> = fresh
-                .iter()
-                .filter_map(|(subject_id, manager)| {
-                    let manager = manager.as_ref().filter(|m| managers.contains(*m))?;
-                    Some(NewNomination {
-                        id: new_id(),
-                        org_id: org_id.clone(),
-                        cycle_id: cycle.id.clone(),
-                        subject_id: subject_id.clone(),
-                        rater_id: manager.clone(),
-                        relationship: Relationship::Manager,
-                        status: NominationStatus::Approved,
-                        nominated_by: "system".into(),
-                        decided_by: Some("system".into()),
-                        decision_note: Some("the subject's manager in the directory".into()),
-                        created_at: at,
-                        decided_at: Some(at),
-                    })
-                })
-                .collect();
-            for chunk in rows.chunks(500) {
-                db_run!(conn, |c| diesel::insert_into(participants::table).values(chunk).execute(c))?;
-            }
-            for chunk in manager_nominations.chunks(500) {
-                db_run!(conn, |c| diesel::insert_into(nominations::table).values(chunk).execute(c))?;
-            }
-            if !rows.is_empty() {
-                let subject_ids = rows.iter().map(|p| p.subject_id.clone()).collect();
-                events::record(conn, &principal, Event::ParticipantsAdded { cycle_id: cycle.id.clone(), subject_ids })?;
-            }
-            Ok(ParticipantsChange { changed: rows.len(), unchanged: present.len() })
-        })
-        .await?;
-    Ok(web::Json(change))
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            db_run!(conn, |c| diesel::insert_into(participants::table).values(chunk).execute(c))?;
+        }
+        for chunk in manager_nominations.chunks(500) {
+            db_run!(conn, |c| diesel::insert_into(nominations::table).values(chunk).execute(c))?;
+        }
+        if !rows.is_empty() {
+            let subject_ids = rows.iter().map(|p| p.subject_id.clone()).collect();
+            events::record(conn, principal, Event::ParticipantsAdded { cycle_id: cycle.id.clone(), subject_ids })?;
+        }
+        Ok(ParticipantsChange { changed: rows.len(), unchanged: present.len() })
+    })
 }
 
-fn active_managers(
+/// Active people among `ids`, each with their manager in the directory.
+fn active_people_with_managers(
     conn: &mut DbConn,
     org_id: &str,
-    subjects: &[&(String, Option<String>)],
-) -> Result<HashSet<String>, AppError> {
-    let ids: Vec<&String> = subjects.iter().filter_map(|(_, m)| m.as_ref()).collect();
+    ids: &[String],
+) -> Result<HashMap<String, Option<String>>, AppError> {
+    let found: Vec<(String, Option<String>)> = db_run!(conn, |c| people::table
+        .filter(people::org_id.eq(org_id))
+        .filter(people::active.eq(true))
+        .filter(people::id.eq_any(ids))
+        .select((people::id, people::manager_id))
+        .load(c))?;
+    Ok(found.into_iter().collect())
+}
+
+/// Which of `ids` are active people of the organisation.
+fn active_ids(conn: &mut DbConn, org_id: &str, ids: &[&String]) -> Result<HashSet<String>, AppError> {
     let mut active = HashSet::new();
     for chunk in ids.chunks(500) {
         let found: Vec<String> = db_run!(conn, |c| people::table
@@ -206,114 +171,64 @@ fn active_managers(
 }
 
 /// Removes leaders from a cycle, with their nominations. Only before collecting starts.
-#[utoipa::path(
-    tag = "cycles",
-    params(("cycle_id" = String, Path, description = "The cycle's id")),
-    request_body = SubjectsRequest,
-    responses(
-        (status = 200, description = "Removed", body = ParticipantsChange),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/cycles/{cycle_id}/participants/remove")]
-pub async fn remove_participants(
-    principal: Principal,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    body: web::Json<SubjectsRequest>,
-) -> Result<web::Json<ParticipantsChange>, AppError> {
-    principal.require(Permission::ManageCycles)?;
-    let body = body.into_inner();
-    validate(&body)?;
-    let cycle_id = path.into_inner();
-    let change = state
-        .db
-        .transaction(move |conn| {
-            let cycle = lock_cycle(conn, &principal.org_id, &cycle_id, CycleLock::Share)?;
-            cycle.require_state(&[CycleState::Draft, CycleState::Nominating], "remove participants")?;
-            let wanted = distinct(body.subject_ids);
-            db_run!(conn, |c| diesel::delete(
-                nominations::table
-                    .filter(nominations::cycle_id.eq(&cycle.id))
-                    .filter(nominations::subject_id.eq_any(&wanted))
-            )
-            .execute(c))?;
-            let removed = db_run!(conn, |c| diesel::delete(
-                participants::table
-                    .filter(participants::cycle_id.eq(&cycle.id))
-                    .filter(participants::subject_id.eq_any(&wanted))
-            )
-            .execute(c))?;
-            if removed > 0 {
-                let subject_ids = wanted.clone();
-                events::record(
-                    conn,
-                    &principal,
-                    Event::ParticipantsRemoved { cycle_id: cycle.id.clone(), subject_ids },
-                )?;
-            }
-            Ok(ParticipantsChange { changed: removed, unchanged: wanted.len() - removed })
-        })
-        .await?;
-    Ok(web::Json(change))
+pub fn remove(
+    conn: &mut DbConn,
+    principal: &Principal,
+    cycle_id: &str,
+    subject_ids: Vec<String>,
+) -> Result<ParticipantsChange, AppError> {
+    conn.transaction(|conn| {
+        let cycle = lock_cycle(conn, &principal.org_id, cycle_id, CycleLock::Share)?;
+        cycle.require_state(&[CycleState::Draft, CycleState::Nominating], "remove participants")?;
+        let wanted = distinct(subject_ids);
+        db_run!(conn, |c| diesel::delete(
+            nominations::table
+                .filter(nominations::cycle_id.eq(&cycle.id))
+                .filter(nominations::subject_id.eq_any(&wanted))
+        )
+        .execute(c))?;
+        let removed = db_run!(conn, |c| diesel::delete(
+            participants::table
+                .filter(participants::cycle_id.eq(&cycle.id))
+                .filter(participants::subject_id.eq_any(&wanted))
+        )
+        .execute(c))?;
+        if removed > 0 {
+            let removed_event = Event::ParticipantsRemoved { cycle_id: cycle.id.clone(), subject_ids: wanted.clone() };
+            events::record(conn, principal, removed_event)?;
+        }
+        Ok(ParticipantsChange { changed: removed, unchanged: wanted.len() - removed })
+    })
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListParticipantsQuery {
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// The leaders a cycle reviews.
-#[utoipa::path(
-    tag = "cycles",
-    params(("cycle_id" = String, Path, description = "The cycle's id"), ListParticipantsQuery),
-    responses(
-        (status = 200, description = "A page of participants", body = Page<ParticipantResponse>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[get("/cycles/{cycle_id}/participants")]
-pub async fn list_participants(
-    principal: Principal,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<ListParticipantsQuery>,
-) -> Result<HttpResponse, AppError> {
-    principal.require(Permission::ReadCycleDetails)?;
-    let window = Window::parse(query.limit, query.cursor.as_deref())?;
-    let fetch = window.clone();
-    let cycle_id = path.into_inner();
-    let rows = state
-        .db
-        .run(move |conn| {
-            find_cycle(conn, &principal.org_id, &cycle_id)?;
-            Ok(db_run!(conn, |c| {
-                let mut q = participants::table
-                    .inner_join(people::table)
-                    .filter(participants::cycle_id.eq(&cycle_id))
-                    .select((
-                        participants::id,
-                        participants::subject_id,
-                        people::display_name,
-                        people::department,
-                        participants::created_at,
-                    ))
-                    .order(participants::id.asc())
-                    .limit(fetch.fetch())
-                    .into_boxed();
-                if let Some(after) = &fetch.after {
-                    q = q.filter(participants::id.gt(after));
-                }
-                q.load::<(String, String, String, Option<String>, chrono::NaiveDateTime)>(c)
-            })?)
-        })
-        .await?;
-    let page = window.page(
+/// A page of the leaders a cycle reviews, in the order they were added.
+pub fn list(
+    conn: &mut DbConn,
+    org_id: &str,
+    cycle_id: &str,
+    window: &Window,
+) -> Result<Page<ParticipantResponse>, AppError> {
+    find_cycle(conn, org_id, cycle_id)?;
+    let rows = db_run!(conn, |c| {
+        let mut q = participants::table
+            .inner_join(people::table)
+            .filter(participants::cycle_id.eq(cycle_id))
+            .select((
+                participants::id,
+                participants::subject_id,
+                people::display_name,
+                people::department,
+                participants::created_at,
+            ))
+            .order(participants::id.asc())
+            .limit(window.fetch())
+            .into_boxed();
+        if let Some(after) = &window.after {
+            q = q.filter(participants::id.gt(after));
+        }
+        q.load::<(String, String, String, Option<String>, chrono::NaiveDateTime)>(c)
+    })?;
+    Ok(window.page(
         rows,
         |r| &r.0,
         |(_, subject_id, display_name, department, at)| ParticipantResponse {
@@ -322,6 +237,5 @@ pub async fn list_participants(
             department,
             added_at: at.and_utc(),
         },
-    );
-    Ok(HttpResponse::Ok().json(page))
+    ))
 }

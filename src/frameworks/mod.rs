@@ -16,7 +16,7 @@ mod version;
 pub use create::insert_framework;
 pub use default::create_default_framework;
 pub use handlers::{create_framework, create_framework_version, get_framework, get_framework_version, list_frameworks};
-pub use queries::{latest_version_id, load_version};
+pub use queries::{first_framework_id, latest_version_id, load_version, version_exists};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

@@ -126,3 +126,23 @@ pub fn load_version(conn: &mut DbConn, org_id: &str, version_id: &str) -> Result
     cache.insert(key, Arc::clone(&loaded));
     Ok(loaded)
 }
+
+/// Whether this organisation has a framework version with this id.
+pub fn version_exists(conn: &mut DbConn, org_id: &str, version_id: &str) -> Result<bool, AppError> {
+    let found: i64 = db_run!(conn, |c| framework_versions::table
+        .filter(framework_versions::org_id.eq(org_id))
+        .filter(framework_versions::id.eq(version_id))
+        .count()
+        .get_result(c))?;
+    Ok(found == 1)
+}
+
+/// The organisation's first framework, the one cycles use when none is named.
+pub fn first_framework_id(conn: &mut DbConn, org_id: &str) -> Result<Option<String>, AppError> {
+    Ok(db_run!(conn, |c| frameworks::table
+        .filter(frameworks::org_id.eq(org_id))
+        .order(frameworks::id.asc())
+        .select(frameworks::id)
+        .first::<String>(c)
+        .optional())?)
+}

@@ -10,6 +10,7 @@
 
 pub mod answers;
 mod handlers;
+mod progress;
 mod rater;
 pub mod store;
 
@@ -17,6 +18,7 @@ pub use handlers::{
     decline_invitation, get_invitation, issue_invitation_link, list_cycle_invitations, my_invitations,
     revoke_invitation_link, save_draft, submit_invitation,
 };
+pub use progress::cycle_progress;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

@@ -1,0 +1,121 @@
+//! Creating a cycle in `draft`: its settings' rules, the framework version it uses, the
+//! row and the event, in one transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::settings::NominationRules;
+use super::{CreateCycleRequest, Cycle, CycleState};
+use crate::anonymity::AnonymitySettings;
+use crate::auth::principal::Principal;
+use crate::db::schema::cycles;
+use crate::db::{DbConn, new_id, now};
+use crate::db_run;
+use crate::error::{AppError, FieldError, validate};
+use crate::events::{self, Event};
+use crate::frameworks;
+
+/// A cycle request that passed its checks; only [`NewCycle::parse`] makes one.
+pub struct NewCycle {
+    name: String,
+    framework_version_id: Option<String>,
+    framework_id: Option<String>,
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+    anonymity: AnonymitySettings,
+    nomination_rules: NominationRules,
+}
+
+impl NewCycle {
+    /// The name is trimmed before its length is checked, so a blank name is refused.
+    pub fn parse(mut request: CreateCycleRequest) -> Result<Self, AppError> {
+        request.name = request.name.trim().to_string();
+        validate(&request)?;
+        let anonymity = request.anonymity.unwrap_or_default();
+        let nomination_rules = request.nomination_rules.unwrap_or_default();
+        check_settings(&anonymity, &nomination_rules, check_dates(request.starts_at, request.ends_at))?;
+        Ok(Self {
+            name: request.name,
+            framework_version_id: request.framework_version_id,
+            framework_id: request.framework_id,
+            starts_at: request.starts_at,
+            ends_at: request.ends_at,
+            anonymity,
+            nomination_rules,
+        })
+    }
+}
+
+/// Creates the cycle in the caller's organisation.
+pub fn create(conn: &mut DbConn, principal: &Principal, new: NewCycle) -> Result<Cycle, AppError> {
+    conn.transaction(|conn| {
+        let version_id =
+            resolve_version(conn, &principal.org_id, new.framework_version_id.as_deref(), new.framework_id.as_deref())?;
+        let at = now();
+        let cycle = Cycle {
+            id: new_id(),
+            org_id: principal.org_id.clone(),
+            name: new.name,
+            framework_version_id: version_id,
+            state: CycleState::Draft,
+            starts_at: new.starts_at.map(|t| t.naive_utc()),
+            ends_at: new.ends_at.map(|t| t.naive_utc()),
+            anonymity: serde_json::to_string(&new.anonymity).map_err(AppError::internal)?,
+            nomination_rules: serde_json::to_string(&new.nomination_rules).map_err(AppError::internal)?,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
+        events::record(conn, principal, Event::CycleCreated { cycle_id: cycle.id.clone(), name: cycle.name.clone() })?;
+        Ok(cycle)
+    })
+}
+
+/// The framework version a cycle uses: the one named, or the newest of the framework
+/// named, or the newest of the organisation's first framework.
+pub fn resolve_version(
+    conn: &mut DbConn,
+    org_id: &str,
+    framework_version_id: Option<&str>,
+    framework_id: Option<&str>,
+) -> Result<String, AppError> {
+    let not_found =
+        |field: &str| AppError::Validation(vec![FieldError::new(field, "not_found", "no such framework here")]);
+    if let Some(version_id) = framework_version_id {
+        return if frameworks::version_exists(conn, org_id, version_id)? {
+            Ok(version_id.to_string())
+        } else {
+            Err(not_found("framework_version_id"))
+        };
+    }
+    let framework_id = match framework_id {
+        Some(id) => id.to_string(),
+        None => frameworks::first_framework_id(conn, org_id)?.ok_or_else(|| not_found("framework_id"))?,
+    };
+    frameworks::latest_version_id(conn, org_id, &framework_id).map_err(|e| match e {
+        AppError::NotFound => not_found("framework_id"),
+        other => other,
+    })
+}
+
+/// The end must come after the start.
+pub fn check_dates(starts_at: Option<DateTime<Utc>>, ends_at: Option<DateTime<Utc>>) -> Vec<FieldError> {
+    match (starts_at, ends_at) {
+        (Some(start), Some(end)) if end <= start => {
+            vec![FieldError::new("ends_at", "range", "must be after starts_at")]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// 422 with every field error: the dates', the thresholds' and the nomination limits'.
+pub fn check_settings(
+    anonymity: &AnonymitySettings,
+    rules: &NominationRules,
+    mut errors: Vec<FieldError>,
+) -> Result<(), AppError> {
+    errors.extend(anonymity.check());
+    errors.extend(rules.check());
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
