@@ -1,6 +1,5 @@
 //! The people directory the HR system keeps in sync: one by one, by idempotent bulk
 //! upsert keyed on the HR system's external id, or by CSV snapshot.
-
 //!
 //! Each operation has its file and takes `&mut DbConn`, the [`Principal`] and typed input,
 //! so HTTP handlers, the CSV import and SCIM share one rule set: [`create`], [`get`],
