@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::bulk::{BulkUpsertResponse, MAX_ROWS, PersonRow, RowInput, upsert_people};
+use super::upsert::{BulkUpsertResponse, MAX_ROWS, PersonRow, RowInput, upsert_people};
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, FieldError, Problem};
@@ -67,41 +67,10 @@ fn parse_row(headers: &[String], record: &csv::StringRecord) -> Result<PersonRow
     })
 }
 
-/// Imports people from a CSV file (RFC 4180, UTF-8, header row).
-///
-/// Columns: `external_id`, `email`, `display_name` (required), `department`, `title`,
-/// `manager_external_id`, `role`, `active`. Rows are upserted like `POST /people/bulk`;
-/// results give each row's line number. With `deactivate_missing=true` the file is a full
-/// snapshot and active people it leaves out are deactivated.
-#[utoipa::path(
-    tag = "people",
-    params(ImportQuery),
-    request_body(content = String, content_type = "text/csv",
-        example = "external_id,email,display_name,department,title,manager_external_id\nE-1,grace@example.com,Grace Hopper,Engineering,CTO,\nE-2,alan@example.com,Alan Turing,Research,Scientist,E-1\n"),
-    responses(
-        (status = 200, description = "Per-row results", body = BulkUpsertResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/people/import")]
-pub async fn import_people_csv(
-    req: HttpRequest,
-    principal: Principal,
-    state: web::Data<AppState>,
-    query: web::Query<ImportQuery>,
-    payload: web::Payload,
-) -> Result<web::Json<BulkUpsertResponse>, AppError> {
-    principal.require(Permission::WritePeople)?;
-    let is_csv = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/csv"));
-    if !is_csv {
-        return Err(AppError::UnsupportedMediaType("Send the file with `Content-Type: text/csv`.".into()));
-    }
-    let body = read_body(payload, state.max_import_bytes).await?;
-    let text = std::str::from_utf8(&body)
+/// The rows of a CSV file, numbered by line; a file that is not UTF-8 CSV with known,
+/// unique columns (the first three present) or has too many rows is refused whole.
+fn parse_csv(body: &[u8]) -> Result<Vec<RowInput>, AppError> {
+    let text = std::str::from_utf8(body)
         .map_err(|e| bad_csv(format!("The file is not UTF-8 (first bad byte at offset {}).", e.valid_up_to())))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
@@ -134,8 +103,46 @@ pub async fn import_people_csv(
         let external_id = column(&headers, &record, "external_id").map(str::to_string);
         rows.push(RowInput { label, external_id, row: parse_row(&headers, &record) });
     }
+    Ok(rows)
+}
+
+/// Imports people from a CSV file (RFC 4180, UTF-8, header row).
+///
+/// Columns: `external_id`, `email`, `display_name` (required), `department`, `title`,
+/// `manager_external_id`, `role`, `active`. Rows are upserted like `POST /people/bulk`;
+/// results give each row's line number. With `deactivate_missing=true` the file is a full
+/// snapshot and active people it leaves out are deactivated.
+#[utoipa::path(
+    tag = "people",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv",
+        example = "external_id,email,display_name,department,title,manager_external_id\nE-1,grace@example.com,Grace Hopper,Engineering,CTO,\nE-2,alan@example.com,Alan Turing,Research,Scientist,E-1\n"),
+    responses(
+        (status = 200, description = "Per-row results", body = BulkUpsertResponse),
+        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/people/import")]
+pub async fn import_people_csv(
+    req: HttpRequest,
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ImportQuery>,
+    payload: web::Payload,
+) -> Result<web::Json<BulkUpsertResponse>, AppError> {
+    // Checked before a body of up to `max_import_bytes` is read and parsed.
+    principal.require(Permission::WritePeople)?;
+    let is_csv = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/csv"));
+    if !is_csv {
+        return Err(AppError::UnsupportedMediaType("Send the file with `Content-Type: text/csv`.".into()));
+    }
+    let body = read_body(payload, state.max_import_bytes).await?;
+    let rows = parse_csv(&body)?;
     let deactivate_missing = query.deactivate_missing;
-    let response =
-        state.db.transaction(move |conn| upsert_people(conn, &principal, rows, deactivate_missing, "csv")).await?;
+    let response = state.db.run(move |conn| upsert_people(conn, &principal, rows, deactivate_missing, "csv")).await?;
     Ok(web::Json(response))
 }

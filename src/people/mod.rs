@@ -1,15 +1,30 @@
 //! The people directory the HR system keeps in sync: one by one, by idempotent bulk
 //! upsert keyed on the HR system's external id, or by CSV snapshot.
+//!
+//! Each operation has its file and takes `&mut DbConn`, the [`Principal`] and typed input,
+//! so HTTP handlers, the CSV import and SCIM share one rule set: [`create`], [`get`],
+//! [`list`], [`update`], [`deactivate`], [`upsert`] (whose decisions are the pure
+//! [`upsert_plan`]). Small reads shared by them live in [`queries`].
+//!
+//! [`Principal`]: crate::auth::principal::Principal
 
 mod bulk;
+pub mod create;
+pub mod deactivate;
+pub mod get;
 mod handlers;
 mod import;
+pub mod list;
+pub mod queries;
+pub mod update;
+pub mod upsert;
+pub mod upsert_plan;
 
-pub use bulk::{
-    BulkUpsertRequest, BulkUpsertResponse, PersonRow, RowResult, RowStatus, bulk_upsert_people, upsert_people,
-};
+pub use bulk::{BulkUpsertRequest, bulk_upsert_people};
 pub use handlers::{create_person, deactivate_person, get_person, list_people, update_person};
 pub use import::import_people_csv;
+pub use queries::{check_email_free, check_external_id_free, check_manager, find, find_for_login, manager_links};
+pub use upsert::{BulkUpsertResponse, PersonRow, RowInput, RowResult, RowStatus, upsert_people};
 
 use std::collections::HashMap;
 
@@ -19,11 +34,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::access::Role;
-use crate::auth::tokens::PersonMatch;
-use crate::db::DbConn;
 use crate::db::schema::people;
-use crate::db_run;
-use crate::error::{AppError, FieldError};
 
 /// Longest external id, name, department or title accepted.
 pub const MAX_TEXT: u64 = 200;
@@ -122,118 +133,6 @@ pub fn clean_optional(value: Option<&str>) -> Option<String> {
 /// E-mail addresses compare case-insensitively, so they are stored lower-case.
 pub fn clean_email(value: &str) -> String {
     value.trim().to_lowercase()
-}
-
-/// The person with this id in this organisation, or 404.
-pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Person, AppError> {
-    Ok(db_run!(conn, |c| people::table
-        .filter(people::org_id.eq(org_id))
-        .filter(people::id.eq(id))
-        .select(Person::as_select())
-        .first(c))?)
-}
-
-/// The active person an external identity provider's subject names.
-pub fn find_for_login(
-    conn: &mut DbConn,
-    org_id: &str,
-    match_by: PersonMatch,
-    value: &str,
-) -> Result<Option<Person>, AppError> {
-    let email = clean_email(value);
-    Ok(db_run!(conn, |c| {
-        let query = people::table
-            .filter(people::org_id.eq(org_id))
-            .filter(people::active.eq(true))
-            .select(Person::as_select())
-            .into_boxed();
-        let query = match match_by {
-            PersonMatch::ExternalId => query.filter(people::external_id.eq(value)),
-            PersonMatch::Email => query.filter(people::email.eq(&email)),
-        };
-        query.first(c).optional()
-    })?)
-}
-
-/// A field error when another person of the organisation already has this e-mail address.
-pub fn check_email_free(conn: &mut DbConn, org_id: &str, email: &str, except: Option<&str>) -> Result<(), AppError> {
-    let holder: Option<String> = db_run!(conn, |c| people::table
-        .filter(people::org_id.eq(org_id))
-        .filter(people::email.eq(email))
-        .select(people::id)
-        .first(c)
-        .optional())?;
-    match holder {
-        Some(id) if Some(id.as_str()) != except => Err(AppError::Validation(vec![FieldError::new(
-            "email",
-            "taken",
-            "another person of the organisation has this e-mail address",
-        )])),
-        _ => Ok(()),
-    }
-}
-
-/// A field error when another person already has this external id.
-pub fn check_external_id_free(
-    conn: &mut DbConn,
-    org_id: &str,
-    external_id: &str,
-    except: Option<&str>,
-) -> Result<(), AppError> {
-    let holder: Option<String> = db_run!(conn, |c| people::table
-        .filter(people::org_id.eq(org_id))
-        .filter(people::external_id.eq(external_id))
-        .select(people::id)
-        .first(c)
-        .optional())?;
-    match holder {
-        Some(id) if Some(id.as_str()) != except => Err(AppError::Validation(vec![FieldError::new(
-            "external_id",
-            "taken",
-            "another person of the organisation has this external id",
-        )])),
-        _ => Ok(()),
-    }
-}
-
-/// Checks that `manager_id` names a person of the organisation and that making them the
-/// manager of `person_id` (None for a new person) closes no loop in the management chain.
-pub fn check_manager(
-    conn: &mut DbConn,
-    org_id: &str,
-    person_id: Option<&str>,
-    manager_id: &str,
-) -> Result<(), AppError> {
-    let invalid = |code: &str, message: &str| AppError::Validation(vec![FieldError::new("manager_id", code, message)]);
-    if Some(manager_id) == person_id {
-        return Err(invalid("self", "a person cannot be their own manager"));
-    }
-    let exists: i64 = db_run!(conn, |c| people::table
-        .filter(people::org_id.eq(org_id))
-        .filter(people::id.eq(manager_id))
-        .count()
-        .get_result(c))?;
-    if exists == 0 {
-        return Err(invalid("not_found", "no person of the organisation has this id"));
-    }
-    if let Some(person_id) = person_id {
-        let links = manager_links(conn, org_id)?;
-        if chain_reaches(&links, manager_id, person_id) {
-            return Err(invalid("cycle", "this manager reports, directly or not, to this person"));
-        }
-    }
-    Ok(())
-}
-
-/// Every person's manager in the organisation: the whole management graph, small even
-/// for large organisations (two ids per person).
-pub fn manager_links(conn: &mut DbConn, org_id: &str) -> Result<HashMap<String, String>, AppError> {
-    let rows: Vec<(String, Option<String>)> = db_run!(conn, |c| people::table
-        .filter(people::org_id.eq(org_id))
-        .filter(people::manager_id.is_not_null())
-        .select((people::id, people::manager_id))
-        .load(c))?;
-    Ok(rows.into_iter().filter_map(|(id, m)| m.map(|m| (id, m))).collect())
 }
 
 /// Whether walking up from `start` through `links` reaches `target`.
