@@ -1,5 +1,5 @@
 //! Assembles a growth report from a subject's roll-ups. Pure: the database work is in
-//! `mod.rs`, the anonymity rule in `compute.rs`.
+//! `close.rs` and `load.rs`, the anonymity rule in `compute.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 
