@@ -7,12 +7,24 @@
 //! Closing the cycle rewrites every set as a new row, in shuffled order, in one
 //! transaction, so neither row order nor the engine's transaction ids (PostgreSQL's
 //! `xmin`) line up with when each rater submitted.
+//!
+//! One file per operation: `links` (HR issues and revokes invitation links), `draft`,
+//! `submit` and `decline` (what raters do), `invitations` (the listing reads), `queries`
+//! (the reads and writes they share), and `handlers`, which only translate HTTP to those
+//! calls. This file keeps the types and what other domains call: [`invite`],
+//! [`open_invitations`] and [`seal_answers`].
 
 pub mod answers;
+mod decline;
+mod draft;
 mod handlers;
+mod invitations;
+mod links;
 mod progress;
+mod queries;
 mod rater;
 pub mod store;
+mod submit;
 
 pub use handlers::{
     decline_invitation, get_invitation, issue_invitation_link, list_cycle_invitations, my_invitations,
@@ -27,13 +39,14 @@ use utoipa::ToSchema;
 
 use crate::anonymity::Relationship;
 use crate::cycles::{Cycle, NominationStatus};
-use crate::db::schema::{invitations, nominations, participants};
+// `invitations` names the listing module here; the table goes by `schema::invitations`.
+use crate::db::schema::{self, nominations, participants};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = invitations)]
+#[diesel(table_name = schema::invitations)]
 pub struct Invitation {
     pub id: String,
     pub org_id: String,
@@ -107,6 +120,14 @@ impl InvitationResponse {
     }
 }
 
+// What a rater's draft, submission or decline answers. No doc comment: it would become
+// the schema's description and change the published contract.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationState {
+    pub invitation_id: String,
+    pub status: InvitationStatus,
+}
+
 fn new_invitation(
     cycle: &Cycle,
     subject_id: &str,
@@ -136,7 +157,7 @@ pub fn invite(
     relationship: Relationship,
 ) -> Result<(), AppError> {
     let invitation = new_invitation(cycle, subject_id, rater_id, relationship, now());
-    db_run!(conn, |c| diesel::insert_into(invitations::table).values(&invitation).execute(c))?;
+    db_run!(conn, |c| diesel::insert_into(schema::invitations::table).values(&invitation).execute(c))?;
     store::create_sets(conn, &cycle.org_id, &cycle.id, &[(subject_id, relationship)])
 }
 
@@ -159,7 +180,7 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
         rows.push(new_invitation(cycle, subject_id, rater_id, *relationship, at));
     }
     for chunk in rows.chunks(500) {
-        db_run!(conn, |c| diesel::insert_into(invitations::table).values(chunk).execute(c))?;
+        db_run!(conn, |c| diesel::insert_into(schema::invitations::table).values(chunk).execute(c))?;
     }
     let mut groups: Vec<(&str, Relationship)> = rows.iter().map(|i| (i.subject_id.as_str(), i.relationship)).collect();
     groups.sort_unstable();
@@ -178,13 +199,13 @@ pub fn seal_answers(
     visit: impl FnMut(&[store::AnswerSet]) -> Result<(), AppError> + Send,
 ) -> Result<usize, AppError> {
     use crate::db::schema::response_drafts;
-    let of_cycle = invitations::table.filter(invitations::cycle_id.eq(&cycle.id));
+    let of_cycle = schema::invitations::table.filter(schema::invitations::cycle_id.eq(&cycle.id));
     db_run!(conn, |c| diesel::delete(
-        response_drafts::table.filter(response_drafts::invitation_id.eq_any(of_cycle.select(invitations::id)))
+        response_drafts::table.filter(response_drafts::invitation_id.eq_any(of_cycle.select(schema::invitations::id)))
     )
     .execute(c))?;
-    db_run!(conn, |c| diesel::update(of_cycle.filter(invitations::token_hash.is_not_null()))
-        .set(invitations::token_hash.eq(None::<String>))
+    db_run!(conn, |c| diesel::update(of_cycle.filter(schema::invitations::token_hash.is_not_null()))
+        .set(schema::invitations::token_hash.eq(None::<String>))
         .execute(c))?;
     store::rewrite_sets(conn, &cycle.id, SEAL_BATCH, visit)
 }

@@ -1,0 +1,70 @@
+//! Small reads and writes the operations share: finding an invitation as HR or as its
+//! rater, the names it is shown with, and closing it.
+
+use diesel::prelude::*;
+
+use super::rater::Rater;
+use super::{Invitation, InvitationResponse, InvitationStatus};
+use crate::auth::principal::Principal;
+use crate::cycles::{Cycle, CycleLock, CycleState, lock_cycle};
+use crate::db::DbConn;
+use crate::db::schema::{cycles, invitations, people, response_drafts};
+use crate::db_run;
+use crate::error::AppError;
+
+/// The invitation as the API shows it, with its cycle's and subject's names.
+pub fn invitation_response(conn: &mut DbConn, invitation: Invitation) -> Result<InvitationResponse, AppError> {
+    let cycle_name: String = db_run!(conn, |c| cycles::table.find(&invitation.cycle_id).select(cycles::name).first(c))?;
+    let subject_name: String =
+        db_run!(conn, |c| people::table.find(&invitation.subject_id).select(people::display_name).first(c))?;
+    Ok(InvitationResponse::new(invitation, cycle_name, subject_name))
+}
+
+/// One invitation of one of the caller's cycles, with the cycle held (shared) until the
+/// transaction ends; 404 for either one missing.
+pub fn hr_invitation(
+    conn: &mut DbConn,
+    principal: &Principal,
+    cycle_id: &str,
+    invitation_id: &str,
+) -> Result<(Cycle, Invitation), AppError> {
+    let cycle = lock_cycle(conn, &principal.org_id, cycle_id, CycleLock::Share)?;
+    let invitation: Invitation = db_run!(conn, |c| invitations::table
+        .filter(invitations::cycle_id.eq(&cycle.id))
+        .filter(invitations::id.eq(invitation_id))
+        .select(Invitation::as_select())
+        .first(c))?;
+    Ok((cycle, invitation))
+}
+
+/// The rater's invitation, checked to be answerable now: the cycle collects (and is held
+/// so until commit) and the invitation is still open.
+pub fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<(Cycle, Invitation), AppError> {
+    let invitation = rater.invitation(conn, invitation_id)?;
+    let cycle = lock_cycle(conn, &invitation.org_id, &invitation.cycle_id, CycleLock::Share)?;
+    cycle.require_state(&[CycleState::Collecting], "answer")?;
+    match invitation.status {
+        InvitationStatus::Submitted => {
+            Err(AppError::conflict("already_submitted", "This invitation is already answered."))
+        }
+        InvitationStatus::Declined => Err(AppError::conflict("declined", "This invitation was declined.")),
+        InvitationStatus::Pending | InvitationStatus::Started => Ok((cycle, invitation)),
+    }
+}
+
+/// Moves an open invitation to `submitted` or `declined`, ending its link and deleting its
+/// draft. Only one request can: a concurrent one finds it closed and gets 409.
+pub fn finish_invitation(conn: &mut DbConn, invitation_id: &str, status: InvitationStatus) -> Result<(), AppError> {
+    let claimed = db_run!(conn, |c| diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::status.eq_any([InvitationStatus::Pending, InvitationStatus::Started]))
+    )
+    .set((invitations::status.eq(status), invitations::token_hash.eq(None::<String>)))
+    .execute(c))?;
+    if claimed == 0 {
+        return Err(AppError::conflict("already_submitted", "This invitation is already answered or declined."));
+    }
+    db_run!(conn, |c| diesel::delete(response_drafts::table.find(invitation_id)).execute(c))?;
+    Ok(())
+}
