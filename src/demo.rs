@@ -126,7 +126,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
             department: Some(department.to_string()),
             title: Some(title.to_string()),
             manager_id: manager,
-            role: role.as_str().into(),
+            role,
             active: true,
             version: 1,
             created_at: at,

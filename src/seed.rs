@@ -119,7 +119,7 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
             department: Some(DEPARTMENTS[i % DEPARTMENTS.len()].to_string()),
             title: Some("Leader".into()),
             manager_id: (i > 0).then(|| leader_ids[(i - 1) / 8].clone()),
-            role: Role::Member.as_str().into(),
+            role: Role::Member,
             active: true,
             version: 1,
             created_at: at,

@@ -92,6 +92,8 @@ impl fmt::Display for Scope {
 
 /// What a person may do in the frontend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// HR: runs cycles, manages people and clients, reads every report.
@@ -112,6 +114,8 @@ impl Role {
         }
     }
 }
+
+crate::stored_as_text!(Role);
 
 impl FromStr for Role {
     type Err = String;

@@ -93,7 +93,7 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Princ
             let person = person.ok_or_else(|| {
                 AppError::Unauthorized("The token's subject is not an active person of this organisation.".into())
             })?;
-            let role = person.role.parse::<Role>().map_err(AppError::internal)?;
+            let role = person.role;
             Ok(Principal { org_id, actor: Actor::User { person_id: person.id, role } })
         }
     }

@@ -84,7 +84,7 @@ pub async fn mint_user_token(
             Ok(person)
         })
         .await?;
-    let role = person.role.parse::<Role>().map_err(AppError::internal)?;
+    let role = person.role;
     let access_token = state
         .tokens
         .sign(format!("person:{}", person.id), &person.org_id, None, Some(role), ttl)

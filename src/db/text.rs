@@ -2,13 +2,16 @@
 //! from the database to the JSON and back. A stored value the enum does not know is an
 //! error when read, never a silent default.
 
-/// Stores an enum as `TEXT` on both engines. The enum needs `const ALL: [Self; N]` and
-/// `fn as_str(self) -> &'static str`, and derives `AsExpression` and `FromSqlRow` with
-/// `#[diesel(sql_type = diesel::sql_types::Text)]`. This adds `FromStr` (the error names
-/// the unknown value) and the diesel conversions.
+/// Stores an enum as `TEXT` on both engines. The enum needs `fn as_str(self) -> &'static
+/// str` and derives `AsExpression` and `FromSqlRow` with
+/// `#[diesel(sql_type = diesel::sql_types::Text)]`. With a name (`stored_as_text!(T,
+/// "what")`) and `const ALL: [Self; N]`, this also adds `FromStr`, whose error names the
+/// unknown value, and `Display`; without one, the enum brings its own `FromStr`.
 #[macro_export]
 macro_rules! stored_as_text {
     ($ty:ident, $what:literal) => {
+        $crate::stored_as_text!($ty);
+
         impl ::std::str::FromStr for $ty {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -21,7 +24,8 @@ macro_rules! stored_as_text {
                 f.write_str(self.as_str())
             }
         }
-
+    };
+    ($ty:ident) => {
         impl<DB> ::diesel::deserialize::FromSql<::diesel::sql_types::Text, DB> for $ty
         where
             DB: ::diesel::backend::Backend,

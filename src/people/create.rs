@@ -92,7 +92,7 @@ pub fn create_person(
             department: input.department,
             title: input.title,
             manager_id: input.manager_id,
-            role: input.role.as_str().to_string(),
+            role: input.role,
             active: input.active,
             version: 1,
             created_at: at,

@@ -86,7 +86,7 @@ impl UpdatePersonRequest {
             next.manager_id = manager_id;
         }
         if let Some(role) = self.role {
-            next.role = role.as_str().to_string();
+            next.role = role;
         }
         if let Some(active) = self.active {
             next.active = active;

@@ -135,7 +135,6 @@ pub fn plan_upsert(
     let mut create = Vec::new();
     let mut update = Vec::new();
     for p in pending {
-        let role = p.row.role.map(|r| r.as_str().to_string());
         match p.existing {
             None => {
                 results[p.index].status = RowStatus::Created;
@@ -149,7 +148,7 @@ pub fn plan_upsert(
                     department: p.row.department,
                     title: p.row.title,
                     manager_id: p.manager_id,
-                    role: role.unwrap_or_else(|| Role::Member.as_str().to_string()),
+                    role: p.row.role.unwrap_or(Role::Member),
                     active: p.row.active.unwrap_or(true),
                     version: 1,
                     created_at: at,
@@ -327,7 +326,7 @@ mod tests {
             department: None,
             title: None,
             manager_id: None,
-            role: "member".into(),
+            role: Role::Member,
             active: true,
             version: 3,
             created_at: at(),
@@ -364,7 +363,7 @@ mod tests {
         let order: Vec<Option<&str>> = plan.create.iter().map(|p| p.external_id.as_deref()).collect();
         assert_eq!(order, [Some("E-1"), Some("E-2")]);
         assert_eq!(plan.create[1].manager_id.as_deref(), Some(plan.create[0].id.as_str()));
-        assert_eq!((plan.create[0].role.as_str(), plan.create[0].active, plan.create[0].version), ("member", true, 1));
+        assert_eq!((plan.create[0].role, plan.create[0].active, plan.create[0].version), (Role::Member, true, 1));
         assert!(plan.update.is_empty() && plan.deactivate.is_empty());
     }
 
@@ -380,7 +379,7 @@ mod tests {
         let [(current, next)] = plan.update.as_slice() else { panic!("one update expected") };
         assert_eq!((current.id.as_str(), next.title.as_deref()), ("p1", Some("CTO")));
         // An absent role or active flag keeps the stored value; the version moves when written.
-        assert_eq!((next.role.as_str(), next.active, next.version), ("member", true, 3));
+        assert_eq!((next.role, next.active, next.version), (Role::Member, true, 3));
         assert!(plan.create.is_empty());
     }
 
