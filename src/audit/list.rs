@@ -33,7 +33,7 @@ pub struct AuditQuery {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit events", body = Page<AuditEventResponse>),
-        (status = "4XX", description = "Error", body = crate::error::Problem, content_type = "application/problem+json"),
+        crate::error::Errors,
     ),
 )]
 #[get("/audit-events")]

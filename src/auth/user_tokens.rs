@@ -6,7 +6,7 @@ use validator::Validate;
 
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Problem, validate};
+use crate::error::{AppError, Errors, validate};
 use crate::events::{self, Event};
 use crate::people;
 use crate::state::AppState;
@@ -44,7 +44,7 @@ pub struct UserTokenResponse {
     request_body = MintUserTokenRequest,
     responses(
         (status = 201, description = "A user token", body = UserTokenResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/auth/user-tokens")]

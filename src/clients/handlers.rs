@@ -9,7 +9,7 @@ use super::create::{self, NewClient};
 use super::{ClientResponse, CreateClientRequest, CreatedClientResponse, queries, revoke};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Errors};
 use crate::pagination::{Page, Window};
 use crate::state::AppState;
 
@@ -19,7 +19,7 @@ use crate::state::AppState;
     request_body = CreateClientRequest,
     responses(
         (status = 201, description = "Created; the secret is in this answer only", body = CreatedClientResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/clients")]
@@ -52,7 +52,7 @@ pub struct ListClientsQuery {
     params(ListClientsQuery),
     responses(
         (status = 200, description = "A page of clients", body = Page<ClientResponse>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/clients")]
@@ -74,7 +74,7 @@ pub async fn list_clients(
     params(("client_id" = String, Path, description = "The client's `id` (not its `client_id`)")),
     responses(
         (status = 200, description = "Revoked", body = ClientResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[delete("/clients/{client_id}")]

@@ -11,7 +11,7 @@ use super::version::{self, NewVersion};
 use super::{CreateFrameworkRequest, FrameworkResponse, VersionInput, VersionResponse, queries};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Errors};
 use crate::pagination::{Page, Window};
 use crate::state::AppState;
 
@@ -22,7 +22,7 @@ use crate::state::AppState;
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     responses(
         (status = 201, description = "Created", body = FrameworkResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/frameworks")]
@@ -55,7 +55,7 @@ pub struct ListFrameworksQuery {
     params(ListFrameworksQuery),
     responses(
         (status = 200, description = "A page of frameworks", body = Page<FrameworkResponse>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/frameworks")]
@@ -76,7 +76,7 @@ pub async fn list_frameworks(
     params(("framework_id" = String, Path, description = "The framework's id")),
     responses(
         (status = 200, description = "The framework", body = FrameworkResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/frameworks/{framework_id}")]
@@ -102,7 +102,7 @@ pub async fn get_framework(
     request_body = VersionInput,
     responses(
         (status = 201, description = "The new version", body = VersionResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/frameworks/{framework_id}/versions")]
@@ -129,7 +129,7 @@ pub async fn create_framework_version(
     ),
     responses(
         (status = 200, description = "The version", body = VersionResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/frameworks/{framework_id}/versions/{version}")]

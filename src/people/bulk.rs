@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::upsert::{BulkUpsertResponse, MAX_ROWS, PersonRow, RowInput, upsert_people};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
-use crate::error::{AppError, FieldError, Problem};
+use crate::error::{AppError, Errors, FieldError};
 use crate::http::{parse_json, read_body};
 use crate::state::AppState;
 
@@ -46,7 +46,7 @@ impl BulkUpsertRequest {
     request_body = BulkUpsertRequest,
     responses(
         (status = 200, description = "Per-row results", body = BulkUpsertResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/people/bulk")]

@@ -8,7 +8,7 @@ use super::list::ListPeopleQuery;
 use super::update::UpdatePersonRequest;
 use super::{Person, PersonResponse, create, deactivate, get, list, update};
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Errors};
 use crate::http::if_match;
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -24,7 +24,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, person: &Person) -> H
     responses(
         (status = 201, description = "Created", body = PersonResponse,
          headers(("etag" = String, description = "Version tag for `If-Match`"), ("location" = String))),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/people")]
@@ -47,7 +47,7 @@ pub async fn create_person(
     responses(
         (status = 200, description = "The person", body = PersonResponse,
          headers(("etag" = String, description = "Version tag for `If-Match`"))),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/people/{person_id}")]
@@ -67,7 +67,7 @@ pub async fn get_person(
     params(ListPeopleQuery),
     responses(
         (status = 200, description = "A page of people", body = Page<PersonResponse>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/people")]
@@ -93,7 +93,7 @@ pub async fn list_people(
     responses(
         (status = 200, description = "Updated", body = PersonResponse,
          headers(("etag" = String, description = "Version tag for `If-Match`"))),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[patch("/people/{person_id}")]
@@ -120,7 +120,7 @@ pub async fn update_person(
     responses(
         (status = 200, description = "Deactivated", body = PersonResponse,
          headers(("etag" = String, description = "Version tag for `If-Match`"))),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/people/{person_id}/deactivate")]

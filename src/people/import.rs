@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use super::upsert::{BulkUpsertResponse, MAX_ROWS, PersonRow, RowInput, upsert_people};
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
-use crate::error::{AppError, FieldError, Problem};
+use crate::error::{AppError, Errors, FieldError};
 use crate::http::read_body;
 use crate::state::AppState;
 
@@ -119,7 +119,7 @@ fn parse_csv(body: &[u8]) -> Result<Vec<RowInput>, AppError> {
         example = "external_id,email,display_name,department,title,manager_external_id\nE-1,grace@example.com,Grace Hopper,Engineering,CTO,\nE-2,alan@example.com,Alan Turing,Research,Scientist,E-1\n"),
     responses(
         (status = 200, description = "Per-row results", body = BulkUpsertResponse),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/people/import")]

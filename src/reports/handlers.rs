@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use super::{GrowthReport, MyReport, ReleaseRequest, ReleaseResponse, access, mine, release, render};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Problem, validate};
+use crate::error::{AppError, Errors, Problem, validate};
 use crate::state::AppState;
 
 fn wants_csv(req: &HttpRequest) -> bool {
@@ -42,7 +42,7 @@ fn private() -> (header::HeaderName, HeaderValue) {
             (String = "text/csv"),
         )),
         (status = 409, description = "The cycle is not closed yet (HR only)", body = Problem, content_type = "application/problem+json"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/cycles/{cycle_id}/reports/{subject_id}")]
@@ -70,7 +70,7 @@ pub async fn get_report(
     ),
     responses(
         (status = 200, description = "An SVG image", body = String, content_type = "image/svg+xml"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/cycles/{cycle_id}/reports/{subject_id}/radar.svg")]
@@ -92,7 +92,7 @@ pub async fn get_report_radar(
     responses(
         (status = 200, description = "Released", body = ReleaseResponse),
         (status = 409, description = "The cycle is not closed yet", body = Problem, content_type = "application/problem+json"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/cycles/{cycle_id}/reports/release")]
@@ -116,7 +116,7 @@ pub async fn release_reports(
     tag = "reports",
     responses(
         (status = 200, description = "Released reports", body = Vec<MyReport>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/me/reports")]

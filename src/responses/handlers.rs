@@ -13,7 +13,7 @@ use super::rater::Rater;
 use super::{InvitationResponse, InvitationState, InvitationStatus, decline, draft, submit};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Errors, Problem};
 use crate::pagination::{Page, Window};
 use crate::state::AppState;
 
@@ -37,7 +37,7 @@ pub struct ListInvitationsQuery {
     params(("cycle_id" = String, Path, description = "The cycle's id"), ListInvitationsQuery),
     responses(
         (status = 200, description = "A page of invitations", body = Page<InvitationResponse>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/cycles/{cycle_id}/invitations")]
@@ -67,7 +67,7 @@ pub async fn list_cycle_invitations(
     responses(
         (status = 201, description = "The link's token, shown only now", body = InvitationLink),
         (status = 409, description = "The cycle is not collecting", body = Problem, content_type = "application/problem+json"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/cycles/{cycle_id}/invitations/{invitation_id}/link")]
@@ -92,7 +92,7 @@ pub async fn issue_invitation_link(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[delete("/cycles/{cycle_id}/invitations/{invitation_id}/link")]
@@ -112,7 +112,7 @@ pub async fn revoke_invitation_link(
     tag = "invitations",
     responses(
         (status = 200, description = "Invitations to answer", body = Vec<InvitationResponse>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/me/invitations")]
@@ -130,7 +130,7 @@ pub async fn my_invitations(
     params(("invitation_id" = String, Path, description = "The invitation's id")),
     responses(
         (status = 200, description = "The questionnaire", body = Questionnaire),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/invitations/{invitation_id}")]
@@ -169,7 +169,7 @@ pub struct SubmitRequest {
     responses(
         (status = 200, description = "Saved", body = InvitationState),
         (status = 409, description = "Already submitted or declined, or the cycle is not collecting", body = Problem, content_type = "application/problem+json"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[put("/invitations/{invitation_id}/draft")]
@@ -195,7 +195,7 @@ pub async fn save_draft(
         (status = 200, description = "Submitted", body = InvitationState),
         (status = 409, description = "Already submitted or declined, or the cycle is not collecting", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing required answers, scores out of range, unknown questions", body = Problem, content_type = "application/problem+json"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/invitations/{invitation_id}/submit")]
@@ -218,7 +218,7 @@ pub async fn submit_invitation(
     responses(
         (status = 200, description = "Declined", body = InvitationState),
         (status = 409, description = "Already submitted or declined, or the cycle is not collecting", body = Problem, content_type = "application/problem+json"),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[post("/invitations/{invitation_id}/decline")]

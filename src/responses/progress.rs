@@ -13,7 +13,7 @@ use crate::cycles::{CycleState, find_cycle};
 use crate::db::DbConn;
 use crate::db::schema::{invitations, participants, people};
 use crate::db_run;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Errors};
 use crate::pagination::{Page, Window};
 use crate::state::AppState;
 
@@ -172,7 +172,7 @@ pub fn progress(
     params(("cycle_id" = String, Path, description = "The cycle's id"), ProgressQuery),
     responses(
         (status = 200, description = "A page of participants' progress", body = Page<SubjectProgress>),
-        (status = "4XX", description = "Error", body = Problem, content_type = "application/problem+json"),
+        Errors,
     ),
 )]
 #[get("/cycles/{cycle_id}/progress")]
