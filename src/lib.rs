@@ -19,6 +19,7 @@ pub mod http;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod nullable;
+pub mod oauth;
 pub mod openapi;
 pub mod ops;
 pub mod orgs;
@@ -66,11 +67,10 @@ fn routes() -> (
         .openapi(openapi::base())
         .service(ops::healthz)
         .service(ops::readyz)
-        .service(auth::jwks::jwks)
-        .service(auth::oauth::issue_token)
+        .configure(oauth::public_routes)
         .service(
             scope::scope("/api/v1")
-                .service(auth::user_tokens::mint_user_token)
+                .configure(oauth::routes)
                 .service(clients::create_client)
                 .service(clients::list_clients)
                 .service(clients::revoke_client)
@@ -134,9 +134,11 @@ impl Application {
 
         let api = openapi_document();
         let known_routes = web::Data::new(http::KnownRoutes::from_openapi(&api));
+        let tokens = web::Data::new(tokens);
+        let pool = web::Data::new(db.clone());
         let state = web::Data::new(AppState {
             db,
-            tokens,
+            tokens: tokens.clone(),
             client_token_ttl_secs: settings.auth.client_token_ttl_secs,
             user_token_max_ttl_secs: settings.auth.user_token_max_ttl_secs,
             max_import_bytes: settings.serve.max_import_bytes,
@@ -146,6 +148,8 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let (app, _) = routes();
             app.app_data(state.clone())
+                .app_data(tokens.clone())
+                .app_data(pool.clone())
                 .app_data(known_routes.clone())
                 .app_data(http::json_config(serve.max_body_bytes))
                 .app_data(http::payload_config(serve.max_body_bytes))

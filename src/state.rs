@@ -1,13 +1,16 @@
 //! The state every request handler can reach: the database pool and the token authority,
 //! with the few settings handlers read.
 
+use actix_web::web;
+
 use crate::auth::tokens::TokenAuthority;
 use crate::db::DbPool;
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: DbPool,
-    pub tokens: TokenAuthority,
+    /// Shared with the `Principal` extractor, which finds it as app data of its own.
+    pub tokens: web::Data<TokenAuthority>,
     pub client_token_ttl_secs: u64,
     pub user_token_max_ttl_secs: u64,
     pub max_import_bytes: usize,

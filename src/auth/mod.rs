@@ -1,10 +1,9 @@
-//! Identity and access: keys, tokens, the principal extractor and the token endpoints.
+//! Identity and access, the floor every domain stands on: signing keys, tokens, the
+//! `Principal` extractor and the permissions. The endpoints that issue tokens are in
+//! `crate::oauth`, above the clients and people they look up.
 
 pub mod access;
-pub mod jwks;
 pub mod keys;
-pub mod oauth;
 pub mod principal;
 pub mod secrets;
 pub mod tokens;
-pub mod user_tokens;

@@ -4,11 +4,14 @@
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
 
+use diesel::prelude::*;
+
 use crate::auth::access::{Permission, Role, Scope};
-use crate::auth::tokens::{TokenError, TokenSubject};
+use crate::auth::tokens::{PersonMatch, TokenAuthority, TokenError, TokenSubject};
+use crate::db::schema::people;
+use crate::db::{DbConn, DbPool};
+use crate::db_run;
 use crate::error::AppError;
-use crate::people;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actor {
@@ -70,12 +73,12 @@ fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
     }
 }
 
-async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Principal, AppError> {
-    let verified = match state.tokens.verify(&token) {
+async fn authenticate(tokens: web::Data<TokenAuthority>, db: DbPool, token: String) -> Result<Principal, AppError> {
+    let verified = match tokens.verify(&token) {
         Err(TokenError::UnknownKid) => {
-            let reload_state = state.clone();
-            let reloaded = state.db.run(move |conn| reload_state.tokens.keys.refresh_for_unknown_kid(conn)).await?;
-            if reloaded { state.tokens.verify(&token) } else { Err(TokenError::UnknownKid) }
+            let keys = tokens.clone();
+            let reloaded = db.run(move |conn| keys.keys.refresh_for_unknown_kid(conn)).await?;
+            if reloaded { tokens.verify(&token) } else { Err(TokenError::UnknownKid) }
         }
         other => other,
     };
@@ -89,14 +92,37 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Princ
         }
         TokenSubject::ExternalPerson { org_id, match_by, value } => {
             let lookup_org = org_id.clone();
-            let person = state.db.run(move |conn| people::find_for_login(conn, &lookup_org, match_by, &value)).await?;
-            let person = person.ok_or_else(|| {
+            let person = db.run(move |conn| person_for_login(conn, &lookup_org, match_by, &value)).await?;
+            let (person_id, role) = person.ok_or_else(|| {
                 AppError::Unauthorized("The token's subject is not an active person of this organisation.".into())
             })?;
-            let role = person.role;
-            Ok(Principal { org_id, actor: Actor::User { person_id: person.id, role } })
+            Ok(Principal { org_id, actor: Actor::User { person_id, role } })
         }
     }
+}
+
+/// The active person an identity provider's token names, by external id or e-mail, with
+/// their role in the directory.
+fn person_for_login(
+    conn: &mut DbConn,
+    org_id: &str,
+    match_by: PersonMatch,
+    value: &str,
+) -> Result<Option<(String, Role)>, AppError> {
+    // The directory stores addresses trimmed and lower-case.
+    let email = value.trim().to_lowercase();
+    Ok(db_run!(conn, |c| {
+        let query = people::table
+            .filter(people::org_id.eq(org_id))
+            .filter(people::active.eq(true))
+            .select((people::id, people::role))
+            .into_boxed();
+        let query = match match_by {
+            PersonMatch::ExternalId => query.filter(people::external_id.eq(value)),
+            PersonMatch::Email => query.filter(people::email.eq(&email)),
+        };
+        query.first(c).optional()
+    })?)
 }
 
 impl FromRequest for Principal {
@@ -104,11 +130,14 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let tokens = req.app_data::<web::Data<TokenAuthority>>().cloned();
+        let db = req.app_data::<web::Data<DbPool>>().map(|db| db.get_ref().clone());
         let token = bearer_token(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
-            authenticate(state, token?).await
+            let (Some(tokens), Some(db)) = (tokens, db) else {
+                return Err(AppError::internal("the token authority or the database is not registered"));
+            };
+            authenticate(tokens, db, token?).await
         })
     }
 }

@@ -23,7 +23,7 @@ pub mod upsert_plan;
 pub use bulk::{BulkUpsertRequest, bulk_upsert_people};
 pub use handlers::{create_person, deactivate_person, get_person, list_people, update_person};
 pub use import::import_people_csv;
-pub use queries::{check_email_free, check_external_id_free, check_manager, find, find_for_login, manager_links};
+pub use queries::{check_email_free, check_external_id_free, check_manager, find, manager_links};
 pub use upsert::{BulkUpsertResponse, PersonRow, RowInput, RowResult, RowStatus, upsert_people};
 
 use std::collections::HashMap;

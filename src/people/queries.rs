@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::{Person, chain_reaches, clean_email};
-use crate::auth::tokens::PersonMatch;
+use super::{Person, chain_reaches};
 use crate::db::DbConn;
 use crate::db::schema::people;
 use crate::db_run;
@@ -19,28 +18,6 @@ pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Person, AppErro
         .filter(people::id.eq(id))
         .select(Person::as_select())
         .first(c))?)
-}
-
-/// The active person an external identity provider's subject names.
-pub fn find_for_login(
-    conn: &mut DbConn,
-    org_id: &str,
-    match_by: PersonMatch,
-    value: &str,
-) -> Result<Option<Person>, AppError> {
-    let email = clean_email(value);
-    Ok(db_run!(conn, |c| {
-        let query = people::table
-            .filter(people::org_id.eq(org_id))
-            .filter(people::active.eq(true))
-            .select(Person::as_select())
-            .into_boxed();
-        let query = match match_by {
-            PersonMatch::ExternalId => query.filter(people::external_id.eq(value)),
-            PersonMatch::Email => query.filter(people::email.eq(&email)),
-        };
-        query.first(c).optional()
-    })?)
 }
 
 /// A field error when another person of the organisation already has this e-mail address.
