@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 
 use crate::auth::access::Scope;
 use crate::auth::secrets::secret_matches;
+use crate::auth::tokens::TokenAuthority;
 use crate::clients;
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::request_id;
 use crate::state::AppState;
@@ -174,63 +176,83 @@ pub async fn issue_token(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, OAuthError> {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(OAuthError::new("invalid_request", "Send the form as application/x-www-form-urlencoded."));
-    }
-    let form: TokenRequest = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| OAuthError::new("invalid_request", format!("The form cannot be read: {e}.")))?;
-    match form.grant_type.as_deref() {
-        Some("client_credentials") => {}
-        Some(other) => {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                format!("The grant type `{other}` is not supported; use client_credentials."),
-            ));
-        }
-        None => return Err(OAuthError::new("invalid_request", "grant_type is required.")),
-    }
-    let basic = basic_credentials(&req)?;
-    let (client_id, secret, used_basic) = match (basic, form.client_id, form.client_secret) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err(OAuthError::new("invalid_request", "Use one way to authenticate the client, not two."));
-        }
-        (Some((id, secret)), None, None) => (id, secret, true),
-        (None, Some(id), Some(secret)) => (id, secret, false),
-        _ => {
-            return Err(OAuthError::new(
-                "invalid_client",
-                "Client authentication is required (HTTP Basic, or client_id and client_secret).",
-            ));
-        }
-    };
-    let requested = match form.scope.as_deref() {
-        Some(scope) => Some(Scope::parse_list(scope).map_err(|e| OAuthError::new("invalid_scope", e))?),
-        None => None,
-    };
+    let request = ClientCredentials::parse(&req, &body)?;
+    let (ttl, issuer) = (state.client_token_ttl_secs, state.clone());
+    let token = state.db.run(move |conn| Ok(issue(conn, &issuer.tokens, request, ttl))).await??;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(token))
+}
 
-    let ttl = state.client_token_ttl_secs;
-    let lookup_state = state.clone();
-    let client = state
-        .db
-        .run(move |conn| {
-            lookup_state.tokens.keys.refresh_before_signing(conn)?;
-            clients::find_active_by_client_id(conn, &client_id)
-        })
-        .await?
-        .filter(|c| secret_matches(&secret, &c.secret_hash))
+/// A token request, read from its form and Authorization header.
+struct ClientCredentials {
+    client_id: String,
+    secret: String,
+    /// Whether the client authenticated with HTTP Basic, which a refusal then challenges.
+    used_basic: bool,
+    requested: Option<Vec<Scope>>,
+}
+
+impl ClientCredentials {
+    fn parse(req: &HttpRequest, body: &[u8]) -> Result<Self, OAuthError> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(OAuthError::new("invalid_request", "Send the form as application/x-www-form-urlencoded."));
+        }
+        let form: TokenRequest = serde_urlencoded::from_bytes(body)
+            .map_err(|e| OAuthError::new("invalid_request", format!("The form cannot be read: {e}.")))?;
+        match form.grant_type.as_deref() {
+            Some("client_credentials") => {}
+            Some(other) => {
+                return Err(OAuthError::new(
+                    "unsupported_grant_type",
+                    format!("The grant type `{other}` is not supported; use client_credentials."),
+                ));
+            }
+            None => return Err(OAuthError::new("invalid_request", "grant_type is required.")),
+        }
+        let basic = basic_credentials(req)?;
+        let (client_id, secret, used_basic) = match (basic, form.client_id, form.client_secret) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(OAuthError::new("invalid_request", "Use one way to authenticate the client, not two."));
+            }
+            (Some((id, secret)), None, None) => (id, secret, true),
+            (None, Some(id), Some(secret)) => (id, secret, false),
+            _ => {
+                return Err(OAuthError::new(
+                    "invalid_client",
+                    "Client authentication is required (HTTP Basic, or client_id and client_secret).",
+                ));
+            }
+        };
+        let requested = match form.scope.as_deref() {
+            Some(scope) => Some(Scope::parse_list(scope).map_err(|e| OAuthError::new("invalid_scope", e))?),
+            None => None,
+        };
+        Ok(Self { client_id, secret, used_basic, requested })
+    }
+}
+
+/// Authenticates the client and signs its token: the scopes asked for, which it must
+/// hold, or all it holds.
+fn issue(
+    conn: &mut DbConn,
+    tokens: &TokenAuthority,
+    request: ClientCredentials,
+    ttl: u64,
+) -> Result<TokenResponse, OAuthError> {
+    tokens.keys.refresh_before_signing(conn)?;
+    let client = clients::find_active_by_client_id(conn, &request.client_id)?
+        .filter(|c| secret_matches(&request.secret, &c.secret_hash))
         .ok_or(OAuthError {
             code: "invalid_client",
             description: "Unknown client or wrong secret.".into(),
-            basic_challenge: used_basic,
+            basic_challenge: request.used_basic,
         })?;
-
     let held = client.scope_list();
-    let granted = match requested {
+    let granted = match request.requested {
         Some(requested) => {
             if let Some(extra) = requested.iter().find(|s| !held.contains(s)) {
                 return Err(OAuthError::new(
@@ -243,11 +265,8 @@ pub async fn issue_token(
         None => held,
     };
     let scope = Scope::join(&granted);
-    let access_token = state
-        .tokens
+    let access_token = tokens
         .sign(format!("client:{}", client.client_id), &client.org_id, Some(scope.clone()), None, ttl)
         .map_err(|e| OAuthError::from(AppError::internal(e)))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .json(TokenResponse { access_token, token_type: "Bearer", expires_in: ttl, scope }))
+    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: ttl, scope })
 }

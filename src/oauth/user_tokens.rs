@@ -6,7 +6,9 @@ use validator::Validate;
 
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Errors, validate};
+use crate::auth::tokens::TokenAuthority;
+use crate::db::DbConn;
+use crate::error::{AppError, Errors, FieldError, validate};
 use crate::events::{self, Event};
 use crate::people;
 use crate::state::AppState;
@@ -56,40 +58,45 @@ pub async fn mint_user_token(
     principal.require(Permission::MintUserTokens)?;
     let body = body.into_inner();
     validate(&body)?;
-    let max_ttl = state.user_token_max_ttl_secs;
-    let ttl = body.ttl_seconds.unwrap_or(900.min(max_ttl));
+    let (max_ttl, signer) = (state.user_token_max_ttl_secs, state.clone());
+    let token = state.db.run(move |conn| mint(conn, &signer.tokens, &principal, body, max_ttl)).await?;
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(token))
+}
+
+/// Signs a token for an active person of the caller's organisation, with their role from
+/// the directory, for at most `max_ttl` seconds; the minting is in the audit log.
+fn mint(
+    conn: &mut DbConn,
+    tokens: &TokenAuthority,
+    principal: &Principal,
+    request: MintUserTokenRequest,
+    max_ttl: u64,
+) -> Result<UserTokenResponse, AppError> {
+    let ttl = request.ttl_seconds.unwrap_or(900.min(max_ttl));
     if ttl > max_ttl {
-        return Err(AppError::Validation(vec![crate::error::FieldError::new(
+        return Err(AppError::Validation(vec![FieldError::new(
             "ttl_seconds",
             "range",
             format!("must be at most {max_ttl}"),
         )]));
     }
-    let org_id = principal.org_id.clone();
-    let person_id = body.person_id.clone();
-    let signer = state.clone();
-    let person = state
-        .db
-        .transaction(move |conn| {
-            signer.tokens.keys.refresh_before_signing(conn)?;
-            let person = people::find(conn, &org_id, &person_id)?;
-            if !person.active {
-                return Err(AppError::unprocessable("person_inactive", "This person is deactivated."));
-            }
-            events::record(
-                conn,
-                &principal,
-                Event::UserTokenMinted { person_id: person.id.clone(), ttl_seconds: ttl },
-            )?;
-            Ok(person)
-        })
-        .await?;
-    let role = person.role;
-    let access_token = state
-        .tokens
-        .sign(format!("person:{}", person.id), &person.org_id, None, Some(role), ttl)
+    let person = conn.transaction(|conn| {
+        tokens.keys.refresh_before_signing(conn)?;
+        let person = people::find(conn, &principal.org_id, &request.person_id)?;
+        if !person.active {
+            return Err(AppError::unprocessable("person_inactive", "This person is deactivated."));
+        }
+        events::record(conn, principal, Event::UserTokenMinted { person_id: person.id.clone(), ttl_seconds: ttl })?;
+        Ok(person)
+    })?;
+    let access_token = tokens
+        .sign(format!("person:{}", person.id), &person.org_id, None, Some(person.role), ttl)
         .map_err(AppError::internal)?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .json(UserTokenResponse { access_token, token_type: "Bearer", expires_in: ttl, person_id: person.id, role }))
+    Ok(UserTokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        person_id: person.id,
+        role: person.role,
+    })
 }

@@ -8,6 +8,7 @@ mod auth;
 mod cycles;
 mod foundation;
 mod idempotency;
+mod layout;
 mod people;
 mod reports;
 mod schema;
