@@ -7,6 +7,11 @@ use utoipa::ToSchema;
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 
+/// The operational routes, outside `/api/v1`.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config.service(healthz).service(readyz);
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct HealthStatus {
     /// `ok` when the check passed.

@@ -3,7 +3,10 @@
 
 mod list;
 
-pub use list::list_audit_events;
+/// The audit log route.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config.service(list::list_audit_events);
+}
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

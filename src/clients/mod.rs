@@ -11,8 +11,12 @@ mod queries;
 mod revoke;
 
 pub use create::insert_client;
-pub use handlers::{create_client, list_clients, revoke_client};
 pub use queries::find_active_by_client_id;
+
+/// The client routes.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config.service(handlers::create_client).service(handlers::list_clients).service(handlers::revoke_client);
+}
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

@@ -15,8 +15,17 @@ mod version;
 
 pub use create::insert_framework;
 pub use default::create_default_framework;
-pub use handlers::{create_framework, create_framework_version, get_framework, get_framework_version, list_frameworks};
 pub use queries::{first_framework_id, latest_version_id, load_version, version_exists};
+
+/// The framework routes.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(handlers::create_framework)
+        .service(handlers::list_frameworks)
+        .service(handlers::get_framework)
+        .service(handlers::create_framework_version)
+        .service(handlers::get_framework_version);
+}
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

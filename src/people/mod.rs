@@ -20,11 +20,21 @@ pub mod update;
 pub mod upsert;
 pub mod upsert_plan;
 
-pub use bulk::{BulkUpsertRequest, bulk_upsert_people};
-pub use handlers::{create_person, deactivate_person, get_person, list_people, update_person};
-pub use import::import_people_csv;
+pub use bulk::BulkUpsertRequest;
 pub use queries::{check_email_free, check_external_id_free, check_manager, find, manager_links};
 pub use upsert::{BulkUpsertResponse, PersonRow, RowInput, RowResult, RowStatus, upsert_people};
+
+/// The people routes.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(handlers::create_person)
+        .service(handlers::list_people)
+        .service(bulk::bulk_upsert_people)
+        .service(import::import_people_csv)
+        .service(handlers::get_person)
+        .service(handlers::update_person)
+        .service(handlers::deactivate_person);
+}
 
 use std::collections::HashMap;
 

@@ -17,9 +17,17 @@ mod render;
 
 pub use build::GrowthReport;
 pub use close::close_cycle;
-pub use handlers::{get_report, get_report_radar, my_reports, release_reports};
 pub use load::load_report;
 pub use release::release;
+
+/// The report routes.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(handlers::get_report)
+        .service(handlers::get_report_radar)
+        .service(handlers::release_reports)
+        .service(handlers::my_reports);
+}
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -26,11 +26,19 @@ mod rater;
 pub mod store;
 mod submit;
 
-pub use handlers::{
-    decline_invitation, get_invitation, issue_invitation_link, list_cycle_invitations, my_invitations,
-    revoke_invitation_link, save_draft, submit_invitation,
-};
-pub use progress::cycle_progress;
+/// The routes of invitations, answering and progress.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(progress::cycle_progress)
+        .service(handlers::list_cycle_invitations)
+        .service(handlers::issue_invitation_link)
+        .service(handlers::revoke_invitation_link)
+        .service(handlers::my_invitations)
+        .service(handlers::get_invitation)
+        .service(handlers::save_draft)
+        .service(handlers::submit_invitation)
+        .service(handlers::decline_invitation);
+}
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
