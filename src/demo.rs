@@ -14,7 +14,7 @@ use crate::anonymity::Relationship;
 use crate::auth::access::{Role, Scope};
 use crate::auth::principal::{Actor, Principal};
 use crate::cycles::settings::NominationRules;
-use crate::cycles::{Cycle, CycleState};
+use crate::cycles::{Cycle, CycleState, NominationStatus};
 use crate::db::schema::{cycles, frameworks, invitations, nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
@@ -23,6 +23,7 @@ use crate::frameworks::{QuestionKind, latest_version_id, load_version};
 use crate::orgs::{NewOrganization, create_organization};
 use crate::people::Person;
 use crate::reports;
+use crate::responses::InvitationStatus;
 use crate::responses::answers::CheckedAnswer;
 use crate::responses::store::{self, AnswerSet};
 use crate::rng::Rng;
@@ -233,8 +234,8 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                             nominations::cycle_id.eq(&cycle.id),
                             nominations::subject_id.eq(leader),
                             nominations::rater_id.eq(rater),
-                            nominations::relationship.eq(relationship.as_str()),
-                            nominations::status.eq("approved"),
+                            nominations::relationship.eq(*relationship),
+                            nominations::status.eq(NominationStatus::Approved),
                             nominations::nominated_by.eq("system"),
                             nominations::created_at.eq(at),
                         ))
@@ -247,8 +248,8 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                         invitations::cycle_id.eq(&cycle.id),
                         invitations::subject_id.eq(leader),
                         invitations::rater_id.eq(rater),
-                        invitations::relationship.eq(relationship.as_str()),
-                        invitations::status.eq("submitted"),
+                        invitations::relationship.eq(*relationship),
+                        invitations::status.eq(InvitationStatus::Submitted),
                         invitations::created_at.eq(at),
                     ))
                     .execute(c))?;

@@ -22,6 +22,7 @@ use crate::error::AppError;
 use crate::frameworks::{CompetencyInput, QuestionInput, QuestionKind, VersionInput, insert_framework};
 use crate::orgs::{NewOrganization, create_organization};
 use crate::people::Person;
+use crate::responses::InvitationStatus;
 use crate::responses::answers::CheckedAnswer;
 use crate::responses::store::{self, AnswerSet};
 use crate::rng::Rng;
@@ -149,7 +150,7 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
     };
     db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
 
-    let status = if options.answered { "submitted" } else { "pending" };
+    let status = if options.answered { InvitationStatus::Submitted } else { InvitationStatus::Pending };
     let mut answer_count = 0;
     // One transaction per batch of leaders keeps memory flat at 10,000 leaders.
     for batch in (0..options.leaders).collect::<Vec<_>>().chunks(100) {
