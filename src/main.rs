@@ -3,12 +3,10 @@ fn main() -> anyhow::Result<()> {
     roundtable::cli::run()
 }
 
-/// glibc gives each thread that allocates its own heap ("arena"), up to eight per core,
-/// and keeps what is freed in them. Requests run on many blocking threads, so memory a
-/// large request freed stayed resident in whichever arenas it touched (measured by the
-/// benchmark suite on SQLite: 168 MB resident at its end, after a bulk import of 50,000
-/// people; 90 MB with two arenas). Two arenas are plenty for a service whose work waits
-/// on the database. `MALLOC_ARENA_MAX`, when set, wins.
+/// glibc gives each allocating thread its own heap ("arena") and keeps what is freed in
+/// it, so memory a large request freed on one of the many blocking threads stayed
+/// resident (BENCHMARKS.md, before and after). Two arenas are plenty for a service whose
+/// work waits on the database. `MALLOC_ARENA_MAX`, when set, wins.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {

@@ -29,11 +29,9 @@ const CYCLE_LOCK_CLASS: i32 = 0x5254_4331;
 /// database's write lock up front (`BEGIN IMMEDIATE`).
 ///
 /// On PostgreSQL the hold is a transaction-scoped advisory lock on the cycle's id, shared
-/// or exclusive. A shared row lock (`FOR SHARE`) would do the same, but every submission
-/// would then rewrite the one hot cycle row's lock bits, and concurrent holders share
-/// ever larger multixacts: measured with open-loop submissions at about 1,200/s, p99 was
-/// 1.6 s with `FOR SHARE` (and growing) against 27 ms with this lock. Every change of a
-/// cycle row goes through `Update`.
+/// or exclusive, rather than `FOR SHARE` on the one hot cycle row, whose growing multixacts
+/// made submissions' latency run away (BENCHMARKS.md, before and after). Every change of
+/// a cycle row goes through `Update`.
 pub fn lock_cycle(conn: &mut DbConn, org_id: &str, id: &str, lock: CycleLock) -> Result<Cycle, AppError> {
     let DbConn::Postgres(c) = conn else { return find_cycle(conn, org_id, id) };
     let function = match lock {

@@ -206,11 +206,9 @@ impl DatabaseUrl {
 impl DbPool {
     /// Opens the pool (creating the SQLite file and its folder if needed) and applies migrations.
     ///
-    /// On PostgreSQL every connection is opened up front and kept. Opened on demand, the
-    /// first burst that needed more connections than were open waited while PostgreSQL
-    /// started a backend for each: in the benchmark's open loop, stalls of 0.3 to 3 s in six
-    /// of nine runs, none in the four runs since. SQLite connections open in microseconds
-    /// and are opened as needed.
+    /// On PostgreSQL every connection is opened up front and kept: opened on demand, a
+    /// burst waited while PostgreSQL started a backend for each (BENCHMARKS.md, before and
+    /// after). SQLite connections open in microseconds and are opened as needed.
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         Self::open(settings, settings.db_pool_size.max(1), true)
     }

@@ -206,11 +206,9 @@ pub fn apply(
     if summary.created >= REFRESH_STATISTICS_AFTER
         && let DbConn::Postgres(c) = conn
     {
-        // The planner's figure for the organisation's size is now stale. Taking a just
-        // loaded organisation for an empty one, it filtered the next request's lookups
-        // through all of the organisation's people: each request of 5,000 was slower than
-        // the last (0.2 s to 0.8 s over ten). A small sample of the one column that
-        // decides those plans is enough, and cheap.
+        // The planner's figure for the organisation's size is now stale, and it took a just
+        // loaded organisation for an empty one (BENCHMARKS.md, before and after). A small
+        // sample of the one column that decides those plans is enough, and cheap.
         c.batch_execute("SET LOCAL default_statistics_target = 10; ANALYZE people (org_id)")?;
     }
     if summary.created + summary.updated + summary.deactivated > 0 {
@@ -230,7 +228,7 @@ pub fn apply(
 fn insert_new(conn: &mut DbConn, new: &[Person]) -> Result<(), AppError> {
     match conn {
         // One COPY: PostgreSQL takes the rows without parsing a statement per 500 of them
-        // (5,000 people: 194 ms inside the engine against 273 ms as INSERTs).
+        // (BENCHMARKS.md, before and after).
         DbConn::Postgres(c) => {
             if !new.is_empty() {
                 diesel::copy_from(people::table).from_insertable(new).execute(&mut **c)?;
