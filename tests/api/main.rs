@@ -8,6 +8,7 @@ mod auth;
 mod cycles;
 mod foundation;
 mod idempotency;
+mod logs;
 mod people;
 mod reports;
 mod schema;
