@@ -1,23 +1,31 @@
-//! `Idempotency-Key` on POST requests under `/api/v1`: the same key with the same body
-//! answers what the first request answered, without doing the work again; the same key
-//! with another body answers 422; a key whose first request is still running answers 409.
+//! `Idempotency-Key` on the creating POST routes under `/api/v1`: the same key with the
+//! same body answers what the first request answered, without doing the work again; the
+//! same key with another body answers 422; a key whose first request is still running
+//! answers 409.
+//!
+//! A route takes part by naming the middleware on its own route attribute:
+//! `#[post("/cycles", wrap = "crate::idempotency::Idempotent")]`. It runs after routing,
+//! so however the path is spelled (`/api/v1/%63ycles`) it applies to exactly the routes
+//! that opted in, and the request hash uses the path as routed, not as sent.
 //!
 //! Keys are kept per organisation and caller for 24 hours, and only for requests that
 //! succeeded: a refused request stores nothing, so the caller can correct it and retry
 //! with the same key. A key whose request died mid-way is free again after a minute.
 //!
-//! Two kinds of route are left out. Answering (`/invitations/…`): a stored request would
-//! tie a rater to their answers, and a second submission answers 409 anyway. Routes whose
-//! answer holds a secret shown once (client secrets, user tokens, invitation links): a
-//! stored answer would keep the secret in clear.
+//! Two kinds of POST route must not opt in. Answering (`/invitations/…`): a stored
+//! request would tie a rater to their answers, and a second submission answers 409
+//! anyway. Routes whose answer holds a secret shown once (client secrets, user tokens,
+//! invitation links): a stored answer would keep the secret in clear.
 
 use std::collections::BTreeMap;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpResponse, ResponseError, web};
 use aws_lc_rs::digest::{SHA256, digest};
 use chrono::Duration;
@@ -36,14 +44,6 @@ const KEPT_FOR_HOURS: i64 = 24;
 /// How long an unfinished claim holds its key before another request may take it over.
 const LEASE_SECONDS: i64 = 60;
 
-/// Whether a POST route takes part: see the module documentation for those that do not.
-fn covered(path: &str) -> bool {
-    path.starts_with("/api/v1/")
-        && !path.starts_with("/api/v1/invitations/")
-        && !path.starts_with("/api/v1/auth/")
-        && path != "/api/v1/clients"
-        && !path.ends_with("/link")
-}
 /// Response headers worth replaying along with the body.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
@@ -67,7 +67,13 @@ enum Claim {
 }
 
 fn request_hash(req: &ServiceRequest, body: &[u8]) -> String {
-    let mut material = format!("{} {}?{}\n", req.method(), req.path(), req.query_string()).into_bytes();
+    // The path as routed (percent-decoded where that keeps its meaning) and the query as
+    // parsed, so that spellings of one request share a key.
+    let query = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+        .ok()
+        .and_then(|pairs| serde_urlencoded::to_string(pairs).ok())
+        .unwrap_or_else(|| req.query_string().to_string());
+    let mut material = format!("{} {}?{}\n", req.method(), req.match_info().as_str(), query).into_bytes();
     material.extend_from_slice(body);
     digest(&SHA256, &material).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -164,14 +170,54 @@ fn valid_key(key: &str) -> bool {
     !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// The middleware; see the module documentation.
-pub async fn middleware(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+/// The middleware a route opts in with (`wrap = "crate::idempotency::Idempotent"`); see
+/// the module documentation.
+pub struct Idempotent;
+
+impl<S, B> Transform<S, ServiceRequest> for Idempotent
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Transform = IdempotentService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(IdempotentService { service: Rc::new(service) }))
+    }
+}
+
+pub struct IdempotentService<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for IdempotentService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        Box::pin(handle(req, Rc::clone(&self.service)))
+    }
+}
+
+async fn handle<S, B>(mut req: ServiceRequest, next: Rc<S>) -> Result<ServiceResponse<BoxBody>, actix_web::Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
     let key = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string));
-    let applies = req.method() == Method::POST && covered(req.path());
-    let Some(key) = key.filter(|_| applies) else {
+    // Only POSTs take part, should the middleware ever wrap a resource serving other methods.
+    let Some(key) = key.filter(|_| req.method() == Method::POST) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let key = match key {

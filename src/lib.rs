@@ -37,7 +37,7 @@ use std::net::TcpListener;
 use actix_cors::Cors;
 use actix_web::body::BoxBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
+use actix_web::middleware::{Compress, ErrorHandlers};
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -133,7 +133,6 @@ impl Application {
                 .app_data(http::path_config())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
                 .default_service(web::to(http::fallback))
-                .wrap(from_fn(idempotency::middleware))
                 .wrap(Compress::default())
                 .wrap(cors(&serve.cors_origins))
                 .wrap(ErrorHandlers::new().default_handler(http::problem_for_bare_errors))

@@ -1,5 +1,6 @@
 //! Request ids: taken from a sane `x-request-id` header or made fresh, echoed in the
-//! response, written in every log line about the request and in every problem body.
+//! response, written in every log line about the request and in every problem body. The
+//! request's own log line names its route template, not its path.
 
 use std::future::{Future, ready};
 use std::pin::Pin;
@@ -12,6 +13,10 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::header::{HeaderName, HeaderValue};
 
 pub const HEADER: &str = "x-request-id";
+/// The route logged for a request no route matched.
+const UNMATCHED: &str = "unmatched";
+/// The route logged for a request that failed without a response to read the route from.
+const UNKNOWN_ROUTE: &str = "unknown";
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -68,20 +73,22 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let id = accept_or_make(req.headers().get(HEADER));
         let method = req.method().to_string();
-        let path = req.path().to_string();
         let started = Instant::now();
         let service = Rc::clone(&self.service);
         let scoped_id = id.clone();
         Box::pin(REQUEST_ID.scope(scoped_id, async move {
             let result = service.call(req).await;
-            let status = match &result {
-                Ok(res) => res.status().as_u16(),
-                Err(e) => e.as_response_error().status_code().as_u16(),
+            // The route's template, never the path as sent: a path carries ids (an
+            // invitation's, next to a time) and a query could carry anything. Only the
+            // response knows the route, as this middleware runs before routing.
+            let (status, route) = match &result {
+                Ok(res) => (res.status().as_u16(), res.request().match_pattern().unwrap_or_else(|| UNMATCHED.into())),
+                Err(e) => (e.as_response_error().status_code().as_u16(), UNKNOWN_ROUTE.into()),
             };
             tracing::info!(
                 request_id = %id,
                 method = %method,
-                path = %path,
+                route = %route,
                 status,
                 duration_ms = started.elapsed().as_secs_f64() * 1000.0,
                 "request"

@@ -33,7 +33,7 @@ pub fn with_etag(mut response: actix_web::HttpResponseBuilder, cycle: &Cycle) ->
         Errors,
     ),
 )]
-#[post("/cycles")]
+#[post("/cycles", wrap = "crate::idempotency::Idempotent")]
 pub async fn create_cycle(
     principal: Principal,
     state: web::Data<AppState>,
@@ -136,7 +136,7 @@ pub async fn update_cycle(
     request_body = SubjectsRequest,
     responses((status = 200, description = "Added", body = ParticipantsChange), Errors),
 )]
-#[post("/cycles/{cycle_id}/participants")]
+#[post("/cycles/{cycle_id}/participants", wrap = "crate::idempotency::Idempotent")]
 pub async fn add_participants(
     principal: Principal,
     state: web::Data<AppState>,
@@ -158,7 +158,7 @@ pub async fn add_participants(
     request_body = SubjectsRequest,
     responses((status = 200, description = "Removed", body = ParticipantsChange), Errors),
 )]
-#[post("/cycles/{cycle_id}/participants/remove")]
+#[post("/cycles/{cycle_id}/participants/remove", wrap = "crate::idempotency::Idempotent")]
 pub async fn remove_participants(
     principal: Principal,
     state: web::Data<AppState>,

@@ -25,7 +25,7 @@ use crate::state::AppState;
         Errors,
     ),
 )]
-#[post("/frameworks")]
+#[post("/frameworks", wrap = "crate::idempotency::Idempotent")]
 pub async fn create_framework(
     principal: Principal,
     state: web::Data<AppState>,
@@ -105,7 +105,7 @@ pub async fn get_framework(
         Errors,
     ),
 )]
-#[post("/frameworks/{framework_id}/versions")]
+#[post("/frameworks/{framework_id}/versions", wrap = "crate::idempotency::Idempotent")]
 pub async fn create_framework_version(
     principal: Principal,
     state: web::Data<AppState>,

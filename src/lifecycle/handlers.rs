@@ -33,7 +33,7 @@ use crate::state::AppState;
         Errors,
     ),
 )]
-#[post("/cycles/{cycle_id}/transitions")]
+#[post("/cycles/{cycle_id}/transitions", wrap = "crate::idempotency::Idempotent")]
 pub async fn transition_cycle(
     req: HttpRequest,
     principal: Principal,
@@ -66,7 +66,7 @@ pub async fn transition_cycle(
         Errors,
     ),
 )]
-#[post("/cycles/{cycle_id}/participants/{subject_id}/nominations")]
+#[post("/cycles/{cycle_id}/participants/{subject_id}/nominations", wrap = "crate::idempotency::Idempotent")]
 pub async fn create_nomination(
     principal: Principal,
     state: web::Data<AppState>,
@@ -94,7 +94,7 @@ pub async fn create_nomination(
         Errors,
     ),
 )]
-#[post("/cycles/{cycle_id}/nominations/{nomination_id}/decision")]
+#[post("/cycles/{cycle_id}/nominations/{nomination_id}/decision", wrap = "crate::idempotency::Idempotent")]
 pub async fn decide_nomination(
     principal: Principal,
     state: web::Data<AppState>,

@@ -49,7 +49,7 @@ impl BulkUpsertRequest {
         Errors,
     ),
 )]
-#[post("/people/bulk")]
+#[post("/people/bulk", wrap = "crate::idempotency::Idempotent")]
 pub async fn bulk_upsert_people(
     principal: Principal,
     state: web::Data<AppState>,

@@ -27,7 +27,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, person: &Person) -> H
         Errors,
     ),
 )]
-#[post("/people")]
+#[post("/people", wrap = "crate::idempotency::Idempotent")]
 pub async fn create_person(
     principal: Principal,
     state: web::Data<AppState>,
@@ -123,7 +123,7 @@ pub async fn update_person(
         Errors,
     ),
 )]
-#[post("/people/{person_id}/deactivate")]
+#[post("/people/{person_id}/deactivate", wrap = "crate::idempotency::Idempotent")]
 pub async fn deactivate_person(
     req: HttpRequest,
     principal: Principal,

@@ -122,7 +122,7 @@ fn parse_csv(body: &[u8]) -> Result<Vec<RowInput>, AppError> {
         Errors,
     ),
 )]
-#[post("/people/import")]
+#[post("/people/import", wrap = "crate::idempotency::Idempotent")]
 pub async fn import_people_csv(
     req: HttpRequest,
     principal: Principal,

@@ -95,7 +95,7 @@ pub async fn get_report_radar(
         Errors,
     ),
 )]
-#[post("/cycles/{cycle_id}/reports/release")]
+#[post("/cycles/{cycle_id}/reports/release", wrap = "crate::idempotency::Idempotent")]
 pub async fn release_reports(
     principal: Principal,
     state: web::Data<AppState>,

@@ -236,7 +236,11 @@ pub struct Org {
 
 impl Org {
     pub async fn new() -> Self {
-        let app = spawn_app().await;
+        Self::on(spawn_app().await).await
+    }
+
+    /// The same people, in the organisation `app` acts for.
+    pub async fn on(app: TestApp) -> Self {
         let mut rows = vec![
             json!({"external_id": "manager", "email": "manager@example.com", "display_name": "Morgan Manager", "department": "Operations"}),
             json!({"external_id": "subject", "email": "subject@example.com", "display_name": "Sam Subject", "department": "Engineering", "manager_external_id": "manager"}),
@@ -347,19 +351,7 @@ impl Org {
         let token = self.token(rater).await;
         let questionnaire =
             json_with_status(self.app.get_as(&token, &format!("/api/v1/invitations/{invitation_id}")).await, 200).await;
-        questionnaire["competencies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|c| c["questions"].as_array().unwrap().clone())
-            .map(|q| {
-                if q["kind"] == "rating" {
-                    json!({"question_id": q["id"], "score": score})
-                } else {
-                    json!({"question_id": q["id"], "comment": comment})
-                }
-            })
-            .collect()
+        answers_to(&questionnaire, score, comment)
     }
 
     /// Ready-to-send submissions of every answer by peers 1 to `n` about the subject.
@@ -428,6 +420,23 @@ impl Org {
         self.move_to(&id, "collecting").await;
         id
     }
+}
+
+/// Answers to every question of a questionnaire: ratings with `score`, text with `comment`.
+pub fn answers_to(questionnaire: &Value, score: i64, comment: &str) -> Vec<Value> {
+    questionnaire["competencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["questions"].as_array().unwrap().clone())
+        .map(|q| {
+            if q["kind"] == "rating" {
+                json!({"question_id": q["id"], "score": score})
+            } else {
+                json!({"question_id": q["id"], "comment": comment})
+            }
+        })
+        .collect()
 }
 
 /// A body ready for a snapshot: ids become `[label]` when `labels` names them and `[id]`

@@ -9,6 +9,7 @@ mod cycles;
 mod foundation;
 mod idempotency;
 mod layout;
+mod logs;
 mod people;
 mod reports;
 mod schema;
