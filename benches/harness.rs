@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::{Connection, PgConnection};
 use roundtable::auth::access::Role;
 use roundtable::auth::keys::KeyStore;
-use roundtable::auth::tokens::TokenAuthority;
+use roundtable::auth::tokens::{Grant, TokenAuthority};
 use roundtable::config::{AuthSettings, DatabaseSettings};
 use roundtable::db::schema::{invitations, response_drafts};
 use roundtable::db::{DbConn, DbPool};
@@ -221,7 +221,12 @@ fn pending_submissions(pool: &DbPool, seeded: &Seeded) -> Vec<(String, String)> 
                 .entry(rater.clone())
                 .or_insert_with(|| {
                     authority
-                        .sign(format!("person:{rater}"), &seeded.org.org_id, None, Some(Role::Member), 3600)
+                        .sign(
+                            format!("person:{rater}"),
+                            &seeded.org.org_id,
+                            Grant::Person { role: Role::Member, minted_by: "client:benchmark".into() },
+                            3600,
+                        )
                         .unwrap()
                 })
                 .clone();

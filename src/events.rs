@@ -93,6 +93,8 @@ pub enum Event {
         rater_id: String,
         relationship: &'static str,
         status: &'static str,
+        /// Why HR named a manager rater the directory does not.
+        override_reason: Option<String>,
     },
     NominationDecided {
         cycle_id: String,
@@ -216,10 +218,24 @@ impl Event {
             Event::ParticipantsAdded { subject_ids, .. }
             | Event::ParticipantsRemoved { subject_ids, .. }
             | Event::ReportsReleased { subject_ids, .. } => json!({ "subject_ids": subject_ids }),
-            Event::NominationCreated { nomination_id, subject_id, rater_id, relationship, status, .. } => json!({
-                "nomination_id": nomination_id, "subject_id": subject_id, "rater_id": rater_id,
-                "relationship": relationship, "status": status,
-            }),
+            Event::NominationCreated {
+                nomination_id,
+                subject_id,
+                rater_id,
+                relationship,
+                status,
+                override_reason,
+                ..
+            } => {
+                let mut details = json!({
+                    "nomination_id": nomination_id, "subject_id": subject_id, "rater_id": rater_id,
+                    "relationship": relationship, "status": status,
+                });
+                if let Some(reason) = override_reason {
+                    details["override_reason"] = json!(reason);
+                }
+                details
+            }
             Event::NominationDecided { nomination_id, status, .. } => {
                 json!({ "nomination_id": nomination_id, "status": status })
             }

@@ -70,6 +70,16 @@ impl AnonymitySettings {
         }
     }
 
+    /// Whether the subject sees this group's answers as its members': the self-assessment,
+    /// and the manager when attributed. Every other group is pooled behind its threshold.
+    pub fn attributed(&self, relationship: Relationship) -> bool {
+        match relationship {
+            Relationship::Myself => true,
+            Relationship::Manager => self.manager_attributed,
+            _ => false,
+        }
+    }
+
     /// Least respondents for a group's comments to be shown.
     pub fn comment_threshold(&self, relationship: Relationship) -> i32 {
         match relationship {

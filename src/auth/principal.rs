@@ -17,8 +17,9 @@ use crate::error::AppError;
 pub enum Actor {
     /// A server-side client (an HR system) with its scopes.
     Client { client_id: String, scopes: Vec<Scope> },
-    /// A person using the frontend, with their role.
-    User { person_id: String, role: Role },
+    /// A person using the frontend, with their role and where their token came from:
+    /// `client:…` or `person:…` for a minted token, `issuer:…` for an identity provider's.
+    User { person_id: String, role: Role, token_from: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,16 +88,16 @@ async fn authenticate(tokens: web::Data<TokenAuthority>, db: DbPool, token: Stri
         TokenSubject::Client { org_id, client_id, scopes } => {
             Ok(Principal { org_id, actor: Actor::Client { client_id, scopes } })
         }
-        TokenSubject::Person { org_id, person_id, role } => {
-            Ok(Principal { org_id, actor: Actor::User { person_id, role } })
+        TokenSubject::Person { org_id, person_id, role, minted_by } => {
+            Ok(Principal { org_id, actor: Actor::User { person_id, role, token_from: minted_by } })
         }
-        TokenSubject::ExternalPerson { org_id, match_by, value } => {
+        TokenSubject::ExternalPerson { org_id, match_by, value, issuer } => {
             let lookup_org = org_id.clone();
             let person = db.run(move |conn| person_for_login(conn, &lookup_org, match_by, &value)).await?;
             let (person_id, role) = person.ok_or_else(|| {
                 AppError::Unauthorized("The token's subject is not an active person of this organisation.".into())
             })?;
-            Ok(Principal { org_id, actor: Actor::User { person_id, role } })
+            Ok(Principal { org_id, actor: Actor::User { person_id, role, token_from: format!("issuer:{issuer}") } })
         }
     }
 }

@@ -34,6 +34,19 @@ pub struct AccessClaims {
     /// The role of a person's token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// Who minted a person's token (`client:…` or `person:…`), so that what the person
+    /// saves through it stays with that credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
+}
+
+/// What a signed token grants.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Grant {
+    /// A service client's scopes, space separated.
+    Client { scope: String },
+    /// A person's role, and who minted the token (`client:…` or `person:…`).
+    Person { role: Role, minted_by: String },
 }
 
 /// Who a verified token speaks for, before any database look-up.
@@ -48,12 +61,15 @@ pub enum TokenSubject {
         org_id: String,
         person_id: String,
         role: Role,
+        /// Who minted the token.
+        minted_by: String,
     },
     /// A person known to an external identity provider, to be found in the directory.
     ExternalPerson {
         org_id: String,
         match_by: PersonMatch,
         value: String,
+        issuer: String,
     },
 }
 
@@ -137,13 +153,13 @@ impl TokenAuthority {
         &self.issuer
     }
 
-    /// Signs an access token for `sub` that expires in `ttl_secs`.
+    /// Signs an access token for `sub` that expires in `ttl_secs`: a client's with its
+    /// scopes, or a person's with their role and who minted it.
     pub fn sign(
         &self,
         sub: String,
         org_id: &str,
-        scope: Option<String>,
-        role: Option<Role>,
+        grant: Grant,
         ttl_secs: u64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let ring = self.keys.ring();
@@ -159,8 +175,15 @@ impl TokenAuthority {
             iat,
             jti: uuid::Uuid::new_v4().to_string(),
             org: Some(org_id.to_string()),
-            scope,
-            role: role.map(|r| r.as_str().to_string()),
+            scope: None,
+            role: None,
+            azp: None,
+        };
+        let claims = match grant {
+            Grant::Client { scope } => AccessClaims { scope: Some(scope), ..claims },
+            Grant::Person { role, minted_by } => {
+                AccessClaims { role: Some(role.as_str().to_string()), azp: Some(minted_by), ..claims }
+            }
         };
         jsonwebtoken::encode(&header, &claims, &ring.signing.encoding)
     }
@@ -201,6 +224,7 @@ impl TokenAuthority {
                     org_id: issuer.config.org_id.clone(),
                     match_by: issuer.config.match_person_by,
                     value: value.to_string(),
+                    issuer: issuer.config.issuer.clone(),
                 });
             }
         }
@@ -250,7 +274,8 @@ fn own_subject(claims: AccessClaims) -> Result<TokenSubject, TokenError> {
     }
     if let Some(person_id) = claims.sub.strip_prefix("person:") {
         let role = claims.role.as_deref().unwrap_or_default().parse::<Role>().map_err(TokenError::Invalid)?;
-        return Ok(TokenSubject::Person { org_id, person_id: person_id.to_string(), role });
+        let minted_by = claims.azp.unwrap_or_default();
+        return Ok(TokenSubject::Person { org_id, person_id: person_id.to_string(), role, minted_by });
     }
     Err(TokenError::Invalid("its subject is not recognised".into()))
 }

@@ -10,6 +10,7 @@ use super::nominations::{
 };
 use super::queries::{lock_cycle, lock_participant, open_participant, standing};
 use super::{Cycle, CycleLock, CycleState, Standing};
+use crate::anonymity::Relationship;
 use crate::auth::principal::Principal;
 use crate::db::schema::{nominations, people};
 use crate::db::{DbConn, new_id, now};
@@ -60,6 +61,7 @@ pub fn nominate(
         let rater_name = active_name(conn, &principal.org_id, &request.rater_id)?.ok_or_else(|| {
             AppError::Validation(vec![FieldError::new("rater_id", "not_found", "no active person has this id")])
         })?;
+        let override_reason = check_manager(conn, principal, standing, subject_id, &request)?;
         let (existing, counted) = nominations_of(conn, &cycle.id, subject_id, &request)?;
         if existing > 0 {
             return Err(AppError::conflict("already_nominated", "This rater is already nominated for this subject."));
@@ -83,7 +85,7 @@ pub fn nominate(
             status: if approved { NominationStatus::Approved } else { NominationStatus::Proposed },
             nominated_by: by.clone(),
             decided_by: approved.then(|| by.clone()),
-            decision_note: None,
+            decision_note: override_reason.clone(),
             created_at: at,
             decided_at: approved.then_some(at),
         };
@@ -95,6 +97,7 @@ pub fn nominate(
             rater_id: row.rater_id.clone(),
             relationship: row.relationship.as_str(),
             status: row.status.as_str(),
+            override_reason,
         };
         events::record(conn, principal, created)?;
         let stored = Nomination {
@@ -174,6 +177,43 @@ pub fn decide(
             .first(c))?;
         Ok((cycle, respond(stored, name)))
     })
+}
+
+/// A `manager` rater is the subject's manager in the directory: the manager group is
+/// attributed, so anyone else named there would be a group of one without knowing it.
+/// HR may name another with a reason, which is returned to be recorded.
+fn check_manager(
+    conn: &mut DbConn,
+    principal: &Principal,
+    standing: Standing,
+    subject_id: &str,
+    request: &NominateRequest,
+) -> Result<Option<String>, AppError> {
+    if request.relationship != Relationship::Manager {
+        return Ok(None);
+    }
+    let directory_manager: Option<String> = db_run!(conn, |c| people::table
+        .filter(people::org_id.eq(&principal.org_id))
+        .filter(people::id.eq(subject_id))
+        .select(people::manager_id)
+        .first(c))?;
+    if directory_manager.as_deref() == Some(request.rater_id.as_str()) {
+        return Ok(None);
+    }
+    let reason = request.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    match (standing, reason) {
+        (Standing::Hr, Some(reason)) => Ok(Some(reason.to_string())),
+        (Standing::Hr, None) => Err(AppError::Validation(vec![FieldError::new(
+            "override_reason",
+            "required",
+            "this rater is not the subject's manager in the directory; say why they rate as manager",
+        )])),
+        _ => Err(AppError::Validation(vec![FieldError::new(
+            "relationship",
+            "not_directory_manager",
+            "only the subject's manager in the directory rates as manager",
+        )])),
+    }
 }
 
 /// The display name of an active person of the organisation.

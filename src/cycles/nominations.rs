@@ -96,6 +96,10 @@ pub struct NominateRequest {
     pub rater_id: String,
     /// `manager`, `peer`, `direct_report` or `other`; the self-assessment is automatic.
     pub relationship: Relationship,
+    /// Why HR names as `manager` someone who is not the subject's manager in the
+    /// directory: required then, and only HR may. Recorded with the nomination.
+    #[validate(length(min = 1, max = 1000))]
+    pub override_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]

@@ -176,6 +176,7 @@ diesel::table! {
         org_id -> Text,
         answers -> Text,
         updated_at -> Timestamp,
+        credential -> Text,
     }
 }
 

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::access::Scope;
 use crate::auth::secrets::secret_matches;
-use crate::auth::tokens::TokenAuthority;
+use crate::auth::tokens::{Grant, TokenAuthority};
 use crate::clients;
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -266,7 +266,7 @@ fn issue(
     };
     let scope = Scope::join(&granted);
     let access_token = tokens
-        .sign(format!("client:{}", client.client_id), &client.org_id, Some(scope.clone()), None, ttl)
+        .sign(format!("client:{}", client.client_id), &client.org_id, Grant::Client { scope: scope.clone() }, ttl)
         .map_err(|e| OAuthError::from(AppError::internal(e)))?;
     Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: ttl, scope })
 }

@@ -6,7 +6,7 @@ use validator::Validate;
 
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
-use crate::auth::tokens::TokenAuthority;
+use crate::auth::tokens::{Grant, TokenAuthority};
 use crate::db::DbConn;
 use crate::error::{AppError, Errors, FieldError, validate};
 use crate::events::{self, Event};
@@ -90,7 +90,12 @@ fn mint(
         Ok(person)
     })?;
     let access_token = tokens
-        .sign(format!("person:{}", person.id), &person.org_id, None, Some(person.role), ttl)
+        .sign(
+            format!("person:{}", person.id),
+            &person.org_id,
+            Grant::Person { role: person.role, minted_by: principal.audit_name() },
+            ttl,
+        )
         .map_err(AppError::internal)?;
     Ok(UserTokenResponse {
         access_token,

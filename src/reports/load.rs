@@ -35,11 +35,15 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
         .filter(competency_summaries::subject_id.eq(subject_id))
         .select((competency_summaries::competency_key, competency_summaries::percentile))
         .load(c))?;
-    // The most recent earlier cycle with a summary for each competency key.
+    // The most recent earlier cycle with a summary for each competency key, among those
+    // whose report the subject was given: a closed cycle's figures stay HR's until released.
+    let released_to_subject =
+        report_releases::table.filter(report_releases::subject_id.eq(subject_id)).select(report_releases::cycle_id);
     let earlier: Vec<(String, String, f64, f64, i32)> = db_run!(conn, |c| competency_summaries::table
         .inner_join(cycles::table)
         .filter(cycles::org_id.eq(&cycle.org_id))
         .filter(competency_summaries::subject_id.eq(subject_id))
+        .filter(competency_summaries::cycle_id.eq_any(released_to_subject))
         .filter(cycles::created_at.lt(cycle.created_at))
         .order(cycles::created_at.desc())
         .select((

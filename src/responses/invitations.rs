@@ -76,13 +76,29 @@ pub fn my_invitations(conn: &mut DbConn, principal: &Principal) -> Result<Vec<In
     Ok(rows.into_iter().map(|(i, cycle, subject)| InvitationResponse::new(i, cycle, subject)).collect())
 }
 
-/// What a rater sees: whom they rate, the questions, and their saved draft.
+/// What a rater sees: whom they rate, the questions, how their answers will be shown,
+/// and their saved draft.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Questionnaire {
     pub invitation: InvitationResponse,
     pub competencies: Vec<CompetencyResponse>,
+    pub answers_shown: AnswersShown,
     /// The saved draft, until submission.
     pub draft: Vec<AnswerInput>,
+}
+
+/// How the subject will see this rater's answers, so that no rater answers without
+/// knowing whether they can be told apart.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"attributed": false, "threshold": 3, "comment_threshold": 3}))]
+pub struct AnswersShown {
+    /// `true` for the self-assessment and an attributed manager: the subject sees these
+    /// answers as the rater's. Otherwise they are pooled with the rater's group.
+    pub attributed: bool,
+    /// Least respondents of the group before any figure about it is shown.
+    pub threshold: i32,
+    /// Least respondents of the group before its comments are shown.
+    pub comment_threshold: i32,
 }
 
 /// The rater's invitation with its questions and draft; 404 if it is not theirs.
@@ -90,10 +106,17 @@ pub fn questionnaire(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> R
     let invitation = rater.invitation(conn, invitation_id)?;
     let cycle = find_cycle(conn, &invitation.org_id, &invitation.cycle_id)?;
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
-    let draft = draft::saved_draft(conn, &invitation.id)?;
+    let draft = draft::saved_draft(conn, rater, &invitation.id)?;
+    let (anonymity, relationship) = (cycle.anonymity(), invitation.relationship);
+    let answers_shown = AnswersShown {
+        attributed: anonymity.attributed(relationship),
+        threshold: anonymity.threshold(relationship),
+        comment_threshold: anonymity.comment_threshold(relationship),
+    };
     Ok(Questionnaire {
         invitation: invitation_response(conn, invitation)?,
         competencies: version.competencies.clone(),
+        answers_shown,
         draft,
     })
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::InvitationStatus;
+use super::draft::discard_link_draft;
 use super::queries::hr_invitation;
 use super::rater::LINK_PREFIX;
 use crate::auth::principal::Principal;
@@ -28,7 +29,8 @@ pub struct InvitationLink {
 }
 
 /// Issues a fresh link for an open invitation of a collecting cycle; the previous link, if
-/// any, stops working.
+/// any, stops working, and the draft saved through it is destroyed: the new link starts
+/// from an empty questionnaire.
 pub fn issue_link(
     conn: &mut DbConn,
     principal: &Principal,
@@ -44,6 +46,9 @@ pub fn issue_link(
                 format!("This invitation is already {}.", invitation.status),
             ));
         }
+        if let Some(previous) = &invitation.token_hash {
+            discard_link_draft(conn, &invitation.id, previous)?;
+        }
         let token = random_secret(LINK_PREFIX);
         db_run!(conn, |c| diesel::update(invitations::table.find(&invitation.id))
             .set(invitations::token_hash.eq(Some(hash_secret(&token))))
@@ -54,8 +59,8 @@ pub fn issue_link(
     })
 }
 
-/// Revokes an invitation's link, in any state of the cycle; the rater can still answer
-/// with a user token.
+/// Revokes an invitation's link, in any state of the cycle, with the draft saved through
+/// it; the rater can still answer with a user token.
 pub fn revoke_link(
     conn: &mut DbConn,
     principal: &Principal,
@@ -64,6 +69,9 @@ pub fn revoke_link(
 ) -> Result<(), AppError> {
     conn.transaction(|conn| {
         let (cycle, invitation) = hr_invitation(conn, principal, cycle_id, invitation_id)?;
+        if let Some(previous) = &invitation.token_hash {
+            discard_link_draft(conn, &invitation.id, previous)?;
+        }
         db_run!(conn, |c| diesel::update(invitations::table.find(&invitation.id))
             .set(invitations::token_hash.eq(None::<String>))
             .execute(c))?;

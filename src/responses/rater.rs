@@ -20,16 +20,29 @@ pub const LINK_PREFIX: &str = "rt_inv_";
 #[derive(Debug, Clone)]
 pub enum Rater {
     /// Holds the link of exactly one invitation.
-    Link { org_id: String, invitation_id: String },
-    /// A person of the organisation, who may hold several invitations.
-    Person { org_id: String, person_id: String },
+    Link { org_id: String, invitation_id: String, token_hash: String },
+    /// A person of the organisation, who may hold several invitations, with where their
+    /// token came from.
+    Person { org_id: String, person_id: String, token_from: String },
 }
 
 impl Rater {
+    /// What identifies the credential a draft is saved through: this link, or the user
+    /// tokens for this person from this client or identity provider. A draft is read and
+    /// continued only through the same credential, so re-issuing a link or minting a token
+    /// elsewhere does not hand someone else the rater's unfinished answers.
+    pub fn credential(&self) -> String {
+        let material = match self {
+            Rater::Link { token_hash, .. } => format!("link:{token_hash}"),
+            Rater::Person { person_id, token_from, .. } => format!("user:{person_id}:{token_from}"),
+        };
+        hash_secret(&material)
+    }
+
     /// The invitation, if it is this rater's; 404 otherwise, as for one that does not exist.
     pub fn invitation(&self, conn: &mut DbConn, invitation_id: &str) -> Result<Invitation, AppError> {
         let (org_id, allowed) = match self {
-            Rater::Link { org_id, invitation_id: own } => (org_id, own == invitation_id),
+            Rater::Link { org_id, invitation_id: own, .. } => (org_id, own == invitation_id),
             Rater::Person { org_id, .. } => (org_id, true),
         };
         if !allowed {
@@ -63,8 +76,8 @@ impl FromRequest for Rater {
             let principal = Principal::from_request(req, payload);
             return Box::pin(async move {
                 match principal.await? {
-                    Principal { org_id, actor: Actor::User { person_id, .. } } => {
-                        Ok(Rater::Person { org_id, person_id })
+                    Principal { org_id, actor: Actor::User { person_id, token_from, .. } } => {
+                        Ok(Rater::Person { org_id, person_id, token_from })
                     }
                     Principal { actor: Actor::Client { .. }, .. } => Err(AppError::Forbidden(
                         "Answering is for raters: use the invitation link or a user token.".into(),
@@ -76,6 +89,7 @@ impl FromRequest for Rater {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
             let hash = hash_secret(&token);
+            let token_hash = hash.clone();
             let found: Option<(String, String)> = state
                 .db
                 .run(move |conn| {
@@ -91,7 +105,7 @@ impl FromRequest for Rater {
                     "This invitation link is not valid: it was re-issued, revoked, or its cycle closed.".into(),
                 )
             })?;
-            Ok(Rater::Link { org_id, invitation_id })
+            Ok(Rater::Link { org_id, invitation_id, token_hash })
         })
     }
 }

@@ -26,7 +26,7 @@ pub fn submit(
         let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
         let answers = match answers {
             Some(answers) => answers,
-            None => draft::saved_draft(conn, &invitation.id)?,
+            None => draft::saved_draft(conn, rater, &invitation.id)?,
         };
         let checked = check_answers(&version, &answers, true).map_err(AppError::Validation)?;
         finish_invitation(conn, &invitation.id, InvitationStatus::Submitted)?;

@@ -4,8 +4,10 @@
 
 mod helpers;
 
+mod attribution;
 mod auth;
 mod cycles;
+mod drafts;
 mod foundation;
 mod idempotency;
 mod layout;

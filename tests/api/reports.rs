@@ -188,6 +188,13 @@ async fn norms_percentiles_and_change_since_the_previous_cycle() {
         json_with_status(org.submit(peer, &id, answers).await, 200).await;
     }
     org.move_to(&second_id, "closed").await;
+    let unreleased = json_with_status(org.app.get_as(&org.admin(), &path(&second_id)).await, 200).await;
+    assert_eq!(
+        unreleased["competencies"][0]["change"],
+        json!(null),
+        "an earlier cycle counts once the subject was given its report"
+    );
+    org.move_to(&first_id, "released").await;
     org.move_to(&second_id, "released").await;
     let after = json_with_status(org.app.get_as(&org.admin(), &path(&second_id)).await, 200).await;
     let change = &after["competencies"][0]["change"];
@@ -250,6 +257,7 @@ async fn a_full_report_matches_its_snapshot() {
     org.move_to(&earlier_id, "collecting").await;
     submit_scores(&mut org, "manager", "subject", &scores(-1, 0), &[]).await;
     org.move_to(&earlier_id, "closed").await;
+    org.move_to(&earlier_id, "released").await;
 
     // This year: five subjects, so that norms and percentiles are shown.
     let cycle = org.create_cycle(json!({"name": "Leadership 360 — 2026"})).await;
@@ -264,7 +272,9 @@ async fn a_full_report_matches_its_snapshot() {
     }
     org.nominate(&cycle_id, "subject", "peer5", "other").await;
     for leader in ["peer6", "peer7", "peer8"] {
-        org.nominate(&cycle_id, leader, "subject2", "manager").await;
+        let path = format!("/api/v1/cycles/{cycle_id}/participants/{}/nominations", org.id(leader));
+        let body = json!({"rater_id": org.id("subject2"), "relationship": "manager", "override_reason": "acting lead"});
+        json_with_status(org.app.post_as(&org.admin(), &path, &body).await, 201).await;
     }
     org.move_to(&cycle_id, "collecting").await;
 
