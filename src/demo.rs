@@ -14,7 +14,7 @@ use crate::anonymity::Relationship;
 use crate::auth::access::{Role, Scope};
 use crate::auth::principal::{Actor, Principal};
 use crate::cycles::settings::NominationRules;
-use crate::cycles::{Cycle, CycleState, NominationStatus};
+use crate::cycles::{Cycle, CycleState, NominationStatus, RaterSignIn};
 use crate::db::schema::{cycles, frameworks, invitations, nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
@@ -182,6 +182,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
         version: 1,
         created_at: at - Duration::days(28),
         updated_at: at,
+        rater_sign_in: RaterSignIn::Link,
     };
     let leaders: Vec<String> = heads.iter().chain(managers.iter()).cloned().collect();
     let principal = Principal {

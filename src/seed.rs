@@ -14,7 +14,7 @@ use crate::anonymity::AnonymitySettings;
 use crate::anonymity::Relationship;
 use crate::auth::access::Role;
 use crate::cycles::settings::NominationRules;
-use crate::cycles::{Cycle, CycleState};
+use crate::cycles::{Cycle, CycleState, RaterSignIn};
 use crate::db::schema::{cycles, invitations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
@@ -147,6 +147,7 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
         version: 1,
         created_at: at,
         updated_at: at,
+        rater_sign_in: RaterSignIn::Link,
     };
     db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
 

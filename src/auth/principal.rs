@@ -97,6 +97,7 @@ async fn authenticate(tokens: web::Data<TokenAuthority>, db: DbPool, token: Stri
             let (person_id, role) = person.ok_or_else(|| {
                 AppError::Unauthorized("The token's subject is not an active person of this organisation.".into())
             })?;
+            // `responses::rater` recognises identity providers' tokens by this prefix.
             Ok(Principal { org_id, actor: Actor::User { person_id, role, token_from: format!("issuer:{issuer}") } })
         }
     }

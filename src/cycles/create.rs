@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::settings::NominationRules;
-use super::{CreateCycleRequest, Cycle, CycleState};
+use super::{CreateCycleRequest, Cycle, CycleState, RaterSignIn};
 use crate::anonymity::AnonymitySettings;
 use crate::auth::principal::Principal;
 use crate::db::schema::cycles;
@@ -24,6 +24,7 @@ pub struct NewCycle {
     ends_at: Option<DateTime<Utc>>,
     anonymity: AnonymitySettings,
     nomination_rules: NominationRules,
+    rater_sign_in: RaterSignIn,
 }
 
 impl NewCycle {
@@ -42,6 +43,7 @@ impl NewCycle {
             ends_at: request.ends_at,
             anonymity,
             nomination_rules,
+            rater_sign_in: request.rater_sign_in.unwrap_or_default(),
         })
     }
 }
@@ -65,6 +67,7 @@ pub fn create(conn: &mut DbConn, principal: &Principal, new: NewCycle) -> Result
             version: 1,
             created_at: at,
             updated_at: at,
+            rater_sign_in: new.rater_sign_in,
         };
         db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
         events::record(conn, principal, Event::CycleCreated { cycle_id: cycle.id.clone(), name: cycle.name.clone() })?;

@@ -104,6 +104,46 @@ impl CycleState {
 
 crate::stored_as_text!(CycleState, "cycle state");
 
+/// How a cycle's raters prove who they are. Frozen once collecting starts.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum RaterSignIn {
+    /// An invitation link HR delivers, or a user token a client mints for the rater.
+    /// Whoever delivers the links, or holds a client that mints tokens, could answer in a
+    /// rater's place; re-issued links are in the audit log.
+    #[default]
+    Link,
+    /// Only a token from the organisation's identity provider: no API client can answer
+    /// in a rater's place.
+    IdentityProvider,
+}
+
+impl RaterSignIn {
+    pub const ALL: [RaterSignIn; 2] = [RaterSignIn::Link, RaterSignIn::IdentityProvider];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RaterSignIn::Link => "link",
+            RaterSignIn::IdentityProvider => "identity_provider",
+        }
+    }
+}
+
+crate::stored_as_text!(RaterSignIn, "rater sign-in");
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cycles)]
 pub struct Cycle {
@@ -119,6 +159,7 @@ pub struct Cycle {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub rater_sign_in: RaterSignIn,
 }
 
 impl Cycle {
@@ -161,6 +202,7 @@ impl Cycle {
         "manager": {"min": 0, "max": 1}, "peer": {"min": 0, "max": 10},
         "direct_report": {"min": 0, "max": 10}, "other": {"min": 0, "max": 5}
     },
+    "rater_sign_in": "link",
     "created_at": "2026-02-20T09:30:00Z",
     "updated_at": "2026-02-20T09:30:00Z"
 }))]
@@ -173,6 +215,7 @@ pub struct CycleResponse {
     pub ends_at: Option<DateTime<Utc>>,
     pub anonymity: AnonymitySettings,
     pub nomination_rules: NominationRules,
+    pub rater_sign_in: RaterSignIn,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -188,6 +231,7 @@ impl From<&Cycle> for CycleResponse {
             ends_at: c.ends_at.map(|t| t.and_utc()),
             anonymity: c.anonymity(),
             nomination_rules: c.nomination_rules(),
+            rater_sign_in: c.rater_sign_in,
             created_at: c.created_at.and_utc(),
             updated_at: c.updated_at.and_utc(),
         }
@@ -231,6 +275,8 @@ pub struct CreateCycleRequest {
     /// Default: 3 for peers, direct reports and others, the manager attributed, comments 3.
     pub anonymity: Option<AnonymitySettings>,
     pub nomination_rules: Option<NominationRules>,
+    /// Default `link`.
+    pub rater_sign_in: Option<RaterSignIn>,
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -253,6 +299,8 @@ pub struct UpdateCycleRequest {
     pub anonymity: Option<AnonymitySettings>,
     /// Replaces the limits. Only before collecting starts.
     pub nomination_rules: Option<NominationRules>,
+    /// Frozen once collecting starts.
+    pub rater_sign_in: Option<RaterSignIn>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

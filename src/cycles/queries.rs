@@ -86,6 +86,7 @@ pub fn save(conn: &mut DbConn, current: &Cycle, next: &Cycle) -> Result<(), AppE
         cycles::state.eq(&next.state),
         cycles::anonymity.eq(&next.anonymity),
         cycles::nomination_rules.eq(&next.nomination_rules),
+        cycles::rater_sign_in.eq(next.rater_sign_in),
         cycles::version.eq(next.version),
         cycles::updated_at.eq(next.updated_at),
     ))

@@ -65,6 +65,11 @@ pub fn update(
             next.nomination_rules = serde_json::to_string(&rules).map_err(AppError::internal)?;
             changed.push("nomination_rules");
         }
+        if let Some(sign_in) = change.rater_sign_in {
+            current.require_state(&[CycleState::Draft, CycleState::Nominating], "change how raters sign in")?;
+            next.rater_sign_in = sign_in;
+            changed.push("rater_sign_in");
+        }
         let dates = check_dates(next.starts_at.map(|t| t.and_utc()), next.ends_at.map(|t| t.and_utc()));
         check_settings(&anonymity, &rules, dates)?;
         if changed.is_empty() {

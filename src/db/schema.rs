@@ -126,6 +126,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        rater_sign_in -> Text,
     }
 }
 

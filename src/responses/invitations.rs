@@ -105,6 +105,7 @@ pub struct AnswersShown {
 pub fn questionnaire(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<Questionnaire, AppError> {
     let invitation = rater.invitation(conn, invitation_id)?;
     let cycle = find_cycle(conn, &invitation.org_id, &invitation.cycle_id)?;
+    rater.may_answer(&cycle)?;
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     let draft = draft::saved_draft(conn, rater, &invitation.id)?;
     let (anonymity, relationship) = (cycle.anonymity(), invitation.relationship);

@@ -11,7 +11,7 @@ use super::queries::hr_invitation;
 use super::rater::LINK_PREFIX;
 use crate::auth::principal::Principal;
 use crate::auth::secrets::{hash_secret, random_secret};
-use crate::cycles::CycleState;
+use crate::cycles::{CycleState, RaterSignIn};
 use crate::db::DbConn;
 use crate::db::schema::invitations;
 use crate::db_run;
@@ -40,6 +40,12 @@ pub fn issue_link(
     conn.transaction(|conn| {
         let (cycle, invitation) = hr_invitation(conn, principal, cycle_id, invitation_id)?;
         cycle.require_state(&[CycleState::Collecting], "issue invitation links")?;
+        if cycle.rater_sign_in == RaterSignIn::IdentityProvider {
+            return Err(AppError::conflict(
+                "links_not_used",
+                "This cycle's raters sign in through the organisation's identity provider; it issues no links.",
+            ));
+        }
         if matches!(invitation.status, InvitationStatus::Submitted | InvitationStatus::Declined) {
             return Err(AppError::conflict(
                 "invitation_closed",

@@ -42,6 +42,7 @@ pub fn hr_invitation(
 pub fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<(Cycle, Invitation), AppError> {
     let invitation = rater.invitation(conn, invitation_id)?;
     let cycle = lock_cycle(conn, &invitation.org_id, &invitation.cycle_id, CycleLock::Share)?;
+    rater.may_answer(&cycle)?;
     cycle.require_state(&[CycleState::Collecting], "answer")?;
     match invitation.status {
         InvitationStatus::Submitted => {

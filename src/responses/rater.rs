@@ -9,6 +9,7 @@ use futures_util::future::LocalBoxFuture;
 use super::Invitation;
 use crate::auth::principal::{Actor, Principal};
 use crate::auth::secrets::hash_secret;
+use crate::cycles::{Cycle, RaterSignIn};
 use crate::db::DbConn;
 use crate::db::schema::invitations;
 use crate::db_run;
@@ -16,6 +17,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub const LINK_PREFIX: &str = "rt_inv_";
+/// How `Actor::User::token_from` names a token from a trusted identity provider.
+pub const IDENTITY_PROVIDER: &str = "issuer:";
 
 #[derive(Debug, Clone)]
 pub enum Rater {
@@ -27,6 +30,19 @@ pub enum Rater {
 }
 
 impl Rater {
+    /// 403 when the cycle wants raters signed in through the organisation's identity
+    /// provider and this credential is a link or a token an API client minted.
+    pub fn may_answer(&self, cycle: &Cycle) -> Result<(), AppError> {
+        let from_identity_provider =
+            matches!(self, Rater::Person { token_from, .. } if token_from.starts_with(IDENTITY_PROVIDER));
+        if cycle.rater_sign_in == RaterSignIn::IdentityProvider && !from_identity_provider {
+            return Err(AppError::Forbidden(
+                "This cycle's raters sign in through the organisation's identity provider.".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// What identifies the credential a draft is saved through: this link, or the user
     /// tokens for this person from this client or identity provider. A draft is read and
     /// continued only through the same credential, so re-issuing a link or minting a token

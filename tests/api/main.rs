@@ -15,5 +15,6 @@ mod logs;
 mod people;
 mod reports;
 mod schema;
+mod sign_in;
 mod tenancy;
 mod unlinkable;
