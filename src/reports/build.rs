@@ -7,17 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::compute::{
-    Cell, CompetencyInput, CompetencyReport, OthersSummary, QuestionInput, QuestionReport, Tally, change,
-    competency_cells, gap_flag, question_cells, self_gap,
+use super::compute::{CompetencyInput, CompetencyReport, QuestionReport, change, gap_flag, self_gap};
+use crate::anonymity::{
+    AnonymitySettings, Cell, MIN_NORM_SUBJECTS, OthersSummary, QuestionInput, Relationship, Tally, competency_cells,
+    question_cells,
 };
-use crate::anonymity::AnonymitySettings;
-use crate::anonymity::Relationship;
 use crate::frameworks::{QuestionKind, VersionResponse};
 use crate::responses::store::AnswerSet;
-
-/// Least subjects behind a norm or a percentile.
-pub const MIN_NORM_SUBJECTS: i64 = 5;
 
 /// The subject's questions with their tallies, grouped by competency, from the subject's
 /// answer sets.

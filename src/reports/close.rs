@@ -7,7 +7,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::build::{competency_inputs, others_summaries};
-use super::compute::{OthersSummary, percentile};
+use super::compute::percentile;
+use crate::anonymity::OthersSummary;
 use crate::cycles::Cycle;
 use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries};

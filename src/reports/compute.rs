@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::anonymity::Relationship;
-pub use crate::anonymity::{Cell, OthersSummary, QuestionInput, Stat, Tally, competency_cells, question_cells, round};
+use crate::anonymity::{Cell, OthersSummary, QuestionInput, Relationship, Stat, round};
 
 /// A question in the report.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::GrowthReport;
 use super::build::{self, Context, competency_inputs};
-use super::compute::OthersSummary;
+use crate::anonymity::OthersSummary;
 use crate::cycles::Cycle;
 use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries, cycles, participants, people, report_releases};

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::GrowthReport;
-use super::compute::{Cell, Stat};
 use crate::anonymity::Relationship;
+use crate::anonymity::{Cell, Stat};
 
 /// Spreadsheets run cells that start like formulas; a leading apostrophe keeps them text.
 fn safe(field: &str) -> String {

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use super::answers::{AnswerInput, check_answers};
 use super::queries::answerable;
-use super::rater::Rater;
+use super::rater::{Rater, link_credential};
 use super::{InvitationState, InvitationStatus};
 use crate::db::schema::{invitations, response_drafts};
 use crate::db::{DbConn, now};
@@ -76,12 +76,7 @@ pub fn saved_draft(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Res
 /// Destroys the draft an invitation link saved, when the link is re-issued or revoked: no
 /// later credential reads it, and the invitation is pending again.
 pub fn discard_link_draft(conn: &mut DbConn, invitation_id: &str, token_hash: &str) -> Result<(), AppError> {
-    let credential = Rater::Link {
-        org_id: String::new(),
-        invitation_id: invitation_id.to_string(),
-        token_hash: token_hash.to_string(),
-    }
-    .credential();
+    let credential = link_credential(token_hash);
     let discarded = db_run!(conn, |c| diesel::delete(
         response_drafts::table
             .filter(response_drafts::invitation_id.eq(invitation_id))

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::answers::AnswerInput;
 use super::invitations::{self, InvitationFilter, Questionnaire};
 use super::links::{self, InvitationLink};
+use super::progress::{self, SubjectProgress};
 use super::rater::Rater;
 use super::{InvitationResponse, InvitationState, InvitationStatus, decline, draft, submit};
 use crate::auth::access::Permission;
@@ -230,4 +231,38 @@ pub async fn decline_invitation(
     let invitation_id = path.into_inner();
     let declined = state.db.run(move |conn| decline::decline(conn, &rater, &invitation_id)).await?;
     Ok(web::Json(declined))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProgressQuery {
+    /// Page size in participants, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Who has answered and whom to chase, per participant and relationship.
+///
+/// HR sees every participant; a manager sees their direct reports. Subjects see nothing
+/// about their own cycle's answers before it closes, so they get 403 here.
+#[utoipa::path(
+    tag = "cycles",
+    params(("cycle_id" = String, Path, description = "The cycle's id"), ProgressQuery),
+    responses(
+        (status = 200, description = "A page of participants' progress", body = Page<SubjectProgress>),
+        Errors,
+    ),
+)]
+#[get("/cycles/{cycle_id}/progress")]
+pub async fn cycle_progress(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ProgressQuery>,
+) -> Result<web::Json<Page<SubjectProgress>>, AppError> {
+    let window = Window::parse(query.limit, query.cursor.as_deref())?;
+    let cycle_id = path.into_inner();
+    Ok(web::Json(state.db.run(move |conn| progress::progress(conn, &principal, &cycle_id, &window)).await?))
 }

@@ -29,7 +29,7 @@ mod submit;
 /// The routes of invitations, answering and progress.
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config
-        .service(progress::cycle_progress)
+        .service(handlers::cycle_progress)
         .service(handlers::list_cycle_invitations)
         .service(handlers::issue_invitation_link)
         .service(handlers::revoke_invitation_link)

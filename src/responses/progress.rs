@@ -1,9 +1,8 @@
 use std::collections::BTreeMap;
 
-use actix_web::{get, web};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::InvitationStatus;
 use crate::anonymity::Relationship;
@@ -13,9 +12,8 @@ use crate::cycles::{CycleState, find_cycle};
 use crate::db::DbConn;
 use crate::db::schema::{invitations, participants, people};
 use crate::db_run;
-use crate::error::{AppError, Errors};
+use crate::error::AppError;
 use crate::pagination::{Page, Window};
-use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupProgress {
@@ -48,16 +46,6 @@ pub struct SubjectProgress {
 
 /// Subject, invitation, rater, rater's name, relationship, status.
 type InvitationRow = (String, String, String, String, Relationship, InvitationStatus);
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ProgressQuery {
-    /// Page size in participants, 1 to 200 (default 50).
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
 
 /// Who has answered and whom to chase, per participant and relationship: HR sees every
 /// participant, a manager their direct reports; subjects see nothing of their own cycle's
@@ -161,28 +149,4 @@ pub fn progress(
         })
         .collect();
     Ok(Page { items, next_cursor: page.next_cursor })
-}
-
-/// Who has answered and whom to chase, per participant and relationship.
-///
-/// HR sees every participant; a manager sees their direct reports. Subjects see nothing
-/// about their own cycle's answers before it closes, so they get 403 here.
-#[utoipa::path(
-    tag = "cycles",
-    params(("cycle_id" = String, Path, description = "The cycle's id"), ProgressQuery),
-    responses(
-        (status = 200, description = "A page of participants' progress", body = Page<SubjectProgress>),
-        Errors,
-    ),
-)]
-#[get("/cycles/{cycle_id}/progress")]
-pub async fn cycle_progress(
-    principal: Principal,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<ProgressQuery>,
-) -> Result<web::Json<Page<SubjectProgress>>, AppError> {
-    let window = Window::parse(query.limit, query.cursor.as_deref())?;
-    let cycle_id = path.into_inner();
-    Ok(web::Json(state.db.run(move |conn| progress(conn, &principal, &cycle_id, &window)).await?))
 }

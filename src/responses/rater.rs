@@ -48,11 +48,10 @@ impl Rater {
     /// continued only through the same credential, so re-issuing a link or minting a token
     /// elsewhere does not hand someone else the rater's unfinished answers.
     pub fn credential(&self) -> String {
-        let material = match self {
-            Rater::Link { token_hash, .. } => format!("link:{token_hash}"),
-            Rater::Person { person_id, token_from, .. } => format!("user:{person_id}:{token_from}"),
-        };
-        hash_secret(&material)
+        match self {
+            Rater::Link { token_hash, .. } => link_credential(token_hash),
+            Rater::Person { person_id, token_from, .. } => hash_secret(&format!("user:{person_id}:{token_from}")),
+        }
     }
 
     /// The invitation, if it is this rater's; 404 otherwise, as for one that does not exist.
@@ -74,6 +73,11 @@ impl Rater {
             _ => Ok(invitation),
         }
     }
+}
+
+/// The credential of the invitation link whose hash is `token_hash`.
+pub fn link_credential(token_hash: &str) -> String {
+    hash_secret(&format!("link:{token_hash}"))
 }
 
 fn link_token(req: &HttpRequest) -> Option<String> {

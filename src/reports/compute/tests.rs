@@ -1,5 +1,5 @@
 use super::*;
-use crate::anonymity::Relationship;
+use crate::anonymity::{Relationship, Tally, question_cells};
 
 #[test]
 fn change_is_flagged_only_beyond_the_noise() {
