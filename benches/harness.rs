@@ -71,6 +71,9 @@ impl Drop for Database {
     }
 }
 
+/// The answer key the measured server and the data generator share (32 bytes of 1).
+const BENCH_ANSWER_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
 struct Server {
     child: Child,
     base: String,
@@ -81,6 +84,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_roundtable"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", database_url])
             .env("ROUNDTABLE_LOG", "warn")
+            .env("ROUNDTABLE_ANSWER_KEY", BENCH_ANSWER_KEY)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -421,9 +425,13 @@ impl Figures {
 async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) -> Figures {
     let mut figures = Figures::default();
     println!("== {engine}");
-    let pool =
-        DbPool::connect(&DatabaseSettings { database_url: database.url.clone(), db_pool_size: 4, db_timeout_secs: 30 })
-            .unwrap();
+    let pool = DbPool::connect(&DatabaseSettings {
+        db_pool_size: 4,
+        db_timeout_secs: 30,
+        answer_key: Some(BENCH_ANSWER_KEY.into()),
+        ..DatabaseSettings::for_url(&database.url)
+    })
+    .unwrap();
     let server = Server::start(&database.url, port);
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
 

@@ -22,6 +22,36 @@ pub struct DatabaseSettings {
     /// Seconds a request waits for a free database connection before it answers 503.
     #[arg(long, env = "ROUNDTABLE_DB_TIMEOUT_SECS", default_value_t = 5)]
     pub db_timeout_secs: u64,
+
+    /// File holding the answer key (32 random bytes as base64), which seals every stored
+    /// answer and is never in the database. On SQLite it defaults to `answer.key` beside
+    /// the database file, created on first start; on PostgreSQL it (or
+    /// `ROUNDTABLE_ANSWER_KEY`) must be given, the same for every instance.
+    #[arg(long, env = "ROUNDTABLE_ANSWER_KEY_FILE")]
+    pub answer_key_file: Option<PathBuf>,
+
+    /// The answer key itself, as base64, instead of a file.
+    #[arg(long, env = "ROUNDTABLE_ANSWER_KEY", hide_env_values = true, conflicts_with = "answer_key_file")]
+    pub answer_key: Option<String>,
+
+    /// Earlier answer key files, comma separated: what they sealed still opens, and is
+    /// sealed again under the current key when next rewritten.
+    #[arg(long, env = "ROUNDTABLE_PREVIOUS_ANSWER_KEY_FILES", value_delimiter = ',')]
+    pub previous_answer_key_files: Vec<PathBuf>,
+}
+
+impl DatabaseSettings {
+    /// Settings for `database_url` with the defaults for everything else.
+    pub fn for_url(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_string(),
+            db_pool_size: 8,
+            db_timeout_secs: 5,
+            answer_key_file: None,
+            answer_key: None,
+            previous_answer_key_files: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -22,12 +22,12 @@ use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
 
+use crate::sealing::AnswerKeys;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpResponse, ResponseError, web};
-use aws_lc_rs::digest::{SHA256, digest};
 use chrono::Duration;
 use diesel::prelude::*;
 
@@ -66,7 +66,9 @@ enum Claim {
     },
 }
 
-fn request_hash(req: &ServiceRequest, body: &[u8]) -> String {
+/// A keyed digest of the request (`AnswerKeys::digest`): without the server's answer key,
+/// a stored digest cannot be checked against guessed bodies.
+fn request_hash(keys: &AnswerKeys, req: &ServiceRequest, body: &[u8]) -> String {
     // The path as routed (percent-decoded where that keeps its meaning) and the query as
     // parsed, so that spellings of one request share a key.
     let query = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
@@ -75,7 +77,7 @@ fn request_hash(req: &ServiceRequest, body: &[u8]) -> String {
         .unwrap_or_else(|| req.query_string().to_string());
     let mut material = format!("{} {}?{}\n", req.method(), req.match_info().as_str(), query).into_bytes();
     material.extend_from_slice(body);
-    digest(&SHA256, &material).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    keys.digest(&material)
 }
 
 fn claim(conn: &mut DbConn, org_id: &str, actor: &str, key: &str, hash: &str) -> Result<Claim, AppError> {
@@ -251,7 +253,7 @@ where
             return Ok(req.into_response(error.error_response()));
         }
     };
-    let hash = request_hash(&req, &body);
+    let hash = request_hash(state.db.keys(), &req, &body);
     req.set_payload(Payload::from(body));
 
     let org_id = principal.org_id.clone();

@@ -29,6 +29,7 @@ pub mod reports;
 pub mod request_id;
 pub mod responses;
 pub mod rng;
+pub mod sealing;
 pub mod seed;
 pub mod state;
 
@@ -101,6 +102,7 @@ impl Application {
         let db = DbPool::connect(&settings.database)?;
         let (bootstrap, keys) = {
             let mut conn = db.get()?;
+            lifecycle::prepare_answers(&mut conn)?;
             (orgs::bootstrap(&mut conn)?, KeyStore::load(&mut conn, &settings.auth)?)
         };
         let tokens = TokenAuthority::new(keys, &settings.auth)?;

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Counts of each score one group gave one question.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     /// score → how many gave it
     pub counts: BTreeMap<i32, i64>,
@@ -52,7 +52,7 @@ pub fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ScoreCount {
     pub score: i32,
     pub n: i64,
@@ -60,7 +60,7 @@ pub struct ScoreCount {
 
 /// Figures for one cell: mean, how many answers, spread (standard deviation) and the
 /// count of each score.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Stat {
     pub mean: f64,
     pub count: i64,
@@ -69,14 +69,14 @@ pub struct Stat {
 }
 
 /// A figure, or why it is withheld.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Cell<T> {
     Shown(T),
     Suppressed(Suppressed),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Suppressed {
     /// Always `true`.
     pub suppressed: bool,

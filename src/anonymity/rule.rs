@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::{Deserialize, Serialize};
+
 use super::{AnonymitySettings, Cell, OTHER_GROUPS, Stat, Tally};
 use crate::anonymity::Relationship;
 
@@ -18,7 +20,7 @@ pub struct QuestionInput {
 }
 
 /// The shown figures of one question.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionCells {
     pub groups: BTreeMap<Relationship, Cell<Stat>>,
     pub others: Cell<Stat>,

@@ -19,6 +19,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseSettings;
 use crate::error::AppError;
+use crate::sealing::{AnswerKeys, KeySource};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -29,10 +30,10 @@ pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 /// A pooled connection to whichever engine is configured.
 pub enum DbConn {
     Sqlite(SqliteConn),
-    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    Postgres(PgConn),
 }
 
-/// A pooled SQLite connection with the pool's writer lock.
+/// A pooled SQLite connection with the pool's writer lock and the answer key.
 ///
 /// SQLite has one writer at a time. Writers queue on this lock in the process rather than
 /// on SQLite's busy handler, which sleeps in steps of up to 100 ms and turns contention
@@ -40,6 +41,26 @@ pub enum DbConn {
 pub struct SqliteConn {
     conn: PooledConnection<ConnectionManager<SqliteConnection>>,
     writer: Arc<Mutex<()>>,
+    keys: Arc<AnswerKeys>,
+}
+
+/// A pooled PostgreSQL connection and the answer key.
+pub struct PgConn {
+    conn: PooledConnection<ConnectionManager<PgConnection>>,
+    keys: Arc<AnswerKeys>,
+}
+
+impl Deref for PgConn {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PgConn {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
 }
 
 impl Deref for SqliteConn {
@@ -80,6 +101,15 @@ impl DbConn {
         match self {
             Self::Sqlite(_) => Engine::Sqlite,
             Self::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// The answer key: what stored answers are sealed with. It travels with the
+    /// connection, never into the database.
+    pub fn keys(&self) -> &AnswerKeys {
+        match self {
+            Self::Sqlite(c) => &c.keys,
+            Self::Postgres(c) => &c.keys,
         }
     }
 
@@ -155,9 +185,16 @@ pub enum Engine {
     Postgres,
 }
 
-/// The connection pool of whichever engine `DATABASE_URL` names.
+/// The connection pool of whichever engine `DATABASE_URL` names, with the answer key
+/// every connection carries.
 #[derive(Clone)]
-pub enum DbPool {
+pub struct DbPool {
+    engine: EnginePool,
+    keys: Arc<AnswerKeys>,
+}
+
+#[derive(Clone)]
+enum EnginePool {
     /// The pool, and the lock its writers take in turn.
     Sqlite(SqlitePool, Arc<Mutex<()>>),
     Postgres(PgPool),
@@ -224,7 +261,9 @@ impl DbPool {
     /// all of them on PostgreSQL) or none.
     fn open(settings: &DatabaseSettings, max_size: u32, keep_open: bool) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(settings.db_timeout_secs.max(1));
-        let pool = match DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)? {
+        let url = DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
+        let keys = Arc::new(AnswerKeys::load(&key_source(settings, &url)?, &settings.previous_answer_key_files)?);
+        let engine = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = std::path::Path::new(&path).parent()
                     && !parent.as_os_str().is_empty()
@@ -232,7 +271,7 @@ impl DbPool {
                     std::fs::create_dir_all(parent)?;
                 }
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
-                Self::Sqlite(
+                EnginePool::Sqlite(
                     Pool::builder()
                         .max_size(max_size)
                         .min_idle(Some(u32::from(keep_open)))
@@ -244,7 +283,7 @@ impl DbPool {
             }
             DatabaseUrl::Postgres(url) => {
                 let manager = ConnectionManager::<PgConnection>::new(url);
-                Self::Postgres(
+                EnginePool::Postgres(
                     Pool::builder()
                         .max_size(max_size)
                         .min_idle(Some(if keep_open { max_size } else { 0 }))
@@ -253,24 +292,31 @@ impl DbPool {
                 )
             }
         };
+        let pool = Self { engine, keys };
         pool.get()?.run_migrations()?;
         Ok(pool)
     }
 
     pub fn engine(&self) -> Engine {
-        match self {
-            Self::Sqlite(..) => Engine::Sqlite,
-            Self::Postgres(_) => Engine::Postgres,
+        match self.engine {
+            EnginePool::Sqlite(..) => Engine::Sqlite,
+            EnginePool::Postgres(_) => Engine::Postgres,
         }
+    }
+
+    /// The answer key every connection carries.
+    pub fn keys(&self) -> &AnswerKeys {
+        &self.keys
     }
 
     /// A connection, or 503 when none frees up within the configured timeout.
     pub fn get(&self) -> Result<DbConn, AppError> {
-        match self {
-            Self::Sqlite(p, writer) => {
-                p.get().map(|conn| DbConn::Sqlite(SqliteConn { conn, writer: Arc::clone(writer) }))
+        let keys = Arc::clone(&self.keys);
+        match &self.engine {
+            EnginePool::Sqlite(p, writer) => {
+                p.get().map(|conn| DbConn::Sqlite(SqliteConn { conn, writer: Arc::clone(writer), keys }))
             }
-            Self::Postgres(p) => p.get().map(DbConn::Postgres),
+            EnginePool::Postgres(p) => p.get().map(|conn| DbConn::Postgres(PgConn { conn, keys })),
         }
         .map_err(|e| AppError::Unavailable(e.to_string()))
     }
@@ -297,6 +343,28 @@ impl DbPool {
         T: Send + 'static,
     {
         self.run(move |conn| conn.transaction(f)).await
+    }
+}
+
+/// Where the answer key comes from: the configured file or value, or on SQLite a
+/// file beside the database.
+fn key_source(settings: &DatabaseSettings, url: &DatabaseUrl) -> anyhow::Result<KeySource> {
+    if let Some(key) = &settings.answer_key {
+        return Ok(KeySource::Inline(key.clone()));
+    }
+    if let Some(path) = &settings.answer_key_file {
+        return Ok(KeySource::File { path: path.clone(), create: false });
+    }
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let dir = std::path::Path::new(path).parent().unwrap_or(std::path::Path::new(""));
+            Ok(KeySource::File { path: dir.join("answer.key"), create: true })
+        }
+        DatabaseUrl::Postgres(_) => anyhow::bail!(
+            "PostgreSQL needs the answer key: set ROUNDTABLE_ANSWER_KEY_FILE (a file holding 32 random bytes as \
+             base64, e.g. from `head -c 32 /dev/urandom | base64`) or ROUNDTABLE_ANSWER_KEY, the same on \
+             every instance"
+        ),
     }
 }
 

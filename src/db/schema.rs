@@ -175,9 +175,10 @@ diesel::table! {
     response_drafts (invitation_id) {
         invitation_id -> Text,
         org_id -> Text,
-        answers -> Text,
-        updated_at -> Timestamp,
         credential -> Text,
+        updated_at -> Timestamp,
+        key_id -> Text,
+        sealed -> Binary,
     }
 }
 
@@ -187,9 +188,18 @@ diesel::table! {
         subject_id -> Text,
         relationship -> Text,
         org_id -> Text,
-        respondents -> Integer,
-        scores -> Text,
-        comments -> Text,
+        key_id -> Text,
+        sealed -> Binary,
+    }
+}
+
+diesel::table! {
+    subject_results (cycle_id, subject_id) {
+        cycle_id -> Text,
+        subject_id -> Text,
+        org_id -> Text,
+        key_id -> Text,
+        sealed -> Binary,
     }
 }
 
@@ -263,6 +273,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     response_drafts,
     answer_sets,
+    subject_results,
     idempotency_keys,
     competency_summaries,
     competency_norms,

@@ -94,3 +94,30 @@ fn invite_if_collecting(conn: &mut DbConn, cycle: &Cycle, nomination: &Nominatio
     }
     Ok(())
 }
+
+/// At start, before serving: seals the answers stored before sealing existed (turning the
+/// sets of cycles already closed into results), and refuses to go on when a stored answer
+/// is sealed under a key this instance was not given.
+pub fn prepare_answers(conn: &mut DbConn) -> anyhow::Result<()> {
+    for (org_id, cycle_id) in responses::seal_unsealed(conn)? {
+        let cycle = cycles::find_cycle(conn, &org_id, &cycle_id)?;
+        if matches!(cycle.state, CycleState::Closed | CycleState::Released) {
+            conn.transaction(|conn| reports::finish_close(conn, &cycle))?;
+        }
+    }
+    let stored: Vec<String> = crate::db_run!(conn, |c| diesel::RunQueryDsl::load(
+        diesel::dsl::sql::<diesel::sql_types::Text>(
+            "SELECT key_id FROM answer_sets UNION SELECT key_id FROM response_drafts \
+             UNION SELECT key_id FROM subject_results"
+        ),
+        c
+    ))?;
+    let missing: Vec<&String> = stored.iter().filter(|id| !conn.keys().holds(id)).collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "stored answers are sealed under answer key(s) {missing:?}, which this instance was not given: set \
+         ROUNDTABLE_ANSWER_KEY_FILE to the key the other instances use (and earlier keys in \
+         ROUNDTABLE_PREVIOUS_ANSWER_KEY_FILES)"
+    );
+    Ok(())
+}

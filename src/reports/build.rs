@@ -1,23 +1,24 @@
-//! Assembles a growth report from a subject's roll-ups. Pure: the database work is in
-//! `close.rs` and `load.rs`, the anonymity rule in `compute.rs`.
+//! What a closed cycle keeps about a subject ([`SubjectResults`], the anonymity rule
+//! applied once at close) and the growth report assembled from it. Pure: the database work
+//! is in `close.rs`, `results.rs` and `load.rs`, the rule in `crate::anonymity`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::compute::{CompetencyInput, CompetencyReport, QuestionReport, change, gap_flag, self_gap};
 use crate::anonymity::{
-    AnonymitySettings, Cell, MIN_NORM_SUBJECTS, OthersSummary, QuestionInput, Relationship, Tally, competency_cells,
-    question_cells,
+    AnonymitySettings, Cell, MIN_NORM_SUBJECTS, OthersSummary, QuestionCells, QuestionInput, Relationship, Tally,
+    competency_cells, question_cells,
 };
 use crate::frameworks::{QuestionKind, VersionResponse};
 use crate::responses::store::AnswerSet;
 
 /// The subject's questions with their tallies, grouped by competency, from the subject's
 /// answer sets.
-pub fn competency_inputs(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<CompetencyInput> {
+fn competency_inputs(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<CompetencyInput> {
     let mut tallies: HashMap<&str, HashMap<Relationship, Tally>> = HashMap::new();
     for set in sets {
         let relationship = set.relationship;
@@ -51,15 +52,90 @@ pub fn competency_inputs(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<C
         .collect()
 }
 
-/// Each competency's "all others" summary, as kept for norms and later cycles.
-pub fn others_summaries(inputs: &[CompetencyInput], anonymity: &AnonymitySettings) -> Vec<(String, OthersSummary)> {
-    inputs
+/// What a closed cycle keeps about one subject: exactly what the subject's report may
+/// show. Computed at close from the subject's answer sets, which are then destroyed, so
+/// that nothing about fewer than a threshold of one anonymous group survives close: a
+/// group too small to show keeps no figure of its own, and its answers live on only where
+/// the rule folds them into "all others" (and in the cycle's norms).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubjectResults {
+    /// How many of each group answered, or why that is withheld.
+    pub respondents: BTreeMap<Relationship, Cell<i64>>,
+    /// question id → the figures the rule lets through, with the tallies behind them
+    pub questions: BTreeMap<String, QuestionCells>,
+    /// The comments that may be shown, labelled.
+    pub comments: Vec<ShownComment>,
+}
+
+/// A comment that may be shown, with its unattributed label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShownComment {
+    pub question_id: String,
+    pub from: String,
+    pub text: String,
+}
+
+/// Applies the anonymity rule to one subject's answer sets.
+pub fn results_of(version: &VersionResponse, sets: &[AnswerSet], anonymity: &AnonymitySettings) -> SubjectResults {
+    let respondents: HashMap<Relationship, i64> = sets.iter().map(|s| (s.relationship, s.respondents)).collect();
+    let questions = competency_inputs(version, sets)
         .iter()
-        .filter_map(|c| {
-            let cells: Vec<_> = c.questions.iter().map(|q| question_cells(q, anonymity)).collect();
-            competency_cells(&cells).2.map(|s| (c.key.clone(), s))
+        .flat_map(|c| &c.questions)
+        .map(|q| (q.id.clone(), question_cells(q, anonymity)))
+        .collect();
+    let label = |relationship: Relationship| -> Option<&'static str> {
+        let n = respondents.get(&relationship).copied().unwrap_or(0);
+        let enough = n >= i64::from(anonymity.comment_threshold(relationship));
+        match relationship {
+            Relationship::Myself => Some("self"),
+            Relationship::Manager if anonymity.manager_attributed => Some("manager"),
+            _ if enough => Some("others"),
+            _ => None,
+        }
+    };
+    let comments = sets
+        .iter()
+        .filter_map(|s| Some((s, label(s.relationship)?)))
+        .flat_map(|(s, from)| {
+            s.comments.iter().flat_map(move |(question_id, texts)| {
+                texts.iter().map(move |text| ShownComment {
+                    question_id: question_id.clone(),
+                    from: from.into(),
+                    text: text.clone(),
+                })
+            })
         })
-        .collect()
+        .collect();
+    let respondents = std::iter::once(Relationship::Myself)
+        .chain(crate::anonymity::OTHER_GROUPS)
+        .map(|r| {
+            let n = respondents.get(&r).copied().unwrap_or(0);
+            let k = i64::from(anonymity.threshold(r));
+            (r, if n == 0 || n >= k { Cell::Shown(n) } else { Cell::hidden(format!("fewer than {k} responses")) })
+        })
+        .collect();
+    SubjectResults { respondents, questions, comments }
+}
+
+impl SubjectResults {
+    /// The figures of one question; a question nobody answered has none.
+    fn cells(&self, question: &QuestionInput) -> QuestionCells {
+        self.questions
+            .get(&question.id)
+            .cloned()
+            .unwrap_or_else(|| question_cells(question, &AnonymitySettings::default()))
+    }
+
+    /// Each competency's "all others" summary, as kept for norms and later cycles.
+    pub fn others_summaries(&self, version: &VersionResponse) -> Vec<(String, OthersSummary)> {
+        competency_inputs(version, &[])
+            .iter()
+            .filter_map(|c| {
+                let cells: Vec<_> = c.questions.iter().map(|q| self.cells(q)).collect();
+                competency_cells(&cells).2.map(|s| (c.key.clone(), s))
+            })
+            .collect()
+    }
 }
 
 /// A comment, unattributed: `self`, `manager` (when managers are attributed) or `others`.
@@ -131,24 +207,20 @@ pub struct GrowthReport {
     pub rules: Rules,
 }
 
-/// What the report is built from, besides the version and the tallies.
+/// What the report is built from, besides the version and the subject's results.
 pub struct Context {
-    pub anonymity: AnonymitySettings,
-    pub respondents: HashMap<Relationship, i64>,
     /// competency key → (norm mean, subjects behind it)
     pub norms: HashMap<String, (f64, i64)>,
     /// competency key → this subject's percentile
     pub percentiles: HashMap<String, f64>,
     /// competency key → (previous cycle id, its summary)
     pub previous: HashMap<String, (String, OthersSummary)>,
-    /// (question id, relationship, text) of every comment about the subject
-    pub comments: Vec<(String, Relationship, String)>,
 }
 
-pub fn build(version: &VersionResponse, inputs: Vec<CompetencyInput>, ctx: &Context) -> GrowthReportBody {
+pub fn build(version: &VersionResponse, results: &SubjectResults, ctx: &Context) -> GrowthReportBody {
     let mut competencies = Vec::new();
-    for competency in inputs {
-        let cells: Vec<_> = competency.questions.iter().map(|q| question_cells(q, &ctx.anonymity)).collect();
+    for competency in competency_inputs(version, &[]) {
+        let cells: Vec<_> = competency.questions.iter().map(|q| results.cells(q)).collect();
         let (groups, others, summary) = competency_cells(&cells);
         let scale = competency.questions.first().map(|q| q.scale).unwrap_or((1, 5));
         let gap = self_gap(&groups, &others);
@@ -199,23 +271,14 @@ pub fn build(version: &VersionResponse, inputs: Vec<CompetencyInput>, ctx: &Cont
     let blind_spots = flagged(super::compute::GapFlag::BlindSpot);
     let hidden_strengths = flagged(super::compute::GapFlag::HiddenStrength);
 
-    let respondents = std::iter::once(Relationship::Myself)
-        .chain(crate::anonymity::OTHER_GROUPS)
-        .map(|r| {
-            let n = ctx.respondents.get(&r).copied().unwrap_or(0);
-            let k = i64::from(ctx.anonymity.threshold(r));
-            (r, if n == 0 || n >= k { Cell::Shown(n) } else { Cell::hidden(format!("fewer than {k} responses")) })
-        })
-        .collect();
-
     GrowthReportBody {
-        respondents,
+        respondents: results.respondents.clone(),
         competencies,
         strengths,
         development_areas,
         blind_spots,
         hidden_strengths,
-        comments: comment_groups(version, ctx),
+        comments: comment_groups(version, results),
     }
 }
 
@@ -230,26 +293,14 @@ pub struct GrowthReportBody {
     pub comments: Vec<CommentGroup>,
 }
 
-/// Comments of groups with enough respondents, unattributed, in text order.
-fn comment_groups(version: &VersionResponse, ctx: &Context) -> Vec<CommentGroup> {
-    let label = |relationship: Relationship| -> Option<&'static str> {
-        let n = ctx.respondents.get(&relationship).copied().unwrap_or(0);
-        let enough = n >= i64::from(ctx.anonymity.comment_threshold(relationship));
-        match relationship {
-            Relationship::Myself => Some("self"),
-            Relationship::Manager if ctx.anonymity.manager_attributed => Some("manager"),
-            _ if enough => Some("others"),
-            _ => None,
-        }
-    };
+/// The shown comments, grouped by question, in text order.
+fn comment_groups(version: &VersionResponse, results: &SubjectResults) -> Vec<CommentGroup> {
     let mut by_question: HashMap<&str, Vec<Comment>> = HashMap::new();
-    for (question_id, relationship, text) in &ctx.comments {
-        if let Some(from) = label(*relationship) {
-            by_question
-                .entry(question_id.as_str())
-                .or_default()
-                .push(Comment { from: from.into(), text: text.clone() });
-        }
+    for c in &results.comments {
+        by_question
+            .entry(c.question_id.as_str())
+            .or_default()
+            .push(Comment { from: c.from.clone(), text: c.text.clone() });
     }
     version
         .questions()

@@ -6,39 +6,34 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use super::build::{competency_inputs, others_summaries};
+use super::build::{SubjectResults, results_of};
 use super::compute::percentile;
+use super::results;
 use crate::anonymity::OthersSummary;
 use crate::cycles::Cycle;
 use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries};
 use crate::db_run;
 use crate::error::AppError;
-use crate::frameworks::load_version;
+use crate::frameworks::{VersionResponse, load_version};
 use crate::responses;
+use crate::responses::store::{self, AnswerSet};
 
-/// When a cycle closes, in its closing transaction: seals the answers (see
-/// [`responses::seal_answers`]) and, from the same pass over the answer sets, computes each
-/// subject's "all others" summary per competency with its percentile, and the cycle's
-/// norms. Reports then read the subject's few sets and these rows. Returns how many
-/// answers the cycle holds.
+/// Subjects whose answer sets are turned into results together at close.
+const CLOSE_BATCH: usize = 200;
+
+/// When a cycle closes, in its closing transaction: discards drafts and links (see
+/// [`responses::close_answers`]), then, in batches of subjects, turns each subject's
+/// answer sets into their [`SubjectResults`] (the anonymity rule applied once) and
+/// destroys the sets. From the same pass it computes each subject's "all others" summary
+/// per competency with its percentile, and the cycle's norms. Reports then read the
+/// subject's results and these rows. Returns how many answers the cycle held.
 pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> {
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
-    let anonymity = cycle.anonymity();
-    let mut by_competency: HashMap<String, Vec<(String, OthersSummary)>> = HashMap::new();
+    responses::close_answers(conn, cycle)?;
     let started = std::time::Instant::now();
-    let answers = responses::seal_answers(conn, cycle, |sets| {
-        // Sets come in key order: each subject's are together.
-        for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
-            let inputs = competency_inputs(&version, subject);
-            for (key, summary) in others_summaries(&inputs, &anonymity) {
-                by_competency.entry(key).or_default().push((subject[0].subject_id.clone(), summary));
-            }
-        }
-        Ok(())
-    })?;
+    let (answers, by_competency) = sets_into_results(conn, cycle, &version)?;
     let sealed = started.elapsed();
-
     let mut summary_rows = Vec::new();
     let mut norm_rows = Vec::new();
     for (key, subjects) in &by_competency {
@@ -68,14 +63,63 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
     }
     db_run!(conn, |c| diesel::insert_into(competency_norms::table).values(&norm_rows).execute(c))?;
     if let DbConn::Postgres(c) = conn {
-        c.batch_execute("ANALYZE competency_summaries, competency_norms")?;
+        c.batch_execute("ANALYZE competency_summaries, competency_norms, subject_results")?;
     }
     tracing::info!(
         cycle_id = %cycle.id,
         answers,
-        seal_ms = sealed.as_millis() as u64,
+        results_ms = sealed.as_millis() as u64,
         summaries_ms = (started.elapsed() - sealed).as_millis() as u64,
-        "closing: answers sealed and roll-ups written"
+        "closing: answer sets turned into results and roll-ups written"
     );
     Ok(answers)
+}
+
+/// Turns the answer sets of a cycle that closed before results existed into results (its
+/// roll-ups were written when it closed).
+pub fn finish_close(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
+    let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
+    sets_into_results(conn, cycle, &version).map(|_| ())
+}
+
+/// Competency key → each subject's "all others" summary.
+type Summaries = HashMap<String, Vec<(String, OthersSummary)>>;
+
+/// In batches of subjects: each subject's sets become their results, and are destroyed.
+/// Returns how many answers the sets held and the subjects' summaries.
+fn sets_into_results(
+    conn: &mut DbConn,
+    cycle: &Cycle,
+    version: &VersionResponse,
+) -> Result<(usize, Summaries), AppError> {
+    let anonymity = cycle.anonymity();
+    let mut by_competency = Summaries::new();
+    let mut answers = 0;
+    for (first, last) in store::subject_batches(conn, &cycle.id, CLOSE_BATCH)? {
+        let sets = store::load_sets(conn, &cycle.id, &first, &last)?;
+        // The rule runs on a thread of its own while the engine deletes the same batch,
+        // so the close keeps two cores busy rather than taking turns between them.
+        let (computed, deleted) = std::thread::scope(|scope| {
+            let computing = scope.spawn(|| {
+                // Sets come in key order: each subject's are together.
+                let results: Vec<(String, SubjectResults)> = sets
+                    .chunk_by(|a, b| a.subject_id == b.subject_id)
+                    .map(|subject| (subject[0].subject_id.clone(), results_of(version, subject, &anonymity)))
+                    .collect();
+                (results, sets.iter().map(AnswerSet::answers).sum::<usize>())
+            });
+            let deleted = store::delete_sets(conn, &cycle.id, &first, &last);
+            (computing.join(), deleted)
+        });
+        deleted?;
+        let (batch, held) = computed.map_err(|_| AppError::internal("applying the anonymity rule panicked"))?;
+        answers += held;
+        for (subject_id, r) in &batch {
+            for (key, summary) in r.others_summaries(version) {
+                by_competency.entry(key).or_default().push((subject_id.clone(), summary));
+            }
+        }
+        results::write(conn, cycle, &batch)?;
+    }
+    Ok((answers, by_competency))
 }

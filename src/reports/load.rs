@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::GrowthReport;
-use super::build::{self, Context, competency_inputs};
+use super::build::{self, Context};
+use super::results;
 use crate::anonymity::OthersSummary;
 use crate::cycles::Cycle;
 use crate::db::DbConn;
@@ -13,7 +14,6 @@ use crate::db::schema::{competency_norms, competency_summaries, cycles, particip
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::load_version;
-use crate::responses::store;
 
 /// Everything a subject's report is built from, read from the roll-ups.
 pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result<GrowthReport, AppError> {
@@ -25,7 +25,7 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
         .select(people::display_name)
         .first(c))?;
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
-    let sets = store::load_sets(conn, &cycle.id, subject_id, subject_id)?;
+    let results = results::load(conn, cycle, subject_id)?;
     let norms: Vec<(String, f64, i32)> = db_run!(conn, |c| competency_norms::table
         .filter(competency_norms::cycle_id.eq(&cycle.id))
         .select((competency_norms::competency_key, competency_norms::mean, competency_norms::subjects))
@@ -69,22 +69,11 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
         .optional())?;
 
     let ctx = Context {
-        anonymity: cycle.anonymity(),
-        respondents: sets.iter().map(|s| (s.relationship, s.respondents)).collect(),
         norms: norms.into_iter().map(|(k, mean, n)| (k, (mean, i64::from(n)))).collect(),
         percentiles: own.into_iter().collect(),
         previous,
-        comments: sets
-            .iter()
-            .flat_map(|s| {
-                s.comments.iter().flat_map(move |(question, texts)| {
-                    texts.iter().map(move |t| (question.clone(), s.relationship, t.clone()))
-                })
-            })
-            .collect(),
     };
-    let inputs = competency_inputs(&version, &sets);
-    let body = build::build(&version, inputs, &ctx);
+    let body = build::build(&version, &results, &ctx);
     Ok(GrowthReport {
         cycle_id: cycle.id.clone(),
         cycle_name: cycle.name.clone(),

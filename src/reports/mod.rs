@@ -14,9 +14,10 @@ mod load;
 mod mine;
 mod release;
 mod render;
+mod results;
 
 pub use build::GrowthReport;
-pub use close::close_cycle;
+pub use close::{close_cycle, finish_close};
 pub use load::load_report;
 pub use release::release;
 

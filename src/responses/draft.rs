@@ -1,4 +1,5 @@
-//! A rater's draft: answers saved before submission, which they can change until then.
+//! A rater's draft: answers saved before submission, which they can change until then,
+//! sealed under the answer key (`crate::sealing`) with a fresh nonce at every save.
 //! A draft is linked to its invitation (and so to the rater) and to the credential that
 //! saved it (`Rater::credential`): only that credential reads it, another one starts from
 //! an empty questionnaire and replaces it when it saves. It is deleted when the invitation
@@ -18,6 +19,7 @@ use crate::db::{DbConn, now};
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::load_version;
+use crate::sealing::Sealed;
 
 /// Saves (replaces) the draft of an answerable invitation, which becomes `started`.
 /// Answers are checked against the questions, but none is required yet.
@@ -31,25 +33,7 @@ pub fn save_draft(
         let (cycle, invitation) = answerable(conn, rater, invitation_id)?;
         let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
         check_answers(&version, answers, false).map_err(AppError::Validation)?;
-        let text = serde_json::to_string(answers).map_err(AppError::internal)?;
-        let credential = rater.credential();
-        let at = now();
-        db_run!(conn, |c| diesel::insert_into(response_drafts::table)
-            .values((
-                response_drafts::invitation_id.eq(&invitation.id),
-                response_drafts::org_id.eq(&invitation.org_id),
-                response_drafts::answers.eq(&text),
-                response_drafts::updated_at.eq(at),
-                response_drafts::credential.eq(&credential),
-            ))
-            .on_conflict(response_drafts::invitation_id)
-            .do_update()
-            .set((
-                response_drafts::answers.eq(&text),
-                response_drafts::updated_at.eq(at),
-                response_drafts::credential.eq(&credential),
-            ))
-            .execute(c))?;
+        insert_draft(conn, &invitation.org_id, &invitation.id, &rater.credential(), now(), answers)?;
         db_run!(conn, |c| diesel::update(
             invitations::table
                 .filter(invitations::id.eq(&invitation.id))
@@ -61,16 +45,59 @@ pub fn save_draft(
     })
 }
 
+/// Writes (replaces) an invitation's draft, sealed.
+pub(super) fn insert_draft(
+    conn: &mut DbConn,
+    org_id: &str,
+    invitation_id: &str,
+    credential: &str,
+    at: chrono::NaiveDateTime,
+    answers: &[AnswerInput],
+) -> Result<(), AppError> {
+    let sealed = conn.keys().seal_json(&row_name(org_id, invitation_id, credential), answers)?;
+    db_run!(conn, |c| diesel::insert_into(response_drafts::table)
+        .values((
+            response_drafts::invitation_id.eq(invitation_id),
+            response_drafts::org_id.eq(org_id),
+            response_drafts::credential.eq(credential),
+            response_drafts::updated_at.eq(at),
+            response_drafts::key_id.eq(&sealed.key_id),
+            response_drafts::sealed.eq(&sealed.bytes),
+        ))
+        .on_conflict(response_drafts::invitation_id)
+        .do_update()
+        .set((
+            response_drafts::credential.eq(credential),
+            response_drafts::updated_at.eq(at),
+            response_drafts::key_id.eq(&sealed.key_id),
+            response_drafts::sealed.eq(&sealed.bytes),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// The associated data of a draft's sealed answers: its invitation and the credential
+/// that saved it, so a draft opens only for that credential.
+fn row_name(org_id: &str, invitation_id: &str, credential: &str) -> String {
+    format!("response_drafts/{org_id}/{invitation_id}/{credential}")
+}
+
 /// The draft this rater's credential saved; empty when there is none (or another
-/// credential saved it, or it does not parse).
+/// credential saved it).
 pub fn saved_draft(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<Vec<AnswerInput>, AppError> {
-    let saved: Option<String> = db_run!(conn, |c| response_drafts::table
+    let credential = rater.credential();
+    let saved: Option<(String, String, Vec<u8>)> = db_run!(conn, |c| response_drafts::table
         .find(invitation_id)
-        .filter(response_drafts::credential.eq(rater.credential()))
-        .select(response_drafts::answers)
+        .filter(response_drafts::credential.eq(&credential))
+        .select((response_drafts::org_id, response_drafts::key_id, response_drafts::sealed))
         .first(c)
         .optional())?;
-    Ok(saved.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    match saved {
+        Some((org_id, key_id, bytes)) => {
+            conn.keys().open_json(&row_name(&org_id, invitation_id, &credential), &Sealed { key_id, bytes })
+        }
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Destroys the draft an invitation link saved, when the link is re-issued or revoked: no

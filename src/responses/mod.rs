@@ -25,6 +25,9 @@ mod queries;
 mod rater;
 pub mod store;
 mod submit;
+mod unsealed;
+
+pub use unsealed::seal_unsealed;
 
 /// The routes of invitations, answering and progress.
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -197,15 +200,9 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
     Ok(rows.len())
 }
 
-/// When a cycle closes: drafts are discarded, links stop working, and every answer set
-/// is rewritten as a new row. `visit` sees each batch of sets (whole subjects, in key
-/// order) as it goes by, so the roll-ups need no second read. Returns how many answers
-/// the sets hold.
-pub fn seal_answers(
-    conn: &mut DbConn,
-    cycle: &Cycle,
-    visit: impl FnMut(&[store::AnswerSet]) -> Result<(), AppError> + Send,
-) -> Result<usize, AppError> {
+/// When a cycle closes: drafts are discarded and links stop working. The answer sets are
+/// then turned into the cycle's results by `reports::close_cycle`.
+pub fn close_answers(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     use crate::db::schema::response_drafts;
     let of_cycle = schema::invitations::table.filter(schema::invitations::cycle_id.eq(&cycle.id));
     db_run!(conn, |c| diesel::delete(
@@ -215,8 +212,5 @@ pub fn seal_answers(
     db_run!(conn, |c| diesel::update(of_cycle.filter(schema::invitations::token_hash.is_not_null()))
         .set(schema::invitations::token_hash.eq(None::<String>))
         .execute(c))?;
-    store::rewrite_sets(conn, &cycle.id, SEAL_BATCH, visit)
+    Ok(())
 }
-
-/// Subjects whose answer sets are rewritten together at close.
-const SEAL_BATCH: usize = 200;

@@ -5,21 +5,23 @@
 //! A row has no rater, no invitation, no id of its own and no time; inside it, scores are
 //! counts and comments are sorted, so nothing pairs one rater's answer to one question
 //! with the same rater's answer to another, or says in which order the group answered.
-//! The same rows are the tallies reports are computed from, so closing a cycle does not
-//! have to read each answer again.
+//! What a row holds is sealed under the answer key (`crate::sealing`) and sealed again
+//! with a fresh nonce at every submission, so two images of a set, in the WAL or in dead
+//! rows, cannot be compared without the key. Closing a cycle turns the sets into what
+//! its reports may show (`reports::close`) and destroys them.
 
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use serde::{Deserialize, Serialize};
 
 use super::answers::CheckedAnswer;
 use crate::anonymity::Relationship;
+use crate::db::DbConn;
 use crate::db::schema::answer_sets;
-use crate::db::{DbConn, Engine};
 use crate::db_run;
 use crate::error::AppError;
-use crate::rng::Rng;
+use crate::sealing::{AnswerKeys, Sealed};
 
 /// Row count per multi-row write: well within both engines' bind-parameter limits.
 const CHUNK: usize = 500;
@@ -31,9 +33,29 @@ struct Row {
     subject_id: String,
     relationship: Relationship,
     org_id: String,
-    respondents: i32,
-    scores: String,
-    comments: String,
+    key_id: String,
+    sealed: Vec<u8>,
+}
+
+/// What a row seals: everything but the key of the group.
+#[derive(Deserialize)]
+struct Content {
+    respondents: i64,
+    scores: BTreeMap<String, BTreeMap<i32, i64>>,
+    comments: BTreeMap<String, Vec<String>>,
+}
+
+/// [`Content`] borrowed from a set, to seal.
+#[derive(Serialize)]
+struct ContentRef<'a> {
+    respondents: i64,
+    scores: &'a BTreeMap<String, BTreeMap<i32, i64>>,
+    comments: &'a BTreeMap<String, Vec<String>>,
+}
+
+/// The associated data of a set's sealed value: the row it belongs to.
+fn row_name(org_id: &str, cycle_id: &str, subject_id: &str, relationship: Relationship) -> String {
+    format!("answer_sets/{org_id}/{cycle_id}/{subject_id}/{}", relationship.as_str())
 }
 
 /// One group's answers about one subject.
@@ -85,28 +107,36 @@ impl AnswerSet {
         scores as usize + self.comments.values().map(Vec::len).sum::<usize>()
     }
 
-    fn to_row(&self) -> Result<Row, AppError> {
+    /// Sealed under the current answer key with a fresh nonce.
+    fn to_row(&self, keys: &AnswerKeys) -> Result<Row, AppError> {
+        let content = ContentRef { respondents: self.respondents, scores: &self.scores, comments: &self.comments };
+        let sealed = keys.seal_json(&self.row_name(), &content)?;
         Ok(Row {
             cycle_id: self.cycle_id.clone(),
             subject_id: self.subject_id.clone(),
             relationship: self.relationship,
             org_id: self.org_id.clone(),
-            respondents: i32::try_from(self.respondents).map_err(AppError::internal)?,
-            scores: serde_json::to_string(&self.scores).map_err(AppError::internal)?,
-            comments: serde_json::to_string(&self.comments).map_err(AppError::internal)?,
+            key_id: sealed.key_id,
+            sealed: sealed.bytes,
         })
     }
 
-    fn from_row(row: &Row) -> Result<Self, AppError> {
+    fn from_row(keys: &AnswerKeys, row: Row) -> Result<Self, AppError> {
+        let name = row_name(&row.org_id, &row.cycle_id, &row.subject_id, row.relationship);
+        let content: Content = keys.open_json(&name, &Sealed { key_id: row.key_id, bytes: row.sealed })?;
         Ok(Self {
-            org_id: row.org_id.clone(),
-            cycle_id: row.cycle_id.clone(),
-            subject_id: row.subject_id.clone(),
+            org_id: row.org_id,
+            cycle_id: row.cycle_id,
+            subject_id: row.subject_id,
             relationship: row.relationship,
-            respondents: i64::from(row.respondents),
-            scores: serde_json::from_str(&row.scores).map_err(AppError::internal)?,
-            comments: serde_json::from_str(&row.comments).map_err(AppError::internal)?,
+            respondents: content.respondents,
+            scores: content.scores,
+            comments: content.comments,
         })
+    }
+
+    fn row_name(&self) -> String {
+        row_name(&self.org_id, &self.cycle_id, &self.subject_id, self.relationship)
     }
 }
 
@@ -118,9 +148,10 @@ pub fn create_sets(
     cycle_id: &str,
     groups: &[(&str, Relationship)],
 ) -> Result<(), AppError> {
+    let keys = conn.keys();
     let rows: Vec<Row> = groups
         .iter()
-        .map(|(subject, relationship)| AnswerSet::new(org_id, cycle_id, subject, *relationship).to_row())
+        .map(|(subject, relationship)| AnswerSet::new(org_id, cycle_id, subject, *relationship).to_row(keys))
         .collect::<Result<_, _>>()?;
     for chunk in rows.chunks(CHUNK) {
         match conn {
@@ -135,11 +166,8 @@ pub fn create_sets(
 
 /// Writes whole sets as new rows (the data generator and the demo).
 pub fn insert_sets(conn: &mut DbConn, sets: &[AnswerSet]) -> Result<(), AppError> {
-    let rows: Vec<Row> = sets.iter().map(AnswerSet::to_row).collect::<Result<_, _>>()?;
-    insert_rows(conn, &rows)
-}
-
-fn insert_rows(conn: &mut DbConn, rows: &[Row]) -> Result<(), AppError> {
+    let keys = conn.keys();
+    let rows: Vec<Row> = sets.iter().map(|s| s.to_row(keys)).collect::<Result<_, _>>()?;
     for chunk in rows.chunks(CHUNK) {
         db_run!(conn, |c| diesel::insert_into(answer_sets::table).values(chunk).execute(c))?;
     }
@@ -161,7 +189,8 @@ fn locked_set(
     }?)
 }
 
-/// Adds one rater's answers to their group's set, inside the submitting transaction.
+/// Adds one rater's answers to their group's set, inside the submitting transaction: the
+/// set is opened, added to and sealed again under a fresh nonce.
 pub fn record(
     conn: &mut DbConn,
     org_id: &str,
@@ -178,15 +207,11 @@ pub fn record(
                 .ok_or_else(|| AppError::internal("an answer set vanished while it was being written"))?
         }
     };
-    let mut set = AnswerSet::from_row(&row)?;
+    let mut set = AnswerSet::from_row(conn.keys(), row)?;
     set.add(answers);
-    let row = set.to_row()?;
+    let row = set.to_row(conn.keys())?;
     db_run!(conn, |c| diesel::update(answer_sets::table.find((cycle_id, subject_id, relationship)))
-        .set((
-            answer_sets::respondents.eq(row.respondents),
-            answer_sets::scores.eq(&row.scores),
-            answer_sets::comments.eq(&row.comments),
-        ))
+        .set((answer_sets::key_id.eq(&row.key_id), answer_sets::sealed.eq(&row.sealed)))
         .execute(c))?;
     Ok(())
 }
@@ -200,93 +225,32 @@ fn subject_range<'a>(cycle_id: &'a str, first: &'a str, last: &'a str) -> _ {
         .filter(answer_sets::subject_id.le(last))
 }
 
-/// The stored rows of the subjects from `first` to `last` (by id), in key order.
-fn load_rows(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<Row>, AppError> {
-    Ok(db_run!(conn, |c| subject_range(cycle_id, first, last)
+/// The sets of the subjects from `first` to `last` (by id), opened, in key order.
+pub fn load_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<AnswerSet>, AppError> {
+    let rows: Vec<Row> = db_run!(conn, |c| subject_range(cycle_id, first, last)
         .order((answer_sets::subject_id.asc(), answer_sets::relationship.asc()))
         .select(Row::as_select())
-        .load(c))?)
+        .load(c))?;
+    let keys = conn.keys();
+    rows.into_iter().map(|row| AnswerSet::from_row(keys, row)).collect()
 }
 
-/// The sets of the subjects from `first` to `last` (by id), in key order.
-pub fn load_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<AnswerSet>, AppError> {
-    load_rows(conn, cycle_id, first, last)?.iter().map(AnswerSet::from_row).collect()
+/// Destroys the sets of the subjects from `first` to `last` (by id).
+pub fn delete_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<(), AppError> {
+    db_run!(conn, |c| diesel::delete(subject_range(cycle_id, first, last)).execute(c))?;
+    Ok(())
 }
 
-/// The subjects of a cycle that have sets, in id order.
-fn subjects_with_sets(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<String>, AppError> {
-    Ok(db_run!(conn, |c| answer_sets::table
+/// The cycle's subjects that have sets, in id order, as ranges of at most `size`
+/// subjects: (first, last).
+pub fn subject_batches(conn: &mut DbConn, cycle_id: &str, size: usize) -> Result<Vec<(String, String)>, AppError> {
+    let subjects: Vec<String> = db_run!(conn, |c| answer_sets::table
         .filter(answer_sets::cycle_id.eq(cycle_id))
         .select(answer_sets::subject_id)
         .distinct()
         .order(answer_sets::subject_id.asc())
-        .load(c))?)
-}
-
-/// Rewrites every set of the cycle as a new row, in batches of `batch` subjects, each
-/// batch handed to `visit` in key order, then written back in a shuffled order. Inside
-/// one transaction with the rest of the close, this leaves no row whose place or (on
-/// PostgreSQL) transaction id dates from a submission. Returns how many answers the sets
-/// hold.
-///
-/// `visit` runs on a thread of its own while the engine rewrites the same batch, so the
-/// close keeps two cores busy rather than taking turns between them.
-pub fn rewrite_sets(
-    conn: &mut DbConn,
-    cycle_id: &str,
-    batch: usize,
-    mut visit: impl FnMut(&[AnswerSet]) -> Result<(), AppError> + Send,
-) -> Result<usize, AppError> {
-    let subjects = subjects_with_sets(conn, cycle_id)?;
-    let mut answers = 0;
-    let mut rng = Rng::from_entropy();
-    for chunk in subjects.chunks(batch.max(1)) {
-        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
-        let rows = load_rows(conn, cycle_id, first, last)?;
-        let (visited, rewritten) = std::thread::scope(|scope| {
-            let visiting = scope.spawn(|| {
-                let sets: Vec<AnswerSet> = rows.iter().map(AnswerSet::from_row).collect::<Result<_, _>>()?;
-                visit(&sets)?;
-                Ok::<_, AppError>(sets.iter().map(AnswerSet::answers).sum::<usize>())
-            });
-            let rewritten = rewrite_batch(conn, cycle_id, first, last, &rows, &mut rng);
-            (visiting.join(), rewritten)
-        });
-        rewritten?;
-        answers += visited.map_err(|_| AppError::internal("computing the roll-ups panicked"))??;
-    }
-    if conn.engine() == Engine::Postgres {
-        // Fresh rows have no statistics yet; reports read them by key.
-        db_run!(conn, |c| diesel::sql_query("ANALYZE answer_sets").execute(c))?;
-    }
-    Ok(answers)
-}
-
-/// Deletes one batch's rows and writes them back as new rows, in a random order.
-fn rewrite_batch(
-    conn: &mut DbConn,
-    cycle_id: &str,
-    first: &str,
-    last: &str,
-    rows: &[Row],
-    rng: &mut Rng,
-) -> Result<(), AppError> {
-    if let DbConn::Postgres(c) = conn {
-        // The engine moves the rows itself: none of them travels back to be written.
-        diesel::sql_query(
-            "WITH gone AS (DELETE FROM answer_sets WHERE cycle_id = $1 AND subject_id >= $2 AND subject_id <= $3 \
-             RETURNING *) INSERT INTO answer_sets SELECT * FROM gone ORDER BY random()",
-        )
-        .bind::<Text, _>(cycle_id)
-        .bind::<Text, _>(first)
-        .bind::<Text, _>(last)
-        .execute(&mut **c)?;
-        return Ok(());
-    }
-    db_run!(conn, |c| diesel::delete(subject_range(cycle_id, first, last)).execute(c))?;
-    let mut shuffled = rows.to_vec();
-    rng.shuffle(&mut shuffled);
-    insert_rows(conn, &shuffled)
+        .load(c))?;
+    Ok(subjects.chunks(size.max(1)).filter_map(|chunk| Some((chunk.first()?.clone(), chunk.last()?.clone()))).collect())
 }
 
 #[cfg(test)]
@@ -314,8 +278,12 @@ mod tests {
         assert_eq!(forwards.scores["q1"], BTreeMap::from([(2, 1), (4, 2)]));
         assert_eq!(forwards.comments["q2"], ["bold", "calm", "kind"]);
         assert_eq!(forwards.answers(), 6);
-        let row = forwards.to_row().unwrap();
-        assert_eq!(row.scores, r#"{"q1":{"2":1,"4":2}}"#);
-        assert_eq!(AnswerSet::from_row(&row).unwrap(), forwards);
+        let keys = AnswerKeys::from_secret(&[3; 32]);
+        let row = forwards.to_row(&keys).unwrap();
+        assert!(!String::from_utf8_lossy(&row.sealed).contains("kind"), "sealed");
+        assert_eq!(AnswerSet::from_row(&keys, row.clone()).unwrap(), forwards);
+        let mut moved = row;
+        moved.subject_id = "t".into();
+        assert!(AnswerSet::from_row(&keys, moved).is_err(), "a sealed set opens only in its own row");
     }
 }

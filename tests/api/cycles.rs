@@ -347,8 +347,23 @@ async fn a_close_racing_submissions_keeps_exactly_the_accepted_ones() {
             other => panic!("a submission racing the close answered {other}"),
         }
     }
-    // Whatever was accepted is in the closed cycle's sets, and nothing else.
-    assert_eq!(org.stored_answers(), (accepted, accepted * 24));
+    // Whatever was accepted was in the sets the close turned into results, and nothing
+    // else; no set survives.
+    use diesel::prelude::*;
+    use roundtable::db::schema::audit_events;
+    let details: Vec<String> = roundtable::db_run!(&mut org.app.database.conn(), |c| audit_events::table
+        .filter(audit_events::action.eq("cycle.state_changed"))
+        .select(audit_events::details)
+        .load(c))
+    .unwrap();
+    let closed: Vec<serde_json::Value> = details
+        .iter()
+        .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap())
+        .filter(|d| d["to"] == "closed")
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0]["answers"], accepted * 24);
+    assert_eq!(org.stored_answers(), (0, 0));
 }
 
 #[actix_web::test]

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 pub const ISSUER: &str = "http://roundtable.test";
 pub const AUDIENCE: &str = "roundtable";
+/// The answer key of PostgreSQL test databases (32 bytes of 7, base64).
+pub const TEST_ANSWER_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
 /// A running application on a fresh database, with the organisation its first start made.
 pub struct TestApp {
@@ -83,7 +85,13 @@ fn with_database_name(url: &str, name: &str) -> String {
 
 pub fn test_settings(database_url: &str) -> Settings {
     Settings {
-        database: DatabaseSettings { database_url: database_url.to_string(), db_pool_size: 4, db_timeout_secs: 5 },
+        database: DatabaseSettings {
+            db_pool_size: 4,
+            // SQLite keeps its default, a key file made beside the database; PostgreSQL
+            // must be given one.
+            answer_key: database_url.starts_with("postgres").then(|| TEST_ANSWER_KEY.to_string()),
+            ..DatabaseSettings::for_url(database_url)
+        },
         serve: ServeSettings {
             bind: "127.0.0.1:0".into(),
             workers: 1,
@@ -374,28 +382,20 @@ impl Org {
     }
 
     /// (respondents, answers) held in the answer sets of every cycle, read from the
-    /// database itself: scores counted, comments listed.
+    /// database itself and opened with the answer key.
     pub fn stored_answers(&self) -> (i64, i64) {
         use diesel::prelude::*;
         use roundtable::db::schema::answer_sets;
         let mut conn = self.app.database.conn();
-        let rows: Vec<(i32, String, String)> = roundtable::db_run!(&mut conn, |c| answer_sets::table
-            .select((answer_sets::respondents, answer_sets::scores, answer_sets::comments))
-            .load(c))
-        .unwrap();
+        let cycles: Vec<String> =
+            roundtable::db_run!(&mut conn, |c| answer_sets::table.select(answer_sets::cycle_id).distinct().load(c))
+                .unwrap();
         let mut totals = (0, 0);
-        for (respondents, scores, comments) in rows {
-            let scores: Value = serde_json::from_str(&scores).unwrap();
-            let comments: Value = serde_json::from_str(&comments).unwrap();
-            totals.0 += i64::from(respondents);
-            totals.1 += scores
-                .as_object()
-                .unwrap()
-                .values()
-                .flat_map(|t| t.as_object().unwrap().values())
-                .map(|n| n.as_i64().unwrap())
-                .sum::<i64>();
-            totals.1 += comments.as_object().unwrap().values().map(|t| t.as_array().unwrap().len() as i64).sum::<i64>();
+        for cycle_id in cycles {
+            for set in roundtable::responses::store::load_sets(&mut conn, &cycle_id, "", "\u{10ffff}").unwrap() {
+                totals.0 += set.respondents;
+                totals.1 += set.answers() as i64;
+            }
         }
         totals
     }

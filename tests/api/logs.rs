@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Org, TestApp, TestDatabase, answers_to, json_with_status};
+use crate::helpers::{Org, TEST_ANSWER_KEY, TestApp, TestDatabase, answers_to, json_with_status};
 
 /// The real binary serving a prepared database, with its log lines collected.
 struct Served {
@@ -20,7 +20,11 @@ struct Served {
 
 impl Served {
     fn start(database_url: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roundtable"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roundtable"));
+        if database_url.starts_with("postgres") {
+            command.env("ROUNDTABLE_ANSWER_KEY", TEST_ANSWER_KEY);
+        }
+        let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1", "--log-json", "--database-url", database_url])
             .env("ROUNDTABLE_LOG", "info")
             .stdin(Stdio::null())

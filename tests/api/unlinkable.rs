@@ -2,14 +2,16 @@
 //! not by the order of what a group's set holds, and after close not by PostgreSQL
 //! transaction ids either.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use roundtable::anonymity::Relationship;
 use roundtable::db::DbConn;
-use roundtable::db::schema::{answer_sets, invitations, nominations, response_drafts};
+use roundtable::db::schema::{invitations, nominations, response_drafts};
 use roundtable::db_run;
-use serde_json::{Value, json};
+use roundtable::responses::store;
+use serde_json::json;
 
 use crate::helpers::{Org, json_with_status};
 
@@ -73,12 +75,9 @@ async fn answers_cannot_be_linked_to_raters_by_column_order_or_transaction() {
 
     let mut conn = org.app.database.conn();
     // No column could hold a rater, an invitation, an id of its own or a time.
-    assert_eq!(
-        answer_columns(&mut conn),
-        ["cycle_id", "subject_id", "relationship", "org_id", "respondents", "scores", "comments"]
-    );
+    assert_eq!(answer_columns(&mut conn), ["cycle_id", "subject_id", "relationship", "org_id", "key_id", "sealed"]);
     // No value anywhere in a set is a rater's, an invitation's or a nomination's id.
-    let sets = load_sets(&mut conn);
+    let sets = store::load_sets(&mut conn, &cycle_id, "", "\u{10ffff}").unwrap();
     let mut linked: HashSet<String> = HashSet::new();
     let invitation_rows: Vec<(String, String, Option<String>)> = db_run!(&mut conn, |c| invitations::table
         .select((invitations::id, invitations::rater_id, invitations::token_hash))
@@ -102,18 +101,16 @@ async fn answers_cannot_be_linked_to_raters_by_column_order_or_transaction() {
 
     // The peers' set: counts per score and the comments in text order, already before
     // close, so nothing inside it follows the order of submission.
-    let peers = sets.iter().find(|s| s.2 == "peer").expect("the peers' set");
-    assert_eq!(peers.4, 8);
-    let scores: Value = serde_json::from_str(&peers.5).unwrap();
-    for counts in scores.as_object().unwrap().values() {
-        assert_eq!(counts, &json!({"1": 1, "2": 2, "3": 2, "4": 2, "5": 1}));
+    let peers = sets.iter().find(|s| s.relationship == Relationship::Peer).expect("the peers' set");
+    assert_eq!(peers.respondents, 8);
+    for counts in peers.scores.values() {
+        assert_eq!(counts, &BTreeMap::from([(1, 1), (2, 2), (3, 2), (4, 2), (5, 1)]));
     }
-    let comments: Value = serde_json::from_str(&peers.6).unwrap();
     let mut alphabetical = submitted_in_order.clone();
     alphabetical.sort();
-    for texts in comments.as_object().unwrap().values() {
-        assert_eq!(texts, &json!(alphabetical));
-        assert_ne!(texts, &json!(submitted_in_order));
+    for texts in peers.comments.values() {
+        assert_eq!(texts, &alphabetical);
+        assert_ne!(texts, &submitted_in_order);
     }
 
     // Until close, PostgreSQL's bookkeeping still pairs the set with its last rater: the
@@ -129,27 +126,19 @@ async fn answers_cannot_be_linked_to_raters_by_column_order_or_transaction() {
 
     org.move_to(&cycle_id, "closed").await;
 
-    // ...after close it does not: the closing transaction rewrote every set, so one
-    // transaction id is on all of them and on no invitation; nothing was lost.
-    assert_eq!(load_sets(&mut conn), sets, "closing keeps every answer");
+    // ...after close it does not: the closing transaction turned the sets into results
+    // and destroyed them, so one transaction id is on all the results and on no invitation.
+    assert!(store::load_sets(&mut conn, &cycle_id, "", "\u{10ffff}").unwrap().is_empty(), "no set survives close");
     // The close then purges the old row versions; it logs rather than fails when it
     // cannot, so check here that it runs on this schema.
     conn.purge_deleted_rows().expect("deleted rows can be purged");
     if let DbConn::Postgres(c) = &mut conn {
         let c: &mut diesel::PgConnection = c;
-        assert_eq!(count(c, "SELECT count(DISTINCT xmin::text)::bigint AS n FROM answer_sets"), 1);
+        assert_eq!(count(c, "SELECT count(DISTINCT xmin::text)::bigint AS n FROM subject_results"), 1);
         let shared =
-            "SELECT count(*)::bigint AS n FROM answer_sets a JOIN invitations i ON i.xmin::text = a.xmin::text";
+            "SELECT count(*)::bigint AS n FROM subject_results a JOIN invitations i ON i.xmin::text = a.xmin::text";
         assert_eq!(count(c, shared), 0);
     }
-}
-
-type SetRow = (String, String, String, String, i32, String, String);
-
-fn load_sets(conn: &mut DbConn) -> Vec<SetRow> {
-    let mut sets: Vec<SetRow> = db_run!(conn, |c| answer_sets::table.load(c)).unwrap();
-    sets.sort();
-    sets
 }
 
 fn count(c: &mut diesel::PgConnection, sql: &str) -> i64 {

@@ -1,0 +1,54 @@
+//! Where a closed cycle's [`SubjectResults`] live: one sealed row per subject, written at
+//! close.
+
+use diesel::prelude::*;
+
+use super::build::SubjectResults;
+use crate::cycles::Cycle;
+use crate::db::DbConn;
+use crate::db::schema::subject_results;
+use crate::db_run;
+use crate::error::AppError;
+use crate::sealing::Sealed;
+
+/// The associated data of a subject's sealed results: the row they belong to.
+fn row_name(org_id: &str, cycle_id: &str, subject_id: &str) -> String {
+    format!("subject_results/{org_id}/{cycle_id}/{subject_id}")
+}
+
+/// Writes the results of some subjects of a closing cycle.
+pub fn write(conn: &mut DbConn, cycle: &Cycle, results: &[(String, SubjectResults)]) -> Result<(), AppError> {
+    let keys = conn.keys();
+    let rows = results
+        .iter()
+        .map(|(subject_id, r)| {
+            let sealed = keys.seal_json(&row_name(&cycle.org_id, &cycle.id, subject_id), r)?;
+            Ok((
+                subject_results::cycle_id.eq(&cycle.id),
+                subject_results::subject_id.eq(subject_id),
+                subject_results::org_id.eq(&cycle.org_id),
+                subject_results::key_id.eq(sealed.key_id),
+                subject_results::sealed.eq(sealed.bytes),
+            ))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    for chunk in rows.chunks(500) {
+        db_run!(conn, |c| diesel::insert_into(subject_results::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+/// A subject's results; empty when the subject had no answer set at close.
+pub fn load(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result<SubjectResults, AppError> {
+    let row: Option<(String, Vec<u8>)> = db_run!(conn, |c| subject_results::table
+        .find((&cycle.id, subject_id))
+        .select((subject_results::key_id, subject_results::sealed))
+        .first(c)
+        .optional())?;
+    match row {
+        Some((key_id, bytes)) => {
+            conn.keys().open_json(&row_name(&cycle.org_id, &cycle.id, subject_id), &Sealed { key_id, bytes })
+        }
+        None => Ok(SubjectResults::default()),
+    }
+}
