@@ -14,9 +14,9 @@ mod load;
 mod mine;
 mod release;
 mod render;
-mod results;
+pub mod results;
 
-pub use build::GrowthReport;
+pub use build::{GrowthReport, ShownComment, SubjectResults};
 pub use close::{close_cycle, finish_close};
 pub use load::load_report;
 pub use release::release;

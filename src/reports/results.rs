@@ -17,7 +17,7 @@ fn row_name(org_id: &str, cycle_id: &str, subject_id: &str) -> String {
 }
 
 /// Writes the results of some subjects of a closing cycle.
-pub fn write(conn: &mut DbConn, cycle: &Cycle, results: &[(String, SubjectResults)]) -> Result<(), AppError> {
+pub(super) fn write(conn: &mut DbConn, cycle: &Cycle, results: &[(String, SubjectResults)]) -> Result<(), AppError> {
     let keys = conn.keys();
     let rows = results
         .iter()

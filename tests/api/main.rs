@@ -7,6 +7,7 @@ mod helpers;
 mod attribution;
 mod auth;
 mod cycles;
+mod database_reader;
 mod drafts;
 mod foundation;
 mod idempotency;
