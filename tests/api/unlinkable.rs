@@ -144,3 +144,76 @@ async fn answers_cannot_be_linked_to_raters_by_column_order_or_transaction() {
 fn count(c: &mut diesel::PgConnection, sql: &str) -> i64 {
     diesel::sql_query(sql).load::<Count>(c).unwrap()[0].n
 }
+
+/// Answers stored in clear before sealing existed are sealed at the next start: a
+/// collecting cycle's sets and drafts, and a closed cycle's sets, which become results.
+#[actix_web::test]
+async fn answers_stored_in_clear_are_sealed_at_the_next_start() {
+    let mut org = Org::new().await;
+    let collecting = org.collecting_cycle(4).await;
+    let closed = org.create_cycle(json!({"name": "Autumn 360"})).await["id"].as_str().unwrap().to_string();
+    org.add(&closed, &["subject2"]).await;
+    for to in ["nominating", "collecting", "closed"] {
+        org.move_to(&closed, to).await;
+    }
+    let invitation = org.invitation_of("peer1", "subject").await;
+    let token = org.token("peer1").await;
+    let path = format!("/api/v1/invitations/{}", invitation["id"].as_str().unwrap());
+    let questionnaire = json_with_status(org.app.get_as(&token, &path).await, 200).await;
+    let questions: Vec<&serde_json::Value> = questionnaire["competencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["questions"].as_array().unwrap())
+        .collect();
+    let rating = questions.iter().find(|q| q["kind"] == "rating").unwrap()["id"].as_str().unwrap();
+    let text = questions.iter().find(|q| q["kind"] == "text").unwrap()["id"].as_str().unwrap();
+    let scores = json!({ rating: {"4": 3} }).to_string();
+    let comments = json!({ text: ["legacy-a", "legacy-b", "legacy-c"] }).to_string();
+    let draft = json!([{"question_id": text, "comment": "legacy-draft"}]).to_string();
+
+    // What an older version left: rows in clear, moved aside by the migration.
+    let mut conn = org.app.database.conn();
+    let (org_id, subject, subject2) = (org.app.org.org_id.clone(), org.id("subject"), org.id("subject2"));
+    let invitation_id = invitation["id"].as_str().unwrap();
+    db_run!(&mut conn, |c| {
+        diesel::sql_query(format!("DELETE FROM answer_sets WHERE cycle_id = '{collecting}' AND relationship = 'peer'"))
+            .execute(c)
+            .unwrap();
+        diesel::sql_query(format!("DELETE FROM subject_results WHERE cycle_id = '{closed}'")).execute(c).unwrap();
+        for (cycle, who, relationship) in [(&collecting, &subject, "peer"), (&closed, &subject2, "self")] {
+            diesel::sql_query(format!(
+                "INSERT INTO unsealed_answer_sets VALUES ('{cycle}', '{who}', '{relationship}', '{org_id}', 3, '{scores}', \
+                 '{comments}')"
+            ))
+            .execute(c)
+            .unwrap();
+        }
+        diesel::sql_query(format!(
+            "INSERT INTO unsealed_response_drafts VALUES ('{invitation_id}', '{org_id}', '{draft}', '2026-11-30 10:00:00', 'x')"
+        ))
+        .execute(c)
+        .unwrap();
+    });
+
+    roundtable::lifecycle::prepare_answers(&mut conn).unwrap();
+
+    let left: Vec<Count> = db_run!(&mut conn, |c| diesel::sql_query(
+        "SELECT (SELECT count(*) FROM unsealed_answer_sets) + (SELECT count(*) FROM unsealed_response_drafts) AS n"
+    )
+    .load(c))
+    .unwrap();
+    assert_eq!(left[0].n, 0, "nothing stays in clear");
+    let sets = store::load_sets(&mut conn, &collecting, "", "\u{10ffff}").unwrap();
+    let peers = sets.iter().find(|s| s.relationship == Relationship::Peer).unwrap();
+    assert_eq!((peers.respondents, peers.comments[text].len()), (3, 3));
+    let drafts: i64 = db_run!(&mut conn, |c| response_drafts::table.count().get_result(c)).unwrap();
+    assert_eq!(drafts, 1);
+    // The closed cycle's set became results, and no set of it is left.
+    assert!(store::load_sets(&mut conn, &closed, "", "\u{10ffff}").unwrap().is_empty());
+    let cycle = roundtable::cycles::find_cycle(&mut conn, &org_id, &closed).unwrap();
+    let results = roundtable::reports::results::load(&mut conn, &cycle, &subject2).unwrap();
+    assert_eq!(results.comments.len(), 3, "self comments are shown");
+    // Starting again finds nothing more to seal.
+    roundtable::lifecycle::prepare_answers(&mut conn).unwrap();
+}
