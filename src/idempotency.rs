@@ -68,7 +68,7 @@ enum Claim {
 
 /// A keyed digest of the request (`AnswerKeys::digest`): without the server's answer key,
 /// a stored digest cannot be checked against guessed bodies.
-fn request_hash(keys: &AnswerKeys, req: &ServiceRequest, body: &[u8]) -> String {
+fn request_hash(keys: &AnswerKeys, req: &ServiceRequest, body: &[u8]) -> Result<String, AppError> {
     // The path as routed (percent-decoded where that keeps its meaning) and the query as
     // parsed, so that spellings of one request share a key.
     let query = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
@@ -253,7 +253,10 @@ where
             return Ok(req.into_response(error.error_response()));
         }
     };
-    let hash = request_hash(state.db.keys(), &req, &body);
+    let hash = match request_hash(state.db.keys(), &req, &body) {
+        Ok(hash) => hash,
+        Err(error) => return Ok(req.into_response(error.error_response())),
+    };
     req.set_payload(Payload::from(body));
 
     let org_id = principal.org_id.clone();

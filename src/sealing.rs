@@ -56,16 +56,17 @@ impl Key {
     }
 }
 
-/// The current answer key and the previous ones that still open what they sealed.
+/// The current answer key and the previous ones that still open what they sealed; or,
+/// for a command that touches no answer, why there is none.
 pub struct AnswerKeys {
-    current: Key,
+    current: Result<Key, String>,
     previous: Vec<Key>,
     random: SystemRandom,
 }
 
 impl std::fmt::Debug for AnswerKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnswerKeys").field("current", &self.current.id).finish_non_exhaustive()
+        f.debug_struct("AnswerKeys").field("current", &self.current.as_ref().map(|k| &k.id)).finish_non_exhaustive()
     }
 }
 
@@ -91,17 +92,27 @@ impl AnswerKeys {
             .iter()
             .map(|path| Key::from_secret(&read_or_create(path, false)?))
             .collect::<anyhow::Result<_>>()?;
-        Ok(Self { current, previous, random: SystemRandom::new() })
+        Ok(Self { current: Ok(current), previous, random: SystemRandom::new() })
+    }
+
+    /// No key, for `reason`: whatever needs one fails with it.
+    pub fn absent(reason: String) -> Self {
+        Self { current: Err(reason), previous: Vec::new(), random: SystemRandom::new() }
     }
 
     /// A key made from these 32 bytes (tests and tools).
     pub fn from_secret(secret: &[u8; 32]) -> Self {
-        Self { current: Key::from_secret(secret).expect("32 bytes"), previous: Vec::new(), random: SystemRandom::new() }
+        let current = Ok(Key::from_secret(secret).expect("32 bytes"));
+        Self { current, previous: Vec::new(), random: SystemRandom::new() }
+    }
+
+    fn current(&self) -> Result<&Key, AppError> {
+        self.current.as_ref().map_err(|reason| AppError::internal(format!("no answer key: {reason}")))
     }
 
     /// The id stored beside what the current key seals.
-    pub fn current_id(&self) -> &str {
-        &self.current.id
+    pub fn current_id(&self) -> Result<&str, AppError> {
+        Ok(&self.current()?.id)
     }
 
     /// Whether a value sealed under `key_id` opens with these keys.
@@ -110,11 +121,12 @@ impl AnswerKeys {
     }
 
     fn find(&self, key_id: &str) -> Option<&Key> {
-        std::iter::once(&self.current).chain(&self.previous).find(|k| k.id == key_id)
+        self.current.iter().chain(&self.previous).find(|k| k.id == key_id)
     }
 
     /// Seals `plaintext` for the row `row` names, under the current key and a fresh nonce.
     pub fn seal(&self, row: &str, plaintext: &[u8]) -> Result<Sealed, AppError> {
+        let current = self.current()?;
         let mut nonce = [0u8; NONCE_LEN];
         self.random.fill(&mut nonce).map_err(|_| AppError::internal("no randomness for a nonce"))?;
         let padded = plaintext.len().div_ceil(PAD).max(1) * PAD;
@@ -123,12 +135,12 @@ impl AnswerKeys {
         bytes.extend_from_slice(plaintext);
         bytes.resize(NONCE_LEN + padded, b' ');
         let mut body = bytes.split_off(NONCE_LEN);
-        self.current
+        current
             .aead
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(row.as_bytes()), &mut body)
             .map_err(|_| AppError::internal("sealing failed"))?;
         bytes.append(&mut body);
-        Ok(Sealed { key_id: self.current.id.clone(), bytes })
+        Ok(Sealed { key_id: current.id.clone(), bytes })
     }
 
     /// Opens what [`AnswerKeys::seal`] sealed for the same row; the padding stays (JSON
@@ -162,8 +174,8 @@ impl AnswerKeys {
 
     /// A keyed digest of `data` (HMAC-SHA256 under a key derived from the current answer
     /// key), hex encoded: without the key it cannot be checked against a guess.
-    pub fn digest(&self, data: &[u8]) -> String {
-        hmac::sign(&self.current.digest, data).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    pub fn digest(&self, data: &[u8]) -> Result<String, AppError> {
+        Ok(hmac::sign(&self.current()?.digest, data).as_ref().iter().map(|b| format!("{b:02x}")).collect())
     }
 }
 
@@ -235,10 +247,11 @@ mod tests {
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         let again = AnswerKeys::load(&source, &[]).unwrap();
-        assert_eq!(first.current_id(), again.current_id());
+        assert_eq!(first.current_id().unwrap(), again.current_id().unwrap());
         let sealed = first.seal("r", b"x").unwrap();
         assert_eq!(again.open("r", &sealed).unwrap()[0], b'x');
-        assert_eq!(first.digest(b"body"), again.digest(b"body"));
+        assert_eq!(first.digest(b"body").unwrap(), again.digest(b"body").unwrap());
+        assert!(AnswerKeys::absent("none given".into()).seal("r", b"x").is_err());
         assert!(AnswerKeys::load(&KeySource::File { path: dir.path().join("none"), create: false }, &[]).is_err());
         assert!(AnswerKeys::load(&KeySource::Inline("c2hvcnQ=".into()), &[]).is_err(), "too short");
     }
@@ -252,6 +265,6 @@ mod tests {
         let new = AnswerKeys::load(&KeySource::Inline(STANDARD.encode([9u8; 32])), &[old_path]).unwrap();
         assert!(new.holds(&sealed.key_id));
         assert_eq!(new.open("r", &sealed).unwrap()[0], b'1');
-        assert_eq!(new.seal("r", b"1").unwrap().key_id, new.current_id());
+        assert_eq!(new.seal("r", b"1").unwrap().key_id, new.current_id().unwrap());
     }
 }

@@ -247,23 +247,29 @@ impl DbPool {
     /// burst waited while PostgreSQL started a backend for each (BENCHMARKS.md, before and
     /// after). SQLite connections open in microseconds and are opened as needed.
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        Self::open(settings, settings.db_pool_size.max(1), true)
+        let keys = AnswerKeys::load(&key_source(settings)?, &settings.previous_answer_key_files)?;
+        Self::open(settings, settings.db_pool_size.max(1), true, keys)
     }
 
     /// One connection for a command that runs and exits. The pool keeps no idle
     /// connection of its own: were one being opened in the pool's background thread when
     /// the process exits, the PostgreSQL client library could crash at exit.
+    ///
+    /// A command that touches no answer (`migrate`, `orgs create`, `keys rotate`) runs
+    /// without an answer key; one that does fails, saying why there is none.
     pub fn connect_for_command(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        Self::open(settings, 1, false)
+        let keys = key_source(settings)
+            .and_then(|source| AnswerKeys::load(&source, &settings.previous_answer_key_files))
+            .unwrap_or_else(|e| AnswerKeys::absent(e.to_string()));
+        Self::open(settings, 1, false, keys)
     }
 
     /// `keep_open`: whether the pool keeps connections open while idle (one on SQLite,
     /// all of them on PostgreSQL) or none.
-    fn open(settings: &DatabaseSettings, max_size: u32, keep_open: bool) -> anyhow::Result<Self> {
+    fn open(settings: &DatabaseSettings, max_size: u32, keep_open: bool, keys: AnswerKeys) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(settings.db_timeout_secs.max(1));
-        let url = DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
-        let keys = Arc::new(AnswerKeys::load(&key_source(settings, &url)?, &settings.previous_answer_key_files)?);
-        let engine = match url {
+        let keys = Arc::new(keys);
+        let engine = match DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = std::path::Path::new(&path).parent()
                     && !parent.as_os_str().is_empty()
@@ -348,16 +354,16 @@ impl DbPool {
 
 /// Where the answer key comes from: the configured file or value, or on SQLite a
 /// file beside the database.
-fn key_source(settings: &DatabaseSettings, url: &DatabaseUrl) -> anyhow::Result<KeySource> {
+fn key_source(settings: &DatabaseSettings) -> anyhow::Result<KeySource> {
     if let Some(key) = &settings.answer_key {
         return Ok(KeySource::Inline(key.clone()));
     }
     if let Some(path) = &settings.answer_key_file {
         return Ok(KeySource::File { path: path.clone(), create: false });
     }
-    match url {
+    match DatabaseUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)? {
         DatabaseUrl::Sqlite(path) => {
-            let dir = std::path::Path::new(path).parent().unwrap_or(std::path::Path::new(""));
+            let dir = std::path::Path::new(&path).parent().unwrap_or(std::path::Path::new(""));
             Ok(KeySource::File { path: dir.join("answer.key"), create: true })
         }
         DatabaseUrl::Postgres(_) => anyhow::bail!(

@@ -117,6 +117,25 @@ pub fn results_of(version: &VersionResponse, sets: &[AnswerSet], anonymity: &Ano
     SubjectResults { respondents, questions, comments }
 }
 
+/// Every answer the subject's other groups gave, small groups included, per competency:
+/// (key, sum of scores, answers). Only ever pooled across subjects into the cycle's norms;
+/// never kept for one subject.
+pub fn others_totals(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<(String, i64, i64)> {
+    competency_inputs(version, sets)
+        .into_iter()
+        .map(|c| {
+            let mut pooled = Tally::default();
+            for tally in c.questions.iter().flat_map(|q| q.tallies.iter()) {
+                if *tally.0 != Relationship::Myself {
+                    pooled.merge(tally.1);
+                }
+            }
+            (c.key, pooled.sum(), pooled.n())
+        })
+        .filter(|(_, _, n)| *n > 0)
+        .collect()
+}
+
 impl SubjectResults {
     /// The figures of one question; a question nobody answered has none.
     fn cells(&self, question: &QuestionInput) -> QuestionCells {
@@ -126,7 +145,7 @@ impl SubjectResults {
             .unwrap_or_else(|| question_cells(question, &AnonymitySettings::default()))
     }
 
-    /// Each competency's "all others" summary, as kept for norms and later cycles.
+    /// Each competency's "all others" summary, as kept for percentiles and later cycles.
     pub fn others_summaries(&self, version: &VersionResponse) -> Vec<(String, OthersSummary)> {
         competency_inputs(version, &[])
             .iter()
@@ -177,7 +196,8 @@ impl Default for Rules {
                      √(sd₁²/n₁ + sd₂²/n₂), n being the respondents behind each 'all others' mean."
                 .into(),
             norm: format!(
-                "The norm is the cycle's pooled 'all others' mean; norm and percentile are shown when at \
+                "The norm is the mean of every answer others gave in the cycle, groups too small to show \
+                 included; norm and percentile are shown when at \
                  least {MIN_NORM_SUBJECTS} subjects have one."
             ),
         }

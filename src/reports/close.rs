@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use super::build::{SubjectResults, results_of};
+use super::build::{SubjectResults, others_totals, results_of};
 use super::compute::percentile;
 use super::results;
-use crate::anonymity::OthersSummary;
+use crate::anonymity::{MIN_NORM_SUBJECTS, OthersSummary};
 use crate::cycles::Cycle;
 use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries};
@@ -32,20 +32,12 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     responses::close_answers(conn, cycle)?;
     let started = std::time::Instant::now();
-    let (answers, by_competency) = sets_into_results(conn, cycle, &version)?;
+    let (answers, rollups) = sets_into_results(conn, cycle, &version)?;
     let sealed = started.elapsed();
     let mut summary_rows = Vec::new();
-    let mut norm_rows = Vec::new();
-    for (key, subjects) in &by_competency {
+    for (key, subjects) in &rollups.summaries {
         let mut means: Vec<f64> = subjects.iter().map(|(_, s)| s.mean).collect();
         means.sort_by(f64::total_cmp);
-        let (sum, answers) = subjects.iter().fold((0i64, 0i64), |(s, n), (_, x)| (s + x.sum, n + x.answers));
-        norm_rows.push((
-            competency_norms::cycle_id.eq(cycle.id.clone()),
-            competency_norms::competency_key.eq(key.clone()),
-            competency_norms::mean.eq((sum as f64 / answers.max(1) as f64 * 1000.0).round() / 1000.0),
-            competency_norms::subjects.eq(subjects.len() as i32),
-        ));
         for (subject, s) in subjects {
             summary_rows.push((
                 competency_summaries::cycle_id.eq(cycle.id.clone()),
@@ -58,6 +50,22 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
             ));
         }
     }
+    // A norm pools every answer of others in the cycle, groups too small to show
+    // included; it is kept only when enough subjects are behind it to be shown, so no
+    // stored norm describes one subject's small group.
+    let norm_rows: Vec<_> = rollups
+        .pooled
+        .iter()
+        .filter(|(_, (_, _, subjects))| *subjects >= MIN_NORM_SUBJECTS)
+        .map(|(key, (sum, answers, subjects))| {
+            (
+                competency_norms::cycle_id.eq(cycle.id.clone()),
+                competency_norms::competency_key.eq(key.clone()),
+                competency_norms::mean.eq((*sum as f64 / (*answers).max(1) as f64 * 1000.0).round() / 1000.0),
+                competency_norms::subjects.eq(*subjects as i32),
+            )
+        })
+        .collect();
     for chunk in summary_rows.chunks(1000) {
         db_run!(conn, |c| diesel::insert_into(competency_summaries::table).values(chunk).execute(c))?;
     }
@@ -82,18 +90,27 @@ pub fn finish_close(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     sets_into_results(conn, cycle, &version).map(|_| ())
 }
 
-/// Competency key → each subject's "all others" summary.
-type Summaries = HashMap<String, Vec<(String, OthersSummary)>>;
+/// A competency's (key, sum of scores, answers).
+type Total = (String, i64, i64);
+
+/// What the roll-ups are computed from, gathered subject by subject.
+#[derive(Default)]
+struct Rollups {
+    /// competency key → each subject's "all others" summary
+    summaries: HashMap<String, Vec<(String, OthersSummary)>>,
+    /// competency key → (sum of scores, answers, subjects) of every answer of others
+    pooled: HashMap<String, (i64, i64, i64)>,
+}
 
 /// In batches of subjects: each subject's sets become their results, and are destroyed.
-/// Returns how many answers the sets held and the subjects' summaries.
+/// Returns how many answers the sets held and what the roll-ups need.
 fn sets_into_results(
     conn: &mut DbConn,
     cycle: &Cycle,
     version: &VersionResponse,
-) -> Result<(usize, Summaries), AppError> {
+) -> Result<(usize, Rollups), AppError> {
     let anonymity = cycle.anonymity();
-    let mut by_competency = Summaries::new();
+    let mut rollups = Rollups::default();
     let mut answers = 0;
     for (first, last) in store::subject_batches(conn, &cycle.id, CLOSE_BATCH)? {
         let sets = store::load_sets(conn, &cycle.id, &first, &last)?;
@@ -102,9 +119,9 @@ fn sets_into_results(
         let (computed, deleted) = std::thread::scope(|scope| {
             let computing = scope.spawn(|| {
                 // Sets come in key order: each subject's are together.
-                let results: Vec<(String, SubjectResults)> = sets
-                    .chunk_by(|a, b| a.subject_id == b.subject_id)
-                    .map(|subject| (subject[0].subject_id.clone(), results_of(version, subject, &anonymity)))
+                let subjects = sets.chunk_by(|a, b| a.subject_id == b.subject_id);
+                let results: Vec<(String, SubjectResults, Vec<Total>)> = subjects
+                    .map(|s| (s[0].subject_id.clone(), results_of(version, s, &anonymity), others_totals(version, s)))
                     .collect();
                 (results, sets.iter().map(AnswerSet::answers).sum::<usize>())
             });
@@ -114,12 +131,18 @@ fn sets_into_results(
         deleted?;
         let (batch, held) = computed.map_err(|_| AppError::internal("applying the anonymity rule panicked"))?;
         answers += held;
-        for (subject_id, r) in &batch {
+        let mut batch_results = Vec::with_capacity(batch.len());
+        for (subject_id, r, totals) in batch {
             for (key, summary) in r.others_summaries(version) {
-                by_competency.entry(key).or_default().push((subject_id.clone(), summary));
+                rollups.summaries.entry(key).or_default().push((subject_id.clone(), summary));
             }
+            for (key, sum, n) in totals {
+                let pooled = rollups.pooled.entry(key).or_default();
+                *pooled = (pooled.0 + sum, pooled.1 + n, pooled.2 + 1);
+            }
+            batch_results.push((subject_id, r));
         }
-        results::write(conn, cycle, &batch)?;
+        results::write(conn, cycle, &batch_results)?;
     }
-    Ok((answers, by_competency))
+    Ok((answers, rollups))
 }

@@ -3,16 +3,17 @@
 //!
 //! A submission adds the answers to their group's answer set (`store`), which holds the
 //! cycle, the subject and the relationship only, as counts and sorted comments, and
-//! deletes the draft, in the same transaction that marks the invitation submitted.
-//! Closing the cycle rewrites every set as a new row, in shuffled order, in one
-//! transaction, so neither row order nor the engine's transaction ids (PostgreSQL's
-//! `xmin`) line up with when each rater submitted.
+//! deletes the draft, in the same transaction that marks the invitation submitted. Sets
+//! and drafts are sealed under the answer key (`crate::sealing`). Closing the cycle turns
+//! the sets into results (`reports::close_cycle`) and destroys them in one transaction,
+//! so neither row order nor the engine's transaction ids (PostgreSQL's `xmin`) line up
+//! with when each rater submitted.
 //!
 //! One file per operation: `links` (HR issues and revokes invitation links), `draft`,
 //! `submit` and `decline` (what raters do), `invitations` (the listing reads), `queries`
 //! (the reads and writes they share), and `handlers`, which only translate HTTP to those
 //! calls. This file keeps the types and what other domains call: [`invite`],
-//! [`open_invitations`] and [`seal_answers`].
+//! [`open_invitations`], [`close_answers`] and [`seal_unsealed`].
 
 pub mod answers;
 mod decline;

@@ -19,7 +19,9 @@ use serde_json::json;
 use crate::helpers::{Org, TestDatabase, json_with_status};
 
 /// Markers that only answers in clear would contain: the keys of a set's, a draft's and a
-/// result's JSON.
+/// result's JSON. Looked for in this test's database; not in PostgreSQL's WAL, which the
+/// whole cluster shares with tests that write such JSON on purpose. There the planted
+/// texts stand for them: every set and draft this test writes holds one.
 const CLEAR_MARKERS: [&str; 3] = ["\"respondents\":", "\"question_id\":", "\"shown_tallies\":"];
 
 #[derive(QueryableByName)]
@@ -101,7 +103,8 @@ fn assert_reads_nothing(images: &[(String, Vec<u8>)], control: &str, secrets: &[
         images.iter().map(|(place, bytes)| (place.as_str(), String::from_utf8_lossy(bytes))).collect();
     assert!(images.iter().any(|(_, bytes)| bytes.contains(control)), "the read sees what is stored in clear");
     for (place, bytes) in &images {
-        for secret in secrets.iter().map(String::as_str).chain(CLEAR_MARKERS) {
+        let markers = if place.starts_with("WAL segment") { &[][..] } else { &CLEAR_MARKERS[..] };
+        for secret in secrets.iter().map(String::as_str).chain(markers.iter().copied()) {
             assert!(!bytes.contains(secret), "{place} holds {secret:?}");
         }
     }

@@ -60,7 +60,7 @@ async fn a_key_whose_first_request_is_still_running_answers_409() {
     let body = r#"{"name": "Running"}"#;
     let mut conn = app.database.conn();
     // The service's keyed digest of the request, which only the answer key makes.
-    let hash = conn.keys().digest(format!("POST /api/v1/cycles?\n{body}").as_bytes());
+    let hash = conn.keys().digest(format!("POST /api/v1/cycles?\n{body}").as_bytes()).unwrap();
     db_run!(&mut conn, |c| diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::org_id.eq(&app.org.org_id),

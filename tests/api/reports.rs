@@ -343,3 +343,53 @@ async fn a_full_report_matches_its_snapshot() {
     let labels = org.labels(&[(&cycle_id, "cycle 2026"), (&earlier_id, "cycle 2025")]);
     insta::assert_json_snapshot!("growth_report", redacted(&report, &labels));
 }
+
+/// A group too small to show still counts in the cycle's norm, which pools every answer
+/// of others; and no norm is stored where fewer than five subjects are behind it, so none
+/// describes one subject's small group.
+#[actix_web::test]
+async fn a_norm_pools_groups_too_small_to_show_and_is_kept_only_over_five_subjects() {
+    use diesel::prelude::*;
+    use roundtable::db::schema::competency_norms;
+    let mut org = Org::new().await;
+    let mut cycles = Vec::new();
+    for (name, subjects) in [
+        ("five", vec!["peer1", "peer2", "peer3", "peer4", "peer5"]),
+        ("four", vec!["peer6", "peer7", "peer8", "subject2"]),
+    ] {
+        let cycle_id = org.create_cycle(json!({"name": name})).await["id"].as_str().unwrap().to_string();
+        org.add(&cycle_id, &subjects).await;
+        org.move_to(&cycle_id, "nominating").await;
+        for subject in &subjects {
+            org.nominate(&cycle_id, subject, "report1", "direct_report").await;
+        }
+        org.move_to(&cycle_id, "collecting").await;
+        // One direct report per subject: a group of one, never shown.
+        for (i, subject) in subjects.iter().enumerate() {
+            let invitation = org.invitation_of("report1", subject).await;
+            let id = invitation["id"].as_str().unwrap().to_string();
+            let answers = org.full_answers("report1", &id, if i == 0 { 4 } else { 2 }, "seen").await;
+            json_with_status(org.submit("report1", &id, answers).await, 200).await;
+        }
+        org.move_to(&cycle_id, "closed").await;
+        cycles.push((cycle_id, subjects));
+    }
+    let norms = |cycle_id: &str| -> Vec<(f64, i32)> {
+        roundtable::db_run!(&mut org.app.database.conn(), |c| competency_norms::table
+            .filter(competency_norms::cycle_id.eq(cycle_id))
+            .select((competency_norms::mean, competency_norms::subjects))
+            .load(c))
+        .unwrap()
+    };
+    let five = norms(&cycles[0].0);
+    assert!(!five.is_empty());
+    assert!(five.iter().all(|n| *n == (2.4, 5)), "(4 + 2 + 2 + 2 + 2) / 5 over five subjects: {five:?}");
+    assert!(norms(&cycles[1].0).is_empty(), "four subjects keep no norm");
+
+    let path = format!("/api/v1/cycles/{}/reports/{}", cycles[0].0, org.id("peer1"));
+    let report = json_with_status(org.app.get_as(&org.admin(), &path).await, 200).await;
+    let competency = &report["competencies"][0];
+    assert_eq!(competency["norm"], 2.4);
+    assert_eq!(competency["others"]["suppressed"], true, "the group of one itself stays hidden");
+    assert_eq!(competency["groups"]["direct_report"]["suppressed"], true);
+}
