@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 /// Counts of each score one group gave one question.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Tally {
     /// score → how many gave it
     pub counts: BTreeMap<i32, i64>,

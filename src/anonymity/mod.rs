@@ -18,7 +18,7 @@ mod rule;
 mod thresholds;
 
 pub use cell::{Cell, ScoreCount, Stat, Suppressed, Tally, round};
-pub use rule::{OthersSummary, QuestionCells, QuestionInput, competency_cells, question_cells};
+pub use rule::{OthersSummary, QuestionCells, QuestionInput, QuestionTallies, competency_cells, question_cells};
 pub use thresholds::{AnonymitySettings, MIN_ANONYMOUS_THRESHOLD};
 
 use serde::{Deserialize, Serialize};

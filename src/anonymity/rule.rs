@@ -19,8 +19,10 @@ pub struct QuestionInput {
     pub tallies: HashMap<Relationship, Tally>,
 }
 
-/// The shown figures of one question.
+/// The shown figures of one question. Stored (after close) as the [`QuestionTallies`]
+/// they are made from, which is all they hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "QuestionTallies", into = "QuestionTallies")]
 pub struct QuestionCells {
     pub groups: BTreeMap<Relationship, Cell<Stat>>,
     pub others: Cell<Stat>,
@@ -29,6 +31,70 @@ pub struct QuestionCells {
     /// Tallies behind the shown cells, for pooling at competency level.
     pub shown_tallies: BTreeMap<Relationship, Tally>,
     pub others_tally: Option<Tally>,
+    /// The groups that answered but are too few to show, with their threshold.
+    pub few: BTreeMap<Relationship, i32>,
+}
+
+/// What the rule lets through of one question: the tallies of the groups shown, the
+/// groups that answered but are too few (with their threshold), and what "all others"
+/// pools. Nothing in it describes fewer than a threshold of an anonymous group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QuestionTallies {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shown: BTreeMap<Relationship, Tally>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub few: BTreeMap<Relationship, i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others_includes: Vec<Relationship>,
+    /// "All others" when it folds in groups too small to show; otherwise the shown
+    /// groups it includes, merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded: Option<Tally>,
+}
+
+impl From<QuestionTallies> for QuestionCells {
+    fn from(t: QuestionTallies) -> Self {
+        let groups = std::iter::once(Relationship::Myself)
+            .chain(OTHER_GROUPS)
+            .map(|r| {
+                let cell = match (t.shown.get(&r).and_then(Tally::stat), t.few.get(&r)) {
+                    (Some(stat), _) => Cell::Shown(stat),
+                    (None, Some(k)) => Cell::hidden(too_few(*k)),
+                    (None, None) => Cell::hidden("no responses"),
+                };
+                (r, cell)
+            })
+            .collect();
+        let others_tally = t.folded.clone().unwrap_or_else(|| {
+            let mut merged = Tally::default();
+            t.others_includes.iter().filter_map(|r| t.shown.get(r)).for_each(|s| merged.merge(s));
+            merged
+        });
+        let (others, others_tally) = match others_tally.stat() {
+            Some(stat) => (Cell::Shown(stat), Some(others_tally)),
+            None => (Cell::hidden("no group has enough responses"), None),
+        };
+        QuestionCells {
+            groups,
+            others,
+            others_includes: t.others_includes,
+            shown_tallies: t.shown,
+            others_tally,
+            few: t.few,
+        }
+    }
+}
+
+impl From<QuestionCells> for QuestionTallies {
+    fn from(c: QuestionCells) -> Self {
+        let folds = c.others_includes.iter().any(|r| !c.shown_tallies.contains_key(r));
+        QuestionTallies {
+            shown: c.shown_tallies,
+            few: c.few,
+            others_includes: c.others_includes,
+            folded: if folds { c.others_tally } else { None },
+        }
+    }
 }
 
 fn too_few(k: i32) -> String {
@@ -37,44 +103,31 @@ fn too_few(k: i32) -> String {
 
 /// Decides which of one question's figures may be shown.
 pub fn question_cells(question: &QuestionInput, anonymity: &AnonymitySettings) -> QuestionCells {
-    let mut groups = BTreeMap::new();
-    let mut shown_tallies = BTreeMap::new();
-    let empty = Tally::default();
+    let mut shown = BTreeMap::new();
+    let mut few = BTreeMap::new();
     for relationship in std::iter::once(Relationship::Myself).chain(OTHER_GROUPS) {
-        let tally = question.tallies.get(&relationship).unwrap_or(&empty);
+        let Some(tally) = question.tallies.get(&relationship).filter(|t| t.n() > 0) else { continue };
         let k = anonymity.threshold(relationship);
-        let cell = match tally.stat() {
-            None => Cell::hidden("no responses"),
-            Some(_) if tally.n() < i64::from(k) => Cell::hidden(too_few(k)),
-            Some(stat) => {
-                shown_tallies.insert(relationship, tally.clone());
-                Cell::Shown(stat)
-            }
-        };
-        groups.insert(relationship, cell);
+        if tally.n() < i64::from(k) {
+            few.insert(relationship, k);
+        } else {
+            shown.insert(relationship, tally.clone());
+        }
     }
 
     // Groups too small to show may join "all others" only as a mix of at least k.
-    let small: Vec<Relationship> = OTHER_GROUPS
-        .into_iter()
-        .filter(|r| !shown_tallies.contains_key(r) && question.tallies.get(r).is_some_and(|t| t.n() > 0))
-        .collect();
+    let small: Vec<Relationship> = OTHER_GROUPS.into_iter().filter(|r| few.contains_key(r)).collect();
     let small_n: i64 = small.iter().map(|r| question.tallies[r].n()).sum();
-    let small_k = small.iter().map(|r| anonymity.threshold(*r)).max().unwrap_or(0);
+    let small_k = small.iter().map(|r| few[r]).max().unwrap_or(0);
     let fold_small = !small.is_empty() && small_n >= i64::from(small_k);
-    let others_includes: Vec<Relationship> = OTHER_GROUPS
-        .into_iter()
-        .filter(|r| shown_tallies.contains_key(r) || (fold_small && small.contains(r)))
-        .collect();
-    let mut others_tally = Tally::default();
-    for r in &others_includes {
-        others_tally.merge(&question.tallies[r]);
-    }
-    let (others, others_tally) = match others_tally.stat() {
-        Some(stat) => (Cell::Shown(stat), Some(others_tally)),
-        None => (Cell::hidden("no group has enough responses"), None),
-    };
-    QuestionCells { groups, others, others_includes, shown_tallies, others_tally }
+    let others_includes: Vec<Relationship> =
+        OTHER_GROUPS.into_iter().filter(|r| shown.contains_key(r) || (fold_small && small.contains(r))).collect();
+    let folded = fold_small.then(|| {
+        let mut all = Tally::default();
+        others_includes.iter().for_each(|r| all.merge(&question.tallies[r]));
+        all
+    });
+    QuestionCells::from(QuestionTallies { shown, few, others_includes, folded })
 }
 
 /// The summary of "all others" for one competency, kept for norms and later cycles.

@@ -286,3 +286,26 @@ fn no_subtraction_between_published_figures_isolates_a_small_group() {
         }
     }
 }
+
+#[test]
+fn a_question_s_cells_come_back_whole_from_what_is_stored_of_them() {
+    let mut rng = Rng(0x5eed_2026_1201);
+    for _ in 0..500 {
+        let anonymity = AnonymitySettings {
+            peer: 3 + rng.below(3) as i32,
+            manager: if rng.chance(50) { 1 } else { 3 },
+            ..AnonymitySettings::default()
+        };
+        let tallies = Relationship::ALL
+            .into_iter()
+            .map(|r| {
+                let scores: Vec<i32> = (0..rng.below(6)).map(|_| 1 + rng.below(5) as i32).collect();
+                (r, tally(&scores))
+            })
+            .collect();
+        let cells = question_cells(&question(tallies), &anonymity);
+        let stored = serde_json::to_string(&cells).unwrap();
+        assert_eq!(serde_json::from_str::<QuestionCells>(&stored).unwrap(), cells, "{stored}");
+        assert!(!stored.contains("mean"), "only tallies are stored: {stored}");
+    }
+}

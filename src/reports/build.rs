@@ -82,6 +82,7 @@ pub fn results_of(version: &VersionResponse, sets: &[AnswerSet], anonymity: &Ano
         .iter()
         .flat_map(|c| &c.questions)
         .map(|q| (q.id.clone(), question_cells(q, anonymity)))
+        .filter(|(_, cells)| !cells.shown_tallies.is_empty() || !cells.few.is_empty())
         .collect();
     let label = |relationship: Relationship| -> Option<&'static str> {
         let n = respondents.get(&relationship).copied().unwrap_or(0);
