@@ -113,6 +113,14 @@ impl DbConn {
         }
     }
 
+    /// The answer key, for work handed to another thread.
+    pub fn shared_keys(&self) -> Arc<AnswerKeys> {
+        match self {
+            Self::Sqlite(c) => Arc::clone(&c.keys),
+            Self::Postgres(c) => Arc::clone(&c.keys),
+        }
+    }
+
     /// Runs `f` in one transaction: all of its writes land, or none.
     ///
     /// On SQLite the outermost transaction takes the pool's writer lock, then starts with

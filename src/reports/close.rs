@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use super::build::{SubjectResults, others_totals, results_of};
+use super::build::{others_totals, results_of};
 use super::compute::percentile;
 use super::results;
 use crate::anonymity::{MIN_NORM_SUBJECTS, OthersSummary};
@@ -90,8 +90,16 @@ pub fn finish_close(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     sets_into_results(conn, cycle, &version).map(|_| ())
 }
 
-/// A competency's (key, sum of scores, answers).
-type Total = (String, i64, i64);
+/// What one batch of subjects yields on the computing thread.
+#[derive(Default)]
+struct Batch {
+    answers: usize,
+    /// subject → its "all others" summary per competency
+    summaries: Vec<(String, Vec<(String, OthersSummary)>)>,
+    /// (competency key, sum of scores, answers) of every answer of others, per subject
+    totals: Vec<(String, i64, i64)>,
+    sealed: Vec<results::SealedResults>,
+}
 
 /// What the roll-ups are computed from, gathered subject by subject.
 #[derive(Default)]
@@ -112,37 +120,44 @@ fn sets_into_results(
     let anonymity = cycle.anonymity();
     let mut rollups = Rollups::default();
     let mut answers = 0;
+    let keys = conn.shared_keys();
     for (first, last) in store::subject_batches(conn, &cycle.id, CLOSE_BATCH)? {
-        let sets = store::load_sets(conn, &cycle.id, &first, &last)?;
-        // The rule runs on a thread of its own while the engine deletes the same batch,
-        // so the close keeps two cores busy rather than taking turns between them.
+        let sealed = store::load_sealed(conn, &cycle.id, &first, &last)?;
+        // Opening, the rule and sealing run on a thread of their own while the engine
+        // deletes the same batch, so the close keeps two cores busy rather than taking
+        // turns between them.
         let (computed, deleted) = std::thread::scope(|scope| {
             let computing = scope.spawn(|| {
+                let sets = sealed.open(&keys)?;
+                let mut batch = Batch { answers: sets.iter().map(AnswerSet::answers).sum(), ..Batch::default() };
+                let mut results = Vec::new();
                 // Sets come in key order: each subject's are together.
-                let subjects = sets.chunk_by(|a, b| a.subject_id == b.subject_id);
-                let results: Vec<(String, SubjectResults, Vec<Total>)> = subjects
-                    .map(|s| (s[0].subject_id.clone(), results_of(version, s, &anonymity), others_totals(version, s)))
-                    .collect();
-                (results, sets.iter().map(AnswerSet::answers).sum::<usize>())
+                for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
+                    let subject_id = subject[0].subject_id.clone();
+                    let r = results_of(version, subject, &anonymity);
+                    batch.summaries.push((subject_id.clone(), r.others_summaries(version)));
+                    batch.totals.extend(others_totals(version, subject));
+                    results.push((subject_id, r));
+                }
+                batch.sealed = results::seal(&keys, cycle, &results)?;
+                Ok::<_, AppError>(batch)
             });
             let deleted = store::delete_sets(conn, &cycle.id, &first, &last);
             (computing.join(), deleted)
         });
         deleted?;
-        let (batch, held) = computed.map_err(|_| AppError::internal("applying the anonymity rule panicked"))?;
-        answers += held;
-        let mut batch_results = Vec::with_capacity(batch.len());
-        for (subject_id, r, totals) in batch {
-            for (key, summary) in r.others_summaries(version) {
+        let batch = computed.map_err(|_| AppError::internal("applying the anonymity rule panicked"))??;
+        answers += batch.answers;
+        for (subject_id, summaries) in batch.summaries {
+            for (key, summary) in summaries {
                 rollups.summaries.entry(key).or_default().push((subject_id.clone(), summary));
             }
-            for (key, sum, n) in totals {
-                let pooled = rollups.pooled.entry(key).or_default();
-                *pooled = (pooled.0 + sum, pooled.1 + n, pooled.2 + 1);
-            }
-            batch_results.push((subject_id, r));
         }
-        results::write(conn, cycle, &batch_results)?;
+        for (key, sum, n) in batch.totals {
+            let pooled = rollups.pooled.entry(key).or_default();
+            *pooled = (pooled.0 + sum, pooled.1 + n, pooled.2 + 1);
+        }
+        results::write(conn, cycle, &batch.sealed)?;
     }
     Ok((answers, rollups))
 }

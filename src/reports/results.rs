@@ -9,29 +9,48 @@ use crate::db::DbConn;
 use crate::db::schema::subject_results;
 use crate::db_run;
 use crate::error::AppError;
-use crate::sealing::Sealed;
+use crate::sealing::{AnswerKeys, Sealed};
 
 /// The associated data of a subject's sealed results: the row they belong to.
 fn row_name(org_id: &str, cycle_id: &str, subject_id: &str) -> String {
     format!("subject_results/{org_id}/{cycle_id}/{subject_id}")
 }
 
-/// Writes the results of some subjects of a closing cycle.
-pub(super) fn write(conn: &mut DbConn, cycle: &Cycle, results: &[(String, SubjectResults)]) -> Result<(), AppError> {
-    let keys = conn.keys();
-    let rows = results
+/// One subject's results, sealed, ready to be written.
+pub(super) struct SealedResults {
+    subject_id: String,
+    sealed: Sealed,
+}
+
+/// Seals the results of some subjects of a closing cycle (on any thread).
+pub(super) fn seal(
+    keys: &AnswerKeys,
+    cycle: &Cycle,
+    results: &[(String, SubjectResults)],
+) -> Result<Vec<SealedResults>, AppError> {
+    results
         .iter()
         .map(|(subject_id, r)| {
             let sealed = keys.seal_json(&row_name(&cycle.org_id, &cycle.id, subject_id), r)?;
-            Ok((
-                subject_results::cycle_id.eq(&cycle.id),
-                subject_results::subject_id.eq(subject_id),
-                subject_results::org_id.eq(&cycle.org_id),
-                subject_results::key_id.eq(sealed.key_id),
-                subject_results::sealed.eq(sealed.bytes),
-            ))
+            Ok(SealedResults { subject_id: subject_id.clone(), sealed })
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect()
+}
+
+/// Writes sealed results.
+pub(super) fn write(conn: &mut DbConn, cycle: &Cycle, results: &[SealedResults]) -> Result<(), AppError> {
+    let rows: Vec<_> = results
+        .iter()
+        .map(|r| {
+            (
+                subject_results::cycle_id.eq(&cycle.id),
+                subject_results::subject_id.eq(&r.subject_id),
+                subject_results::org_id.eq(&cycle.org_id),
+                subject_results::key_id.eq(&r.sealed.key_id),
+                subject_results::sealed.eq(&r.sealed.bytes),
+            )
+        })
+        .collect();
     for chunk in rows.chunks(500) {
         db_run!(conn, |c| diesel::insert_into(subject_results::table).values(chunk).execute(c))?;
     }

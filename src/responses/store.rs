@@ -227,12 +227,26 @@ fn subject_range<'a>(cycle_id: &'a str, first: &'a str, last: &'a str) -> _ {
 
 /// The sets of the subjects from `first` to `last` (by id), opened, in key order.
 pub fn load_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<Vec<AnswerSet>, AppError> {
-    let rows: Vec<Row> = db_run!(conn, |c| subject_range(cycle_id, first, last)
+    load_sealed(conn, cycle_id, first, last)?.open(conn.keys())
+}
+
+/// Sets as stored, still sealed: they can be opened on another thread than the
+/// connection's.
+pub struct SealedSets(Vec<Row>);
+
+impl SealedSets {
+    /// The sets, opened, in key order.
+    pub fn open(self, keys: &AnswerKeys) -> Result<Vec<AnswerSet>, AppError> {
+        self.0.into_iter().map(|row| AnswerSet::from_row(keys, row)).collect()
+    }
+}
+
+/// The sets of the subjects from `first` to `last` (by id), as stored, in key order.
+pub fn load_sealed(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> Result<SealedSets, AppError> {
+    Ok(SealedSets(db_run!(conn, |c| subject_range(cycle_id, first, last)
         .order((answer_sets::subject_id.asc(), answer_sets::relationship.asc()))
         .select(Row::as_select())
-        .load(c))?;
-    let keys = conn.keys();
-    rows.into_iter().map(|row| AnswerSet::from_row(keys, row)).collect()
+        .load(c))?))
 }
 
 /// Destroys the sets of the subjects from `first` to `last` (by id).
