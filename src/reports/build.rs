@@ -75,15 +75,39 @@ pub struct ShownComment {
     pub text: String,
 }
 
-/// Applies the anonymity rule to one subject's answer sets.
-pub fn results_of(version: &VersionResponse, sets: &[AnswerSet], anonymity: &AnonymitySettings) -> SubjectResults {
+/// What closing keeps of one subject: the results, and what the cycle's roll-ups pool.
+pub struct SubjectClose {
+    pub results: SubjectResults,
+    /// competency key → the subject's "all others" summary
+    pub summaries: Vec<(String, OthersSummary)>,
+    /// (competency key, sum of scores, answers) of every answer the subject's other groups
+    /// gave, small groups included: only ever pooled across subjects into the norms.
+    pub totals: Vec<(String, i64, i64)>,
+}
+
+/// Applies the anonymity rule to one subject's answer sets, in one pass.
+pub fn close_subject(version: &VersionResponse, sets: &[AnswerSet], anonymity: &AnonymitySettings) -> SubjectClose {
+    let mut questions = BTreeMap::new();
+    let mut summaries = Vec::new();
+    let mut totals = Vec::new();
+    for competency in competency_inputs(version, sets) {
+        let mut pooled = Tally::default();
+        let others = competency.questions.iter().flat_map(|q| &q.tallies).filter(|(r, _)| **r != Relationship::Myself);
+        others.for_each(|(_, tally)| pooled.merge(tally));
+        if pooled.n() > 0 {
+            totals.push((competency.key.clone(), pooled.sum(), pooled.n()));
+        }
+        let cells: Vec<QuestionCells> = competency.questions.iter().map(|q| question_cells(q, anonymity)).collect();
+        if let Some(summary) = competency_cells(&cells).2 {
+            summaries.push((competency.key, summary));
+        }
+        for (question, cells) in competency.questions.into_iter().zip(cells) {
+            if !cells.shown_tallies.is_empty() || !cells.few.is_empty() {
+                questions.insert(question.id, cells);
+            }
+        }
+    }
     let respondents: HashMap<Relationship, i64> = sets.iter().map(|s| (s.relationship, s.respondents)).collect();
-    let questions = competency_inputs(version, sets)
-        .iter()
-        .flat_map(|c| &c.questions)
-        .map(|q| (q.id.clone(), question_cells(q, anonymity)))
-        .filter(|(_, cells)| !cells.shown_tallies.is_empty() || !cells.few.is_empty())
-        .collect();
     let label = |relationship: Relationship| -> Option<&'static str> {
         let n = respondents.get(&relationship).copied().unwrap_or(0);
         let enough = n >= i64::from(anonymity.comment_threshold(relationship));
@@ -115,26 +139,7 @@ pub fn results_of(version: &VersionResponse, sets: &[AnswerSet], anonymity: &Ano
             (r, if n == 0 || n >= k { Cell::Shown(n) } else { Cell::hidden(format!("fewer than {k} responses")) })
         })
         .collect();
-    SubjectResults { respondents, questions, comments }
-}
-
-/// Every answer the subject's other groups gave, small groups included, per competency:
-/// (key, sum of scores, answers). Only ever pooled across subjects into the cycle's norms;
-/// never kept for one subject.
-pub fn others_totals(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<(String, i64, i64)> {
-    competency_inputs(version, sets)
-        .into_iter()
-        .map(|c| {
-            let mut pooled = Tally::default();
-            for tally in c.questions.iter().flat_map(|q| q.tallies.iter()) {
-                if *tally.0 != Relationship::Myself {
-                    pooled.merge(tally.1);
-                }
-            }
-            (c.key, pooled.sum(), pooled.n())
-        })
-        .filter(|(_, _, n)| *n > 0)
-        .collect()
+    SubjectClose { results: SubjectResults { respondents, questions, comments }, summaries, totals }
 }
 
 impl SubjectResults {
@@ -144,17 +149,6 @@ impl SubjectResults {
             .get(&question.id)
             .cloned()
             .unwrap_or_else(|| question_cells(question, &AnonymitySettings::default()))
-    }
-
-    /// Each competency's "all others" summary, as kept for percentiles and later cycles.
-    pub fn others_summaries(&self, version: &VersionResponse) -> Vec<(String, OthersSummary)> {
-        competency_inputs(version, &[])
-            .iter()
-            .filter_map(|c| {
-                let cells: Vec<_> = c.questions.iter().map(|q| self.cells(q)).collect();
-                competency_cells(&cells).2.map(|s| (c.key.clone(), s))
-            })
-            .collect()
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use super::build::{others_totals, results_of};
+use super::build::close_subject;
 use super::compute::percentile;
 use super::results;
 use crate::anonymity::{MIN_NORM_SUBJECTS, OthersSummary};
@@ -134,10 +134,10 @@ fn sets_into_results(
                 // Sets come in key order: each subject's are together.
                 for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
                     let subject_id = subject[0].subject_id.clone();
-                    let r = results_of(version, subject, &anonymity);
-                    batch.summaries.push((subject_id.clone(), r.others_summaries(version)));
-                    batch.totals.extend(others_totals(version, subject));
-                    results.push((subject_id, r));
+                    let closed = close_subject(version, subject, &anonymity);
+                    batch.summaries.push((subject_id.clone(), closed.summaries));
+                    batch.totals.extend(closed.totals);
+                    results.push((subject_id, closed.results));
                 }
                 batch.sealed = results::seal(&keys, cycle, &results)?;
                 Ok::<_, AppError>(batch)
