@@ -2,6 +2,7 @@
 //! that every later read is a few small lookups.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -90,9 +91,19 @@ pub fn finish_close(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     sets_into_results(conn, cycle, &version).map(|_| ())
 }
 
+/// Where the close's time goes, summed over its batches.
+#[derive(Default)]
+struct Phases {
+    load: Duration,
+    delete: Duration,
+    compute: Duration,
+    write: Duration,
+}
+
 /// What one batch of subjects yields on the computing thread.
 #[derive(Default)]
 struct Batch {
+    spent: Duration,
     answers: usize,
     /// subject → its "all others" summary per competency
     summaries: Vec<(String, Vec<(String, OthersSummary)>)>,
@@ -121,13 +132,17 @@ fn sets_into_results(
     let mut rollups = Rollups::default();
     let mut answers = 0;
     let keys = conn.shared_keys();
+    let mut spent = Phases::default();
     for (first, last) in store::subject_batches(conn, &cycle.id, CLOSE_BATCH)? {
+        let at = Instant::now();
         let sealed = store::load_sealed(conn, &cycle.id, &first, &last)?;
+        spent.load += at.elapsed();
         // Opening, the rule and sealing run on a thread of their own while the engine
         // deletes the same batch, so the close keeps two cores busy rather than taking
         // turns between them.
         let (computed, deleted) = std::thread::scope(|scope| {
             let computing = scope.spawn(|| {
+                let at = Instant::now();
                 let sets = sealed.open(&keys)?;
                 let mut batch = Batch { answers: sets.iter().map(AnswerSet::answers).sum(), ..Batch::default() };
                 let mut results = Vec::new();
@@ -140,14 +155,18 @@ fn sets_into_results(
                     results.push((subject_id, closed.results));
                 }
                 batch.sealed = results::seal(&keys, cycle, &results)?;
+                batch.spent = at.elapsed();
                 Ok::<_, AppError>(batch)
             });
+            let at = Instant::now();
             let deleted = store::delete_sets(conn, &cycle.id, &first, &last);
+            spent.delete += at.elapsed();
             (computing.join(), deleted)
         });
         deleted?;
         let batch = computed.map_err(|_| AppError::internal("applying the anonymity rule panicked"))??;
         answers += batch.answers;
+        spent.compute += batch.spent;
         for (subject_id, summaries) in batch.summaries {
             for (key, summary) in summaries {
                 rollups.summaries.entry(key).or_default().push((subject_id.clone(), summary));
@@ -157,7 +176,17 @@ fn sets_into_results(
             let pooled = rollups.pooled.entry(key).or_default();
             *pooled = (pooled.0 + sum, pooled.1 + n, pooled.2 + 1);
         }
+        let at = Instant::now();
         results::write(conn, cycle, &batch.sealed)?;
+        spent.write += at.elapsed();
     }
+    let ms = |d: Duration| d.as_millis() as u64;
+    tracing::info!(
+        load_ms = ms(spent.load),
+        delete_ms = ms(spent.delete),
+        compute_ms = ms(spent.compute),
+        write_ms = ms(spent.write),
+        "closing: time spent turning sets into results, the computing thread's alongside the deletes"
+    );
     Ok((answers, rollups))
 }
