@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::build::close_subject;
 use super::compute::percentile;
 use super::results;
-use crate::anonymity::{MIN_NORM_SUBJECTS, OthersSummary};
+use crate::anonymity::{AnonymitySettings, MIN_NORM_SUBJECTS, OthersSummary};
 use crate::cycles::Cycle;
 use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries};
@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::frameworks::{VersionResponse, load_version};
 use crate::responses;
 use crate::responses::store::{self, AnswerSet};
+use crate::sealing::AnswerKeys;
 
 /// Subjects whose answer sets are turned into results together at close.
 const CLOSE_BATCH: usize = 200;
@@ -91,6 +92,31 @@ pub fn finish_close(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     sets_into_results(conn, cycle, &version).map(|_| ())
 }
 
+/// Opens some subjects' sets, applies the rule to each subject and seals the results.
+fn compute_batch(
+    sealed: store::SealedSets,
+    keys: &AnswerKeys,
+    cycle: &Cycle,
+    version: &VersionResponse,
+    anonymity: &AnonymitySettings,
+) -> Result<Batch, AppError> {
+    let at = Instant::now();
+    let sets = sealed.open(keys)?;
+    let mut batch = Batch { answers: sets.iter().map(AnswerSet::answers).sum(), ..Batch::default() };
+    let mut results = Vec::new();
+    // Sets come in key order: each subject's are together.
+    for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
+        let subject_id = subject[0].subject_id.clone();
+        let closed = close_subject(version, subject, anonymity);
+        batch.summaries.push((subject_id.clone(), closed.summaries));
+        batch.totals.extend(closed.totals);
+        results.push((subject_id, closed.results));
+    }
+    batch.sealed = results::seal(keys, cycle, &results)?;
+    batch.spent = at.elapsed();
+    Ok(batch)
+}
+
 /// Where the close's time goes, summed over its batches.
 #[derive(Default)]
 struct Phases {
@@ -137,34 +163,27 @@ fn sets_into_results(
         let at = Instant::now();
         let sealed = store::load_sealed(conn, &cycle.id, &first, &last)?;
         spent.load += at.elapsed();
-        // Opening, the rule and sealing run on a thread of their own while the engine
-        // deletes the same batch, so the close keeps two cores busy rather than taking
-        // turns between them.
-        let (computed, deleted) = std::thread::scope(|scope| {
-            let computing = scope.spawn(|| {
-                let at = Instant::now();
-                let sets = sealed.open(&keys)?;
-                let mut batch = Batch { answers: sets.iter().map(AnswerSet::answers).sum(), ..Batch::default() };
-                let mut results = Vec::new();
-                // Sets come in key order: each subject's are together.
-                for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
-                    let subject_id = subject[0].subject_id.clone();
-                    let closed = close_subject(version, subject, &anonymity);
-                    batch.summaries.push((subject_id.clone(), closed.summaries));
-                    batch.totals.extend(closed.totals);
-                    results.push((subject_id, closed.results));
-                }
-                batch.sealed = results::seal(&keys, cycle, &results)?;
-                batch.spent = at.elapsed();
-                Ok::<_, AppError>(batch)
-            });
+        // Opening, the rule and sealing run on two threads of their own, each on half of
+        // the batch's subjects, while the engine deletes the batch.
+        let (halves, deleted) = std::thread::scope(|scope| {
+            let (one, two) = sealed.halves();
+            let compute = |half| compute_batch(half, &keys, cycle, version, &anonymity);
+            let (one, two) = (scope.spawn(move || compute(one)), scope.spawn(move || compute(two)));
             let at = Instant::now();
             let deleted = store::delete_sets(conn, &cycle.id, &first, &last);
             spent.delete += at.elapsed();
-            (computing.join(), deleted)
+            ([one.join(), two.join()], deleted)
         });
         deleted?;
-        let batch = computed.map_err(|_| AppError::internal("applying the anonymity rule panicked"))??;
+        let mut batch = Batch::default();
+        for half in halves {
+            let half = half.map_err(|_| AppError::internal("applying the anonymity rule panicked"))??;
+            batch.answers += half.answers;
+            batch.spent = batch.spent.max(half.spent);
+            batch.summaries.extend(half.summaries);
+            batch.totals.extend(half.totals);
+            batch.sealed.extend(half.sealed);
+        }
         answers += batch.answers;
         spent.compute += batch.spent;
         for (subject_id, summaries) in batch.summaries {

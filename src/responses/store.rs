@@ -235,6 +235,16 @@ pub fn load_sets(conn: &mut DbConn, cycle_id: &str, first: &str, last: &str) -> 
 pub struct SealedSets(Vec<Row>);
 
 impl SealedSets {
+    /// Two halves, split between subjects, to open on two threads.
+    pub fn halves(mut self) -> (SealedSets, SealedSets) {
+        let mut at = self.0.len() / 2;
+        while at > 0 && at < self.0.len() && self.0[at].subject_id == self.0[at - 1].subject_id {
+            at += 1;
+        }
+        let second = self.0.split_off(at);
+        (self, SealedSets(second))
+    }
+
     /// The sets, opened, in key order.
     pub fn open(self, keys: &AnswerKeys) -> Result<Vec<AnswerSet>, AppError> {
         self.0.into_iter().map(|row| AnswerSet::from_row(keys, row)).collect()
