@@ -9,7 +9,7 @@
 //! WAL files is what only a superuser (or the server's owner) can do.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Binary, Text};
+use diesel::sql_types::Binary;
 use roundtable::db::DbConn;
 use roundtable::db::schema::answer_sets;
 use roundtable::db_run;
@@ -17,6 +17,7 @@ use roundtable::responses::store;
 use serde_json::json;
 
 use crate::helpers::{Org, TestDatabase, json_with_status};
+use crate::unlinkable::{Count, Name};
 
 /// Markers that only answers in clear would contain: the keys of a set's, a draft's and a
 /// result's JSON. Looked for in this test's database; not in PostgreSQL's WAL, which the
@@ -28,18 +29,6 @@ const CLEAR_MARKERS: [&str; 3] = ["\"respondents\":", "\"question_id\":", "\"sho
 struct Bytes {
     #[diesel(sql_type = Binary)]
     data: Vec<u8>,
-}
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// Everything an attacker reads, as (where, bytes).

@@ -15,16 +15,18 @@ use serde_json::json;
 
 use crate::helpers::{Org, json_with_status};
 
+/// One text column of a raw query's rows.
 #[derive(QueryableByName)]
-struct Name {
+pub struct Name {
     #[diesel(sql_type = Text)]
-    name: String,
+    pub name: String,
 }
 
+/// A raw query's count.
 #[derive(QueryableByName)]
-struct Count {
+pub struct Count {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub n: i64,
 }
 
 fn answer_columns(conn: &mut DbConn) -> Vec<String> {
