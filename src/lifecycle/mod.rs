@@ -95,15 +95,24 @@ fn invite_if_collecting(conn: &mut DbConn, cycle: &Cycle, nomination: &Nominatio
     Ok(())
 }
 
-/// At start, before serving: seals the answers stored before sealing existed (turning the
-/// sets of cycles already closed into results), and refuses to go on when a stored answer
-/// is sealed under a key this instance was not given.
+/// At start, before serving: seals the answers stored before sealing existed, turns the
+/// sets of cycles that closed before results existed into results (also when a start was
+/// interrupted between the two), and refuses to go on when a stored answer is sealed
+/// under a key this instance was not given.
 pub fn prepare_answers(conn: &mut DbConn) -> anyhow::Result<()> {
-    for (org_id, cycle_id) in responses::seal_unsealed(conn)? {
+    use diesel::prelude::*;
+
+    use crate::db::schema::{answer_sets, cycles as cycle_rows};
+    responses::seal_unsealed(conn)?;
+    let unfinished: Vec<(String, String)> = crate::db_run!(conn, |c| answer_sets::table
+        .inner_join(cycle_rows::table.on(cycle_rows::id.eq(answer_sets::cycle_id)))
+        .filter(cycle_rows::state.eq_any([CycleState::Closed, CycleState::Released]))
+        .select((answer_sets::org_id, answer_sets::cycle_id))
+        .distinct()
+        .load(c))?;
+    for (org_id, cycle_id) in unfinished {
         let cycle = cycles::find_cycle(conn, &org_id, &cycle_id)?;
-        if matches!(cycle.state, CycleState::Closed | CycleState::Released) {
-            conn.transaction(|conn| reports::finish_close(conn, &cycle))?;
-        }
+        conn.transaction(|conn| reports::finish_close(conn, &cycle))?;
     }
     let stored: Vec<String> = crate::db_run!(conn, |c| diesel::RunQueryDsl::load(
         diesel::dsl::sql::<diesel::sql_types::Text>(

@@ -2,8 +2,6 @@
 //! into `unsealed_answer_sets` and `unsealed_response_drafts`; the first start after it
 //! seals them under the answer key and empties those tables.
 
-use std::collections::BTreeSet;
-
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
@@ -45,10 +43,8 @@ struct UnsealedDraft {
     credential: String,
 }
 
-/// Seals every answer set and draft left in clear, in one transaction. Returns the
-/// (organisation, cycle) of each set sealed, so that the cycles already closed can have
-/// their sets turned into results.
-pub fn seal_unsealed(conn: &mut DbConn) -> Result<BTreeSet<(String, String)>, AppError> {
+/// Seals every answer set and draft left in clear, in one transaction.
+pub fn seal_unsealed(conn: &mut DbConn) -> Result<(), AppError> {
     conn.transaction(|conn| {
         let sets: Vec<UnsealedSet> = db_run!(conn, |c| {
             diesel::sql_query(
@@ -61,9 +57,8 @@ pub fn seal_unsealed(conn: &mut DbConn) -> Result<BTreeSet<(String, String)>, Ap
         )
         .load(c))?;
         if sets.is_empty() && drafts.is_empty() {
-            return Ok(BTreeSet::new());
+            return Ok(());
         }
-        let cycles = sets.iter().map(|s| (s.org_id.clone(), s.cycle_id.clone())).collect();
         let sealed: Vec<AnswerSet> = sets
             .into_iter()
             .map(|s| {
@@ -82,6 +77,6 @@ pub fn seal_unsealed(conn: &mut DbConn) -> Result<BTreeSet<(String, String)>, Ap
         db_run!(conn, |c| diesel::sql_query("DELETE FROM unsealed_answer_sets").execute(c))?;
         db_run!(conn, |c| diesel::sql_query("DELETE FROM unsealed_response_drafts").execute(c))?;
         tracing::info!(sets = sealed.len(), drafts = drafts.len(), "sealed the answers stored before sealing");
-        Ok(cycles)
+        Ok(())
     })
 }
