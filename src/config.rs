@@ -6,6 +6,8 @@ use clap::Args;
 
 /// Where the data lives when nothing is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/roundtable.db";
+const DEFAULT_POOL_SIZE: u32 = 8;
+const DEFAULT_DB_TIMEOUT_SECS: u64 = 5;
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseSettings {
@@ -16,11 +18,11 @@ pub struct DatabaseSettings {
     /// Most connections the pool keeps open to the database. More connections than the
     /// database has cores to serve them only queue inside the database: on 2 cores, 16
     /// doubled the submissions' p99 under load against 8 (BENCHMARKS.md).
-    #[arg(long, env = "ROUNDTABLE_DB_POOL_SIZE", default_value_t = 8)]
+    #[arg(long, env = "ROUNDTABLE_DB_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE)]
     pub db_pool_size: u32,
 
     /// Seconds a request waits for a free database connection before it answers 503.
-    #[arg(long, env = "ROUNDTABLE_DB_TIMEOUT_SECS", default_value_t = 5)]
+    #[arg(long, env = "ROUNDTABLE_DB_TIMEOUT_SECS", default_value_t = DEFAULT_DB_TIMEOUT_SECS)]
     pub db_timeout_secs: u64,
 
     /// File holding the answer key (32 random bytes as base64), which seals every stored
@@ -45,8 +47,8 @@ impl DatabaseSettings {
     pub fn for_url(database_url: &str) -> Self {
         Self {
             database_url: database_url.to_string(),
-            db_pool_size: 8,
-            db_timeout_secs: 5,
+            db_pool_size: DEFAULT_POOL_SIZE,
+            db_timeout_secs: DEFAULT_DB_TIMEOUT_SECS,
             answer_key_file: None,
             answer_key: None,
             previous_answer_key_files: Vec::new(),

@@ -53,7 +53,7 @@ pub fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ScoreCount {
     pub score: i32,
     pub n: i64,
@@ -61,7 +61,7 @@ pub struct ScoreCount {
 
 /// Figures for one cell: mean, how many answers, spread (standard deviation) and the
 /// count of each score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Stat {
     pub mean: f64,
     pub count: i64,

@@ -19,10 +19,9 @@ pub struct QuestionInput {
     pub tallies: HashMap<Relationship, Tally>,
 }
 
-/// The shown figures of one question. Stored (after close) as the [`QuestionTallies`]
-/// they are made from, which is all they hold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "QuestionTallies", into = "QuestionTallies")]
+/// The shown figures of one question, made from its [`QuestionTallies`] (which is what a
+/// closed cycle stores of it).
+#[derive(Debug, Clone, PartialEq)]
 pub struct QuestionCells {
     pub groups: BTreeMap<Relationship, Cell<Stat>>,
     pub others: Cell<Stat>,

@@ -304,8 +304,9 @@ fn a_question_s_cells_come_back_whole_from_what_is_stored_of_them() {
             })
             .collect();
         let cells = question_cells(&question(tallies), &anonymity);
-        let stored = serde_json::to_string(&cells).unwrap();
-        assert_eq!(serde_json::from_str::<QuestionCells>(&stored).unwrap(), cells, "{stored}");
+        let stored = serde_json::to_string(&QuestionTallies::from(cells.clone())).unwrap();
+        let read = QuestionCells::from(serde_json::from_str::<QuestionTallies>(&stored).unwrap());
+        assert_eq!(read, cells, "{stored}");
         assert!(!stored.contains("mean"), "only tallies are stored: {stored}");
     }
 }

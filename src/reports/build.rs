@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::compute::{CompetencyInput, CompetencyReport, QuestionReport, change, gap_flag, self_gap};
 use crate::anonymity::{
-    AnonymitySettings, Cell, MIN_NORM_SUBJECTS, OthersSummary, QuestionCells, QuestionInput, Relationship, Tally,
-    competency_cells, question_cells,
+    AnonymitySettings, Cell, MIN_NORM_SUBJECTS, OthersSummary, QuestionCells, QuestionInput, QuestionTallies,
+    Relationship, Tally, competency_cells, question_cells,
 };
 use crate::frameworks::{QuestionKind, VersionResponse};
 use crate::responses::store::AnswerSet;
@@ -61,8 +61,8 @@ fn competency_inputs(version: &VersionResponse, sets: &[AnswerSet]) -> Vec<Compe
 pub struct SubjectResults {
     /// How many of each group answered, or why that is withheld.
     pub respondents: BTreeMap<Relationship, Cell<i64>>,
-    /// question id → the figures the rule lets through, with the tallies behind them
-    pub questions: BTreeMap<String, QuestionCells>,
+    /// question id → the tallies the rule lets through
+    pub questions: BTreeMap<String, QuestionTallies>,
     /// The comments that may be shown, labelled.
     pub comments: Vec<ShownComment>,
 }
@@ -103,7 +103,7 @@ pub fn close_subject(version: &VersionResponse, sets: &[AnswerSet], anonymity: &
         }
         for (question, cells) in competency.questions.into_iter().zip(cells) {
             if !cells.shown_tallies.is_empty() || !cells.few.is_empty() {
-                questions.insert(question.id, cells);
+                questions.insert(question.id, QuestionTallies::from(cells));
             }
         }
     }
@@ -145,10 +145,10 @@ pub fn close_subject(version: &VersionResponse, sets: &[AnswerSet], anonymity: &
 impl SubjectResults {
     /// The figures of one question; a question nobody answered has none.
     fn cells(&self, question: &QuestionInput) -> QuestionCells {
-        self.questions
-            .get(&question.id)
-            .cloned()
-            .unwrap_or_else(|| question_cells(question, &AnonymitySettings::default()))
+        match self.questions.get(&question.id) {
+            Some(tallies) => QuestionCells::from(tallies.clone()),
+            None => question_cells(question, &AnonymitySettings::default()),
+        }
     }
 }
 

@@ -209,7 +209,7 @@ async fn a_copy_of_the_database_holds_no_answer_before_or_after_close() {
     assert!(!texts.contains(&format!("planted-report1-{run}").as_str()), "a group of one keeps no comment");
     let report = roundtable::anonymity::Relationship::DirectReport;
     assert!(results.respondents[&report].shown().is_none(), "nor its count");
-    for cells in results.questions.values() {
-        assert!(!cells.shown_tallies.contains_key(&report), "nor a tally of its own");
+    for tallies in results.questions.values() {
+        assert!(!tallies.shown.contains_key(&report), "nor a tally of its own");
     }
 }

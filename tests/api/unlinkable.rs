@@ -219,3 +219,15 @@ async fn answers_stored_in_clear_are_sealed_at_the_next_start() {
     // Starting again finds nothing more to seal.
     roundtable::lifecycle::prepare_answers(&mut conn).unwrap();
 }
+
+/// An instance given another answer key than the one the stored answers are sealed with
+/// refuses to start, rather than failing on every report and submission later.
+#[actix_web::test]
+async fn an_instance_with_another_answer_key_refuses_to_start() {
+    let mut org = Org::new().await;
+    org.collecting_cycle(3).await;
+    let mut settings = crate::helpers::test_settings(org.app.database.url());
+    settings.database.answer_key = Some("CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=".into());
+    let refused = roundtable::Application::build(settings).err().expect("the start is refused").to_string();
+    assert!(refused.contains("which this instance was not given"), "{refused}");
+}
