@@ -282,3 +282,14 @@ fn default_message(e: &validator::ValidationError) -> String {
 pub fn validate<T: validator::Validate>(value: &T) -> Result<(), AppError> {
     value.validate().map_err(AppError::from)
 }
+
+/// A validator for text the engines must store alike: PostgreSQL refuses a NUL character
+/// that SQLite would keep, so neither gets one.
+pub fn no_nul(value: &str) -> Result<(), validator::ValidationError> {
+    if value.contains('\0') {
+        let mut error = validator::ValidationError::new("nul");
+        error.message = Some("must not contain a NUL character".into());
+        return Err(error);
+    }
+    Ok(())
+}

@@ -109,13 +109,46 @@ pub enum Event {
         cycle_id: String,
         invitation_id: String,
     },
+    /// `share_ids`: the shares a coach read it through; empty for HR and the subject.
     ReportRead {
         cycle_id: String,
         subject_id: String,
+        share_ids: Vec<String>,
     },
     ReportsReleased {
         cycle_id: String,
         subject_ids: Vec<String>,
+    },
+    CoachingRelationshipCreated {
+        relationship_id: String,
+        kind: &'static str,
+        member_ids: Vec<String>,
+        /// Why HR let a leader coach their manager or a direct report.
+        override_reason: Option<String>,
+    },
+    CoachingAgreementAccepted {
+        relationship_id: String,
+        person_id: String,
+        /// Whether this acceptance, the last one missing, made the relationship active.
+        activated: bool,
+    },
+    CoachingRelationshipStatusChanged {
+        relationship_id: String,
+        from: &'static str,
+        to: &'static str,
+        reason: Option<String>,
+    },
+    /// `competency_keys`: `None` for the whole report.
+    ReportShared {
+        relationship_id: String,
+        share_id: String,
+        cycle_id: String,
+        subject_id: String,
+        competency_keys: Option<Vec<String>>,
+    },
+    ReportShareRevoked {
+        relationship_id: String,
+        share_id: String,
     },
 }
 
@@ -152,6 +185,11 @@ impl Event {
             Event::InvitationLinkRevoked { .. } => "invitation.link_revoked",
             Event::ReportRead { .. } => "report.read",
             Event::ReportsReleased { .. } => "reports.released",
+            Event::CoachingRelationshipCreated { .. } => "coaching.relationship_created",
+            Event::CoachingAgreementAccepted { .. } => "coaching.agreement_accepted",
+            Event::CoachingRelationshipStatusChanged { .. } => "coaching.relationship_status_changed",
+            Event::ReportShared { .. } => "report.shared",
+            Event::ReportShareRevoked { .. } => "report.share_revoked",
         }
     }
 
@@ -179,6 +217,11 @@ impl Event {
             | Event::InvitationLinkRevoked { cycle_id, .. }
             | Event::ReportRead { cycle_id, .. }
             | Event::ReportsReleased { cycle_id, .. } => ("cycle", Some(cycle_id)),
+            Event::CoachingRelationshipCreated { relationship_id, .. }
+            | Event::CoachingAgreementAccepted { relationship_id, .. }
+            | Event::CoachingRelationshipStatusChanged { relationship_id, .. }
+            | Event::ReportShared { relationship_id, .. }
+            | Event::ReportShareRevoked { relationship_id, .. } => ("coaching_relationship", Some(relationship_id)),
         }
     }
 
@@ -242,7 +285,30 @@ impl Event {
             Event::InvitationLinkIssued { invitation_id, .. } | Event::InvitationLinkRevoked { invitation_id, .. } => {
                 json!({ "invitation_id": invitation_id })
             }
-            Event::ReportRead { subject_id, .. } => json!({ "subject_id": subject_id }),
+            Event::ReportRead { subject_id, share_ids, .. } if share_ids.is_empty() => {
+                json!({ "subject_id": subject_id })
+            }
+            Event::ReportRead { subject_id, share_ids, .. } => {
+                json!({ "subject_id": subject_id, "share_ids": share_ids })
+            }
+            Event::CoachingRelationshipCreated { kind, member_ids, override_reason, .. } => {
+                let mut details = json!({ "kind": kind, "member_ids": member_ids });
+                if let Some(reason) = override_reason {
+                    details["override_reason"] = json!(reason);
+                }
+                details
+            }
+            Event::CoachingAgreementAccepted { person_id, activated, .. } => {
+                json!({ "person_id": person_id, "activated": activated })
+            }
+            Event::CoachingRelationshipStatusChanged { from, to, reason, .. } => {
+                json!({ "from": from, "to": to, "reason": reason })
+            }
+            Event::ReportShared { share_id, cycle_id, subject_id, competency_keys, .. } => json!({
+                "share_id": share_id, "cycle_id": cycle_id, "subject_id": subject_id,
+                "competency_keys": competency_keys,
+            }),
+            Event::ReportShareRevoked { share_id, .. } => json!({ "share_id": share_id }),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clients;
+pub mod coaching;
 pub mod config;
 pub mod cycles;
 pub mod db;
@@ -78,7 +79,8 @@ fn routes() -> (
                 .configure(cycles::routes)
                 .configure(lifecycle::routes)
                 .configure(responses::routes)
-                .configure(reports::routes),
+                .configure(reports::routes)
+                .configure(coaching::routes),
         )
         .split_for_parts()
 }

@@ -29,6 +29,7 @@ use crate::auth::access::Scope;
         (name = "cycles", description = "Feedback cycles: state, participants, nominations, progress"),
         (name = "invitations", description = "Invitations and answering: for raters, and links for HR to send"),
         (name = "reports", description = "Growth reports, under the anonymity rule"),
+        (name = "coaching", description = "Leaders coaching leaders: relationships, agreements, shared reports, sessions and their ratings"),
     ),
     modifiers(&Security),
 )]

@@ -28,6 +28,14 @@ use utoipa::ToSchema;
 /// analytics cell.
 pub const MIN_NORM_SUBJECTS: i64 = 5;
 
+/// Whether ratings of one person that are not yet in their aggregate may join it now:
+/// only a batch at least [`MIN_ANONYMOUS_THRESHOLD`] different people stand behind, so
+/// that the aggregate, and every change of it one can observe, describes at least that
+/// many people. Used for how useful coachees found a coach's sessions.
+pub fn batch_may_join(distinct_raters: usize) -> bool {
+    distinct_raters >= MIN_ANONYMOUS_THRESHOLD as usize
+}
+
 /// How a rater relates to the leader being reviewed.
 #[derive(
     Debug,

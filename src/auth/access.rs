@@ -31,10 +31,14 @@ pub enum Scope {
     AuditRead,
     #[serde(rename = "scim")]
     Scim,
+    #[serde(rename = "coaching:read")]
+    CoachingRead,
+    #[serde(rename = "coaching:write")]
+    CoachingWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 13] = [
         Scope::PeopleRead,
         Scope::PeopleWrite,
         Scope::CyclesRead,
@@ -46,6 +50,8 @@ impl Scope {
         Scope::ClientsWrite,
         Scope::AuditRead,
         Scope::Scim,
+        Scope::CoachingRead,
+        Scope::CoachingWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +67,8 @@ impl Scope {
             Scope::ClientsWrite => "clients:write",
             Scope::AuditRead => "audit:read",
             Scope::Scim => "scim",
+            Scope::CoachingRead => "coaching:read",
+            Scope::CoachingWrite => "coaching:write",
         }
     }
 
@@ -156,6 +164,12 @@ pub enum Permission {
     ReadCycleDetails,
     /// Every growth report of the organisation (a subject reads their own once released).
     ReadReports,
+    /// Every coaching relationship, which shares exist (not their content), never a
+    /// session's agenda or notes.
+    ReadCoaching,
+    /// Set up coaching relationships for others, end or pause any of them, and let a
+    /// leader coach their manager or a direct report (with a reason, audited).
+    ManageCoaching,
 }
 
 impl Permission {
@@ -171,6 +185,8 @@ impl Permission {
             Permission::ManageCycles => &[Scope::CyclesWrite],
             Permission::ReadCycleDetails => &[Scope::CyclesRead, Scope::CyclesWrite],
             Permission::ReadReports => &[Scope::ReportsRead],
+            Permission::ReadCoaching => &[Scope::CoachingRead, Scope::CoachingWrite],
+            Permission::ManageCoaching => &[Scope::CoachingWrite],
         }
     }
 
@@ -184,7 +200,9 @@ impl Permission {
             | Permission::ReadAudit
             | Permission::ManageCycles
             | Permission::ReadCycleDetails
-            | Permission::ReadReports => &[Role::Admin],
+            | Permission::ReadReports
+            | Permission::ReadCoaching
+            | Permission::ManageCoaching => &[Role::Admin],
             // Everyone sees which cycles and questions exist; what they may see inside a
             // cycle is decided per route (their own nominations, their reports' progress).
             Permission::ReadCycles => &[Role::Admin, Role::Analyst, Role::Member],

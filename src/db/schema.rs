@@ -246,6 +246,102 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    coaching_relationships (id) {
+        id -> Text,
+        org_id -> Text,
+        kind -> Text,
+        status -> Text,
+        created_by -> Text,
+        cadence -> Text,
+        confidentiality -> Text,
+        expectations -> Text,
+        starts_on -> Date,
+        review_on -> Date,
+        focus_competencies -> Text,
+        override_reason -> Nullable<Text>,
+        end_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    coaching_members (relationship_id, person_id) {
+        relationship_id -> Text,
+        person_id -> Text,
+        org_id -> Text,
+        role -> Text,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    report_shares (id) {
+        id -> Text,
+        org_id -> Text,
+        relationship_id -> Text,
+        cycle_id -> Text,
+        subject_id -> Text,
+        competency_keys -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    coaching_sessions (id) {
+        id -> Text,
+        org_id -> Text,
+        relationship_id -> Text,
+        held_at -> Timestamp,
+        created_by -> Text,
+        key_id -> Text,
+        sealed -> Binary,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    action_items (id) {
+        id -> Text,
+        org_id -> Text,
+        session_id -> Text,
+        owner_id -> Text,
+        due_on -> Nullable<Date>,
+        done_at -> Nullable<Timestamp>,
+        key_id -> Text,
+        sealed -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    coach_ratings (session_id, rater_id, coach_id) {
+        session_id -> Text,
+        rater_id -> Text,
+        coach_id -> Text,
+        org_id -> Text,
+        key_id -> Text,
+        sealed -> Binary,
+        published -> Bool,
+    }
+}
+
+diesel::table! {
+    coach_feedback (coach_id) {
+        coach_id -> Text,
+        org_id -> Text,
+        ratings -> Integer,
+        raters -> Integer,
+        total -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_clients -> organizations (org_id));
 diesel::joinable!(people -> organizations (org_id));
 diesel::joinable!(audit_events -> organizations (org_id));
@@ -256,6 +352,11 @@ diesel::joinable!(nominations -> cycles (cycle_id));
 diesel::joinable!(participants -> people (subject_id));
 diesel::joinable!(competency_summaries -> cycles (cycle_id));
 diesel::joinable!(report_releases -> cycles (cycle_id));
+diesel::joinable!(coaching_members -> coaching_relationships (relationship_id));
+diesel::joinable!(coaching_members -> people (person_id));
+diesel::joinable!(report_shares -> coaching_relationships (relationship_id));
+diesel::joinable!(coaching_sessions -> coaching_relationships (relationship_id));
+diesel::joinable!(action_items -> coaching_sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -278,4 +379,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     competency_summaries,
     competency_norms,
     report_releases,
+    coaching_relationships,
+    coaching_members,
+    report_shares,
+    coaching_sessions,
+    action_items,
+    coach_ratings,
+    coach_feedback,
 );

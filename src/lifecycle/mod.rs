@@ -117,14 +117,15 @@ pub fn prepare_answers(conn: &mut DbConn) -> anyhow::Result<()> {
     let stored: Vec<String> = crate::db_run!(conn, |c| diesel::RunQueryDsl::load(
         diesel::dsl::sql::<diesel::sql_types::Text>(
             "SELECT key_id FROM answer_sets UNION SELECT key_id FROM response_drafts \
-             UNION SELECT key_id FROM subject_results"
+             UNION SELECT key_id FROM subject_results UNION SELECT key_id FROM coaching_sessions \
+             UNION SELECT key_id FROM action_items UNION SELECT key_id FROM coach_ratings"
         ),
         c
     ))?;
     let missing: Vec<&String> = stored.iter().filter(|id| !conn.keys().holds(id)).collect();
     anyhow::ensure!(
         missing.is_empty(),
-        "stored answers are sealed under answer key(s) {missing:?}, which this instance was not given: set \
+        "stored answers or coaching notes are sealed under answer key(s) {missing:?}, which this instance was not given: set \
          ROUNDTABLE_ANSWER_KEY_FILE to the key the other instances use (and earlier keys in \
          ROUNDTABLE_PREVIOUS_ANSWER_KEY_FILES)"
     );

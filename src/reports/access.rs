@@ -1,27 +1,37 @@
 //! Who may read a growth report, and the read itself: HR once the cycle is closed, the
-//! subject once their report is released, 404 for everyone else, so that a stranger
-//! learns nothing, not even whether the report exists. Every read is audited.
+//! subject once their report is released, a coach the subject shared it with (what was
+//! shared, while the share stands), and 404 for everyone else, so that a stranger learns
+//! nothing, not even whether the report exists. Every read is audited.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
 
 use super::{GrowthReport, load_report};
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::cycles::{Cycle, CycleState, find_cycle};
 use crate::db::DbConn;
+use crate::db::schema::{coaching_members, report_shares};
+use crate::db_run;
 use crate::error::AppError;
 use crate::events::{self, Event};
 
-/// On what ground a caller reads a subject's report. A new reader (a coach a report was
-/// shared with) is a new variant, with its rule in [`readable`] and [`may_read`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// On what ground a caller reads a subject's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reader {
     /// Holds `ReadReports`: every report of a closed cycle, released or not.
     Hr,
     /// The subject: their own report, once released.
     Subject,
+    /// A member of a coaching relationship the subject shared the report with: the
+    /// shared competencies (`None`, the whole report), through these shares.
+    Coach { share_ids: Vec<String>, competencies: Option<BTreeSet<String>> },
 }
 
 /// The caller's ground for reading `subject_id`'s report in `cycle`, judged before the
-/// report is loaded. HR asking too early gets 409, so they know to wait; anyone else 404.
+/// report is loaded, shares aside ([`shared_with`]). HR asking too early gets 409, so
+/// they know to wait; anyone else 404.
 pub fn readable(principal: &Principal, cycle: &Cycle, subject_id: &str) -> Result<Reader, AppError> {
     let reader = if principal.can(Permission::ReadReports) {
         Reader::Hr
@@ -33,17 +43,55 @@ pub fn readable(principal: &Principal, cycle: &Cycle, subject_id: &str) -> Resul
     if cycle.state < CycleState::Closed {
         return Err(match reader {
             Reader::Hr => AppError::conflict("cycle_not_closed", "Reports exist once the cycle is closed."),
-            Reader::Subject => AppError::NotFound,
+            _ => AppError::NotFound,
         });
     }
     Ok(reader)
 }
 
+/// What the subject's standing shares give the caller, if the caller is a fellow member
+/// of a relationship one was made for: the union of what they share.
+pub fn shared_with(
+    conn: &mut DbConn,
+    principal: &Principal,
+    cycle: &Cycle,
+    subject_id: &str,
+) -> Result<Option<Reader>, AppError> {
+    let Actor::User { person_id, .. } = &principal.actor else { return Ok(None) };
+    if person_id == subject_id {
+        return Ok(None);
+    }
+    let shares: Vec<(String, Option<String>)> = db_run!(conn, |c| report_shares::table
+        .inner_join(coaching_members::table.on(coaching_members::relationship_id.eq(report_shares::relationship_id)),)
+        .filter(report_shares::org_id.eq(&principal.org_id))
+        .filter(report_shares::cycle_id.eq(&cycle.id))
+        .filter(report_shares::subject_id.eq(subject_id))
+        .filter(report_shares::revoked_at.is_null())
+        .filter(coaching_members::person_id.eq(person_id))
+        .select((report_shares::id, report_shares::competency_keys))
+        .order(report_shares::id.asc())
+        .load(c))?;
+    if shares.is_empty() {
+        return Ok(None);
+    }
+    let mut competencies = Some(BTreeSet::new());
+    for (_, keys) in &shares {
+        match (keys, competencies.as_mut()) {
+            (None, _) => competencies = None,
+            (Some(json), Some(set)) => {
+                set.extend(serde_json::from_str::<Vec<String>>(json).map_err(AppError::internal)?)
+            }
+            (Some(_), None) => {}
+        }
+    }
+    Ok(Some(Reader::Coach { share_ids: shares.into_iter().map(|(id, _)| id).collect(), competencies }))
+}
+
 /// Whether `reader` may see `report` as loaded: only HR sees it before its release.
-pub fn may_read(reader: Reader, report: &GrowthReport) -> bool {
+pub fn may_read(reader: &Reader, report: &GrowthReport) -> bool {
     match reader {
         Reader::Hr => true,
-        Reader::Subject => report.released_at.is_some(),
+        Reader::Subject | Reader::Coach { .. } => report.released_at.is_some(),
     }
 }
 
@@ -57,12 +105,20 @@ pub fn read_report(
     // Roll-ups never change after close, so the reads need no transaction; the audit
     // entry is a short write of its own, which keeps readers off the writer's lock.
     let cycle = find_cycle(conn, &principal.org_id, cycle_id)?;
-    let reader = readable(principal, &cycle, subject_id)?;
+    let reader = match readable(principal, &cycle, subject_id) {
+        Err(AppError::NotFound) => shared_with(conn, principal, &cycle, subject_id)?.ok_or(AppError::NotFound)?,
+        other => other?,
+    };
     let report = load_report(conn, &cycle, subject_id)?;
-    if !may_read(reader, &report) {
+    if !may_read(&reader, &report) {
         return Err(AppError::NotFound);
     }
-    let read = Event::ReportRead { cycle_id: cycle.id, subject_id: report.subject_id.clone() };
+    let (report, share_ids) = match reader {
+        Reader::Coach { share_ids, competencies: Some(keys) } => (report.only_competencies(&keys), share_ids),
+        Reader::Coach { share_ids, competencies: None } => (report, share_ids),
+        Reader::Hr | Reader::Subject => (report, Vec::new()),
+    };
+    let read = Event::ReportRead { cycle_id: cycle.id, subject_id: report.subject_id.clone(), share_ids };
     conn.transaction(|conn| events::record(conn, principal, read))?;
     Ok(report)
 }

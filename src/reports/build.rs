@@ -162,6 +162,8 @@ pub struct Comment {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CommentGroup {
     pub question_id: String,
+    /// The competency the question belongs to.
+    pub competency_key: String,
     pub key: String,
     pub prompt: String,
     /// Ordered by text, which says nothing about who wrote what or when.
@@ -220,6 +222,23 @@ pub struct GrowthReport {
     pub hidden_strengths: Vec<String>,
     pub comments: Vec<CommentGroup>,
     pub rules: Rules,
+}
+
+impl GrowthReport {
+    /// The report as shared with a coach who was given only these competencies: their
+    /// figures, the lists naming them and the comments on their questions; nothing of
+    /// the others. Every figure left is one the subject sees, so the anonymity rule
+    /// holds as it did for them.
+    pub fn only_competencies(mut self, keys: &std::collections::BTreeSet<String>) -> Self {
+        self.competencies.retain(|c| keys.contains(&c.key));
+        for list in
+            [&mut self.strengths, &mut self.development_areas, &mut self.blind_spots, &mut self.hidden_strengths]
+        {
+            list.retain(|k| keys.contains(k));
+        }
+        self.comments.retain(|g| keys.contains(&g.competency_key));
+        self
+    }
 }
 
 /// What the report is built from, besides the version and the subject's results.
@@ -317,13 +336,19 @@ fn comment_groups(version: &VersionResponse, results: &SubjectResults) -> Vec<Co
             .or_default()
             .push(Comment { from: c.from.clone(), text: c.text.clone() });
     }
-    version
-        .questions()
-        .filter(|q| q.kind == QuestionKind::Text)
-        .filter_map(|q| {
+    let questions = version.competencies.iter().flat_map(|c| c.questions.iter().map(move |q| (c, q)));
+    questions
+        .filter(|(_, q)| q.kind == QuestionKind::Text)
+        .filter_map(|(c, q)| {
             let mut comments = by_question.remove(q.id.as_str())?;
             comments.sort_by(|a, b| (a.from.as_str(), a.text.as_str()).cmp(&(b.from.as_str(), b.text.as_str())));
-            Some(CommentGroup { question_id: q.id.clone(), key: q.key.clone(), prompt: q.prompt.clone(), comments })
+            Some(CommentGroup {
+                question_id: q.id.clone(),
+                competency_key: c.key.clone(),
+                key: q.key.clone(),
+                prompt: q.prompt.clone(),
+                comments,
+            })
         })
         .collect()
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod attribution;
 mod auth;
+mod coaching;
 mod cycles;
 mod database_reader;
 mod drafts;

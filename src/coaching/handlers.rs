@@ -1,0 +1,356 @@
+//! The HTTP face of coaching: each handler extracts the request, calls one operation and
+//! shapes its answer into a response.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+
+use super::create::CreateRelationshipRequest;
+use super::list::ListRelationshipsQuery;
+use super::ratings::{CoachFeedback, RateSessionRequest, RatingRecorded};
+use super::respond::DeclineRequest;
+use super::sessions::{
+    ActionItemInput, ActionItemResponse, CreateSessionRequest, SessionResponse, UpdateActionItemRequest,
+    UpdateSessionRequest,
+};
+use super::share::ShareRequest;
+use super::transition::TransitionRequest;
+use super::view::{RelationshipResponse, ShareResponse};
+use super::{create, list, ratings, respond, sessions, share, transition, view};
+use crate::auth::principal::Principal;
+use crate::error::{AppError, Errors, Problem};
+use crate::http::if_match;
+use crate::pagination::Page;
+use crate::state::AppState;
+
+fn session_with_etag(mut response: actix_web::HttpResponseBuilder, session: &SessionResponse) -> HttpResponse {
+    response.insert_header((header::ETAG, session.etag())).insert_header(private()).json(session)
+}
+
+/// What only the members read: no shared cache may keep it.
+fn private() -> (header::HeaderName, header::HeaderValue) {
+    (header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"))
+}
+
+/// Sets up a coaching relationship: a pair (coach and coachee) or a circle of 3 to 6.
+///
+/// HR may set one up for any leaders; a leader may propose one they are a member of,
+/// which counts as their acceptance of the agreement. It is `proposed` until every
+/// member has accepted. Nobody coaches their own manager or a direct report unless HR
+/// sends `override_reason` (audited). Without `agreement`, the starter agreement applies.
+#[utoipa::path(
+    tag = "coaching",
+    request_body = CreateRelationshipRequest,
+    responses(
+        (status = 201, description = "Proposed", body = RelationshipResponse, headers(("location" = String))),
+        Errors,
+    ),
+)]
+#[post("/coaching/relationships", wrap = "crate::idempotency::Idempotent")]
+pub async fn create_relationship(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Json<CreateRelationshipRequest>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let created = state.db.run(move |conn| create::create_relationship(conn, &principal, input)).await?;
+    let location = format!("/api/v1/coaching/relationships/{}", created.id);
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(created))
+}
+
+/// Pages through relationships: HR sees the organisation's, with filters; a leader, their own.
+#[utoipa::path(
+    tag = "coaching",
+    params(ListRelationshipsQuery),
+    responses((status = 200, description = "A page of relationships", body = Page<RelationshipResponse>), Errors),
+)]
+#[get("/coaching/relationships")]
+pub async fn list_relationships(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ListRelationshipsQuery>,
+) -> Result<web::Json<Page<RelationshipResponse>>, AppError> {
+    let query = query.into_inner();
+    Ok(web::Json(state.db.run(move |conn| list::list_relationships(conn, &principal, query)).await?))
+}
+
+/// One relationship, for its members and HR. Shares are listed (which report, which
+/// competencies), never their content; sessions are counted, never shown.
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    responses((status = 200, description = "The relationship", body = RelationshipResponse), Errors),
+)]
+#[get("/coaching/relationships/{relationship_id}")]
+pub async fn get_relationship(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<web::Json<RelationshipResponse>, AppError> {
+    let id = path.into_inner();
+    Ok(web::Json(state.db.run(move |conn| view::get_relationship(conn, &principal, &id)).await?))
+}
+
+/// The caller accepts the agreement; the last acceptance makes the relationship active.
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    responses(
+        (status = 200, description = "Accepted", body = RelationshipResponse),
+        (status = 409, description = "The relationship is not proposed", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/coaching/relationships/{relationship_id}/accept")]
+pub async fn accept_agreement(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<web::Json<RelationshipResponse>, AppError> {
+    let id = path.into_inner();
+    Ok(web::Json(state.db.run(move |conn| respond::accept(conn, &principal, &id)).await?))
+}
+
+/// The caller declines a proposed relationship, which then does not start.
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    request_body = DeclineRequest,
+    responses(
+        (status = 200, description = "Declined", body = RelationshipResponse),
+        (status = 409, description = "The relationship is not proposed", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/coaching/relationships/{relationship_id}/decline")]
+pub async fn decline_relationship(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<DeclineRequest>,
+) -> Result<web::Json<RelationshipResponse>, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    Ok(web::Json(state.db.run(move |conn| respond::decline(conn, &principal, &id, input)).await?))
+}
+
+/// Pauses, resumes or ends a relationship, as a member or HR. Ending it takes back every
+/// share made to it.
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "Changed", body = RelationshipResponse),
+        (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/coaching/relationships/{relationship_id}/transitions")]
+pub async fn transition_relationship(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<TransitionRequest>,
+) -> Result<web::Json<RelationshipResponse>, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    Ok(web::Json(state.db.run(move |conn| transition::transition(conn, &principal, &id, input)).await?))
+}
+
+/// Shares the caller's released report, whole or chosen competencies, with the other
+/// members of the relationship, who then read it at the report route. Replaces what the
+/// caller shared of the same report with this relationship before.
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    request_body = ShareRequest,
+    responses(
+        (status = 201, description = "Shared", body = ShareResponse),
+        (status = 409, description = "The report is not released, or the relationship is over", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/coaching/relationships/{relationship_id}/shares", wrap = "crate::idempotency::Idempotent")]
+pub async fn share_report(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<ShareRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    let shared = state.db.run(move |conn| share::share(conn, &principal, &id, input)).await?;
+    Ok(HttpResponse::Created().json(shared))
+}
+
+/// Takes a share back, at once: its readers get 404 from then on. Only its subject may.
+#[utoipa::path(
+    tag = "coaching",
+    params(("share_id" = String, Path, description = "The share's id")),
+    responses((status = 204, description = "Revoked"), Errors),
+)]
+#[delete("/coaching/shares/{share_id}")]
+pub async fn revoke_share(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    state.db.run(move |conn| share::revoke(conn, &principal, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Records a session of an active relationship, with its agenda, notes and action
+/// items. Members only: what was said is sealed and shown to them alone.
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    request_body = CreateSessionRequest,
+    responses(
+        (status = 201, description = "Recorded", body = SessionResponse, headers(("etag" = String))),
+        (status = 409, description = "The relationship is not active", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/coaching/relationships/{relationship_id}/sessions", wrap = "crate::idempotency::Idempotent")]
+pub async fn create_session(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<CreateSessionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    let session = state.db.run(move |conn| sessions::create_session(conn, &principal, &id, input)).await?;
+    Ok(session_with_etag(HttpResponse::Created(), &session))
+}
+
+/// The relationship's sessions, latest first, for its members only (404 to anyone else, HR included).
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    responses((status = 200, description = "Sessions", body = Vec<SessionResponse>), Errors),
+)]
+#[get("/coaching/relationships/{relationship_id}/sessions")]
+pub async fn list_sessions(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let list = state.db.run(move |conn| sessions::list_sessions(conn, &principal, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header(private()).json(list))
+}
+
+/// One session, for the relationship's members only.
+#[utoipa::path(
+    tag = "coaching",
+    params(("session_id" = String, Path, description = "The session's id")),
+    responses((status = 200, description = "The session", body = SessionResponse, headers(("etag" = String))), Errors),
+)]
+#[get("/coaching/sessions/{session_id}")]
+pub async fn get_session(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let session = state.db.run(move |conn| sessions::get_session(conn, &principal, &id)).await?;
+    Ok(session_with_etag(HttpResponse::Ok(), &session))
+}
+
+/// Changes a session's date, agenda or notes. Send `If-Match` with the ETag you read (412 if it moved on).
+#[utoipa::path(
+    tag = "coaching",
+    params(
+        ("session_id" = String, Path, description = "The session's id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    request_body = UpdateSessionRequest,
+    responses((status = 200, description = "Updated", body = SessionResponse, headers(("etag" = String))), Errors),
+)]
+#[patch("/coaching/sessions/{session_id}")]
+pub async fn update_session(
+    req: HttpRequest,
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<UpdateSessionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, tag, input) = (path.into_inner(), if_match(&req), body.into_inner());
+    let session =
+        state.db.run(move |conn| sessions::update_session(conn, &principal, &id, tag.as_deref(), input)).await?;
+    Ok(session_with_etag(HttpResponse::Ok(), &session))
+}
+
+/// Adds an action item, owned by a member, to a session.
+#[utoipa::path(
+    tag = "coaching",
+    params(("session_id" = String, Path, description = "The session's id")),
+    request_body = ActionItemInput,
+    responses((status = 201, description = "The session with the item", body = SessionResponse), Errors),
+)]
+#[post("/coaching/sessions/{session_id}/action-items", wrap = "crate::idempotency::Idempotent")]
+pub async fn add_action_item(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<ActionItemInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    let session = state.db.run(move |conn| sessions::add_action_item(conn, &principal, &id, input)).await?;
+    Ok(session_with_etag(HttpResponse::Created(), &session))
+}
+
+/// Marks an action item done or not done, or changes its wording or due date.
+#[utoipa::path(
+    tag = "coaching",
+    params(("action_item_id" = String, Path, description = "The action item's id")),
+    request_body = UpdateActionItemRequest,
+    responses((status = 200, description = "Updated", body = ActionItemResponse), Errors),
+)]
+#[patch("/coaching/action-items/{action_item_id}")]
+pub async fn update_action_item(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<UpdateActionItemRequest>,
+) -> Result<web::Json<ActionItemResponse>, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    Ok(web::Json(state.db.run(move |conn| sessions::update_action_item(conn, &principal, &id, input)).await?))
+}
+
+/// The caller says how useful a session they took part in was (once). The rating is
+/// about the session's coaches, who see only an aggregate that at least three coachees
+/// stand behind.
+#[utoipa::path(
+    tag = "coaching",
+    params(("session_id" = String, Path, description = "The session's id")),
+    request_body = RateSessionRequest,
+    responses(
+        (status = 201, description = "Recorded", body = RatingRecorded),
+        (status = 409, description = "Already rated, or not held yet", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/coaching/sessions/{session_id}/rating")]
+pub async fn rate_session(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RateSessionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    let recorded = state.db.run(move |conn| ratings::rate_session(conn, &principal, &id, input)).await?;
+    Ok(HttpResponse::Created().json(recorded))
+}
+
+/// How useful the caller's coachees found their sessions, withheld until at least three
+/// different coachees stand behind the figures.
+#[utoipa::path(
+    tag = "coaching",
+    responses((status = 200, description = "The caller's aggregate as a coach", body = CoachFeedback), Errors),
+)]
+#[get("/me/coaching/feedback")]
+pub async fn my_coach_feedback(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<CoachFeedback>, AppError> {
+    Ok(web::Json(state.db.run(move |conn| ratings::my_feedback(conn, &principal)).await?))
+}

@@ -1,0 +1,373 @@
+//! Leaders coaching leaders: relationships and their agreement, the reporting-line rule,
+//! consent-based report sharing, private sessions and the coach's rating aggregate.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Org, assert_problem, json_with_status};
+
+const RELATIONSHIPS: &str = "/api/v1/coaching/relationships";
+
+/// A cycle released to `subject`: four peers (shown), two direct reports (too few to
+/// show), the manager and the subject themselves. Returns the cycle id.
+async fn released_cycle(org: &mut Org) -> String {
+    let cycle = org.create_cycle(json!({"name": "Spring 360"})).await;
+    let cycle_id = cycle["id"].as_str().unwrap().to_string();
+    org.add(&cycle_id, &["subject"]).await;
+    org.move_to(&cycle_id, "nominating").await;
+    for (rater, relationship) in [
+        ("peer1", "peer"),
+        ("peer2", "peer"),
+        ("peer3", "peer"),
+        ("peer4", "peer"),
+        ("report1", "direct_report"),
+        ("report2", "direct_report"),
+    ] {
+        org.nominate(&cycle_id, "subject", rater, relationship).await;
+    }
+    org.move_to(&cycle_id, "collecting").await;
+    for (rater, score) in [
+        ("subject", 5),
+        ("manager", 3),
+        ("peer1", 4),
+        ("peer2", 4),
+        ("peer3", 2),
+        ("peer4", 2),
+        ("report1", 5),
+        ("report2", 1),
+    ] {
+        let id = org.invitation_of(rater, "subject").await["id"].as_str().unwrap().to_string();
+        let answers = org.full_answers(rater, &id, score, &format!("Said by {rater}")).await;
+        json_with_status(org.submit(rater, &id, answers).await, 200).await;
+    }
+    org.move_to(&cycle_id, "closed").await;
+    let release = format!("/api/v1/cycles/{cycle_id}/reports/release");
+    json_with_status(org.app.post_as(&org.admin(), &release, &json!({})).await, 200).await;
+    cycle_id
+}
+
+/// HR sets up a pair and both members accept; returns the relationship.
+async fn active_pair(org: &mut Org, coach: &str, coachee: &str) -> Value {
+    let body = json!({"kind": "pair", "coach_id": org.id(coach), "coachee_id": org.id(coachee), "focus_competencies": ["vision"]});
+    let created = json_with_status(org.app.post_as(&org.admin(), RELATIONSHIPS, &body).await, 201).await;
+    assert_eq!(created["status"], "proposed");
+    let id = created["id"].as_str().unwrap().to_string();
+    let mut last = Value::Null;
+    for who in [coach, coachee] {
+        let token = org.token(who).await;
+        last =
+            json_with_status(org.app.post_as(&token, &format!("{RELATIONSHIPS}/{id}/accept"), &json!({})).await, 200)
+                .await;
+    }
+    assert_eq!(last["status"], "active");
+    last
+}
+
+fn keys(list: &Value, field: &str) -> Vec<String> {
+    let mut keys: Vec<String> =
+        list.as_array().unwrap().iter().map(|v| v[field].as_str().unwrap_or_default().to_string()).collect();
+    keys.sort();
+    keys
+}
+
+#[actix_web::test]
+async fn a_coach_reads_exactly_what_the_coachee_shared_while_the_share_stands() {
+    let mut org = Org::new().await;
+    let cycle_id = released_cycle(&mut org).await;
+    let relationship = active_pair(&mut org, "peer5", "subject").await;
+    let rel_id = relationship["id"].as_str().unwrap().to_string();
+    let report_path = format!("/api/v1/cycles/{cycle_id}/reports/{}", org.id("subject"));
+    let (coach, coachee, stranger) = (org.token("peer5").await, org.token("subject").await, org.token("peer6").await);
+    let own = json_with_status(org.app.get_as(&coachee, &report_path).await, 200).await;
+
+    // No share: the coach gets what a stranger gets.
+    assert_problem(org.app.get_as(&coach, &report_path).await, 404, "not_found").await;
+
+    // Only the coachee shares, only a report released to them, only known competencies.
+    let shares = format!("{RELATIONSHIPS}/{rel_id}/shares");
+    let two = json!({"cycle_id": cycle_id, "competency_keys": ["vision", "communication"]});
+    assert_problem(org.app.post_as(&coach, &shares, &two).await, 403, "forbidden").await;
+    let unknown = json!({"cycle_id": cycle_id, "competency_keys": ["vision", "charisma"]});
+    assert_problem(org.app.post_as(&coachee, &shares, &unknown).await, 422, "validation_failed").await;
+    let share = json_with_status(org.app.post_as(&coachee, &shares, &two).await, 201).await;
+    assert_eq!(share["competency_keys"], json!(["communication", "vision"]));
+
+    // The coach sees those two competencies and nothing else, as the subject sees them:
+    // the direct reports' group is still withheld.
+    let shared = json_with_status(org.app.get_as(&coach, &report_path).await, 200).await;
+    assert_eq!(keys(&shared["competencies"], "key"), ["communication", "vision"]);
+    for competency in shared["competencies"].as_array().unwrap() {
+        let theirs = own["competencies"].as_array().unwrap().iter().find(|c| c["key"] == competency["key"]).unwrap();
+        assert_eq!(competency, theirs);
+        assert_eq!(competency["groups"]["direct_report"]["suppressed"], true);
+    }
+    for list in ["strengths", "development_areas", "blind_spots", "hidden_strengths"] {
+        assert!(shared[list].as_array().unwrap().iter().all(|k| k == "vision" || k == "communication"), "{list}");
+    }
+    assert_eq!(keys(&shared["comments"], "competency_key"), ["communication", "vision"]);
+    let text = shared.to_string();
+    assert!(!text.contains("Said by report1") && !text.contains("Said by report2"), "withheld comments stay withheld");
+    assert!(!text.contains("decision_making"), "nothing of a competency not shared");
+    assert_eq!(shared["respondents"]["direct_report"]["suppressed"], true);
+    let svg = org.app.get_as(&coach, &format!("{report_path}/radar.svg")).await;
+    assert_eq!(svg.status(), 200);
+
+    // Strangers still get 404; HR sees that the share exists, not its content.
+    assert_problem(org.app.get_as(&stranger, &report_path).await, 404, "not_found").await;
+    let hr_view = json_with_status(org.app.get_as(&org.admin(), &format!("{RELATIONSHIPS}/{rel_id}")).await, 200).await;
+    assert_eq!(hr_view["shares"][0]["id"], share["id"]);
+    assert!(!hr_view.to_string().contains("Said by"), "{hr_view}");
+    assert_problem(org.app.get_as(&stranger, &format!("{RELATIONSHIPS}/{rel_id}")).await, 404, "not_found").await;
+
+    // Every read through the share is audited with it.
+    let audit = org.app.get_as(&org.admin(), "/api/v1/audit-events?action=report.read").await;
+    let audit = json_with_status(audit, 200).await;
+    let coach_reads: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == format!("person:{}", org.id("peer5")))
+        .collect();
+    assert_eq!(coach_reads.len(), 2);
+    assert!(coach_reads.iter().all(|e| e["details"]["share_ids"] == json!([share["id"]])));
+
+    // Revoked: 404 again, and a second revocation finds nothing.
+    let share_path = format!("/api/v1/coaching/shares/{}", share["id"].as_str().unwrap());
+    assert_problem(org.app.delete_as(&coach, &share_path).await, 404, "not_found").await;
+    assert_eq!(org.app.delete_as(&coachee, &share_path).await.status(), 204);
+    assert_problem(org.app.get_as(&coach, &report_path).await, 404, "not_found").await;
+    assert_problem(org.app.delete_as(&coachee, &share_path).await, 404, "not_found").await;
+
+    // The whole report, then the relationship ends and takes the share with it.
+    let whole = json_with_status(org.app.post_as(&coachee, &shares, &json!({"cycle_id": cycle_id})).await, 201).await;
+    assert_eq!(whole["competency_keys"], Value::Null);
+    let all = json_with_status(org.app.get_as(&coach, &report_path).await, 200).await;
+    assert_eq!(all["competencies"], own["competencies"]);
+    assert_eq!(all["comments"], own["comments"]);
+    let end = json!({"to": "ended", "reason": "Goals met"});
+    let ended = org.app.post_as(&coach, &format!("{RELATIONSHIPS}/{rel_id}/transitions"), &end).await;
+    let ended = json_with_status(ended, 200).await;
+    assert_eq!((ended["status"].as_str(), ended["end_reason"].as_str()), (Some("ended"), Some("Goals met")));
+    assert_eq!(ended["shares"], json!([]));
+    assert_problem(org.app.get_as(&coach, &report_path).await, 404, "not_found").await;
+    let again = org.app.post_as(&coachee, &shares, &json!({"cycle_id": cycle_id})).await;
+    assert_problem(again, 409, "relationship_closed").await;
+}
+
+#[actix_web::test]
+async fn nobody_coaches_their_manager_or_a_direct_report_unless_hr_says_why() {
+    let mut org = Org::new().await;
+    let pair = |coach: &str, coachee: &str| json!({"kind": "pair", "coach_id": coach, "coachee_id": coachee});
+    // The manager coaching their report, the report coaching their manager, a circle with both.
+    for body in [
+        pair(&org.id("manager"), &org.id("subject")),
+        pair(&org.id("report1"), &org.id("subject")),
+        json!({"kind": "circle", "member_ids": [org.id("peer1"), org.id("subject"), org.id("report2")]}),
+    ] {
+        assert_problem(org.app.post_as(&org.admin(), RELATIONSHIPS, &body).await, 422, "reporting_line").await;
+    }
+    // A leader may not override, nor propose for others.
+    let subject = org.token("subject").await;
+    let mut overridden = pair(&org.id("report1"), &org.id("subject"));
+    overridden["override_reason"] = json!("Reverse mentoring on tooling");
+    assert_problem(org.app.post_as(&subject, RELATIONSHIPS, &overridden).await, 403, "forbidden").await;
+    let others = pair(&org.id("peer1"), &org.id("peer2"));
+    assert_problem(org.app.post_as(&subject, RELATIONSHIPS, &others).await, 403, "forbidden").await;
+    // HR may, and says why: kept, audited, shown to HR only.
+    let created = json_with_status(org.app.post_as(&org.admin(), RELATIONSHIPS, &overridden).await, 201).await;
+    assert_eq!(created["override_reason"], "Reverse mentoring on tooling");
+    let id = created["id"].as_str().unwrap();
+    let member_view = json_with_status(org.app.get_as(&subject, &format!("{RELATIONSHIPS}/{id}")).await, 200).await;
+    assert!(member_view.get("override_reason").is_none(), "{member_view}");
+    let audit = org.app.get_as(&org.admin(), "/api/v1/audit-events?action=coaching.relationship_created").await;
+    let audit = json_with_status(audit, 200).await;
+    assert_eq!(audit["items"][0]["details"]["override_reason"], "Reverse mentoring on tooling");
+
+    // Circles hold 3 to 6 distinct members.
+    let members = |n: usize| (1..=n).map(|i| org.id(&format!("peer{i}"))).collect::<Vec<_>>();
+    for ids in [members(2), members(7), vec![org.id("peer1"), org.id("peer1"), org.id("peer2")]] {
+        let body = json!({"kind": "circle", "member_ids": ids});
+        assert_problem(org.app.post_as(&org.admin(), RELATIONSHIPS, &body).await, 422, "validation_failed").await;
+    }
+    let circle = json!({"kind": "circle", "member_ids": members(3), "focus_competencies": ["nonexistent"]});
+    assert_problem(org.app.post_as(&org.admin(), RELATIONSHIPS, &circle).await, 422, "validation_failed").await;
+
+    // A leader proposes to a peer: their proposal is their acceptance; the peer's makes it active.
+    let proposal = pair(&org.id("peer1"), &org.id("subject"));
+    let proposed = json_with_status(org.app.post_as(&subject, RELATIONSHIPS, &proposal).await, 201).await;
+    assert_eq!(proposed["status"], "proposed");
+    assert_eq!(proposed["agreement"]["cadence"], "Every two weeks, 45 minutes", "the starter agreement");
+    let pid = proposed["id"].as_str().unwrap().to_string();
+    let accepted_by =
+        |v: &Value| v["members"].as_array().unwrap().iter().filter(|m| !m["accepted_at"].is_null()).count();
+    assert_eq!(accepted_by(&proposed), 1);
+    let peer1 = org.token("peer1").await;
+    let active = org.app.post_as(&peer1, &format!("{RELATIONSHIPS}/{pid}/accept"), &json!({})).await;
+    assert_eq!(json_with_status(active, 200).await["status"], "active");
+    let again = org.app.post_as(&peer1, &format!("{RELATIONSHIPS}/{pid}/accept"), &json!({})).await;
+    assert_problem(again, 409, "relationship_not_proposed").await;
+
+    // Pause, resume; a paused relationship cannot be paused again; strangers cannot touch it.
+    let transitions = format!("{RELATIONSHIPS}/{pid}/transitions");
+    let paused = json_with_status(org.app.post_as(&peer1, &transitions, &json!({"to": "paused"})).await, 200).await;
+    assert_eq!(paused["status"], "paused");
+    assert_problem(org.app.post_as(&peer1, &transitions, &json!({"to": "paused"})).await, 409, "invalid_transition")
+        .await;
+    let stranger = org.token("peer7").await;
+    assert_problem(org.app.post_as(&stranger, &transitions, &json!({"to": "ended"})).await, 404, "not_found").await;
+    json_with_status(org.app.post_as(&org.admin(), &transitions, &json!({"to": "active"})).await, 200).await;
+
+    // Declining a proposal ends it before it starts.
+    let declined_one = json_with_status(
+        org.app.post_as(&org.admin(), RELATIONSHIPS, &pair(&org.id("peer2"), &org.id("peer3"))).await,
+        201,
+    )
+    .await;
+    let peer3 = org.token("peer3").await;
+    let decline = format!("{RELATIONSHIPS}/{}/decline", declined_one["id"].as_str().unwrap());
+    let declined =
+        json_with_status(org.app.post_as(&peer3, &decline, &json!({"reason": "No time this quarter"})).await, 200)
+            .await;
+    assert_eq!(declined["status"], "declined");
+
+    // HR lists with filters; a leader lists their own.
+    let active_list =
+        json_with_status(org.app.get_as(&org.admin(), &format!("{RELATIONSHIPS}?status=active")).await, 200).await;
+    assert_eq!(keys(&active_list["items"], "id"), [pid]);
+    let of_subject = format!("{RELATIONSHIPS}?person_id={}", org.id("subject"));
+    assert_eq!(
+        json_with_status(org.app.get_as(&org.admin(), &of_subject).await, 200).await["items"].as_array().unwrap().len(),
+        2
+    );
+    let own = json_with_status(org.app.get_as(&peer3, RELATIONSHIPS).await, 200).await;
+    assert_eq!(keys(&own["items"], "id"), [declined_one["id"].as_str().unwrap().to_string()]);
+    assert_problem(
+        org.app.get_as(&org.admin(), &format!("{RELATIONSHIPS}?status=dormant")).await,
+        400,
+        "invalid_query",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn session_notes_are_for_the_members_alone_and_sealed_in_the_database() {
+    let mut org = Org::new().await;
+    let ours = active_pair(&mut org, "peer1", "subject").await;
+    let theirs = active_pair(&mut org, "peer2", "subject2").await;
+    let ours_id = ours["id"].as_str().unwrap();
+    let (coach, coachee) = (org.token("peer1").await, org.token("subject").await);
+    let sessions = format!("{RELATIONSHIPS}/{ours_id}/sessions");
+    let body = json!({
+        "held_at": "2026-11-20T15:00:00Z",
+        "agenda": "Planted agenda: the reorg",
+        "notes": "Planted note: delegate the budget review",
+        "action_items": [{"owner_id": org.id("subject"), "description": "Planted item: write the memo", "due_on": "2026-12-15"}],
+    });
+    let outsider_item =
+        json!({"held_at": "2026-11-20T15:00:00Z", "action_items": [{"owner_id": org.id("peer8"), "description": "x"}]});
+    assert_problem(org.app.post_as(&coach, &sessions, &outsider_item).await, 422, "validation_failed").await;
+    let nul = json!({"held_at": "2026-11-20T15:00:00Z", "notes": "before\u{0}after"});
+    assert_problem(org.app.post_as(&coach, &sessions, &nul).await, 422, "validation_failed").await;
+    let session = json_with_status(org.app.post_as(&coach, &sessions, &body).await, 201).await;
+    let session_path = format!("/api/v1/coaching/sessions/{}", session["id"].as_str().unwrap());
+
+    // Both members read it whole.
+    for token in [&coach, &coachee] {
+        let read = json_with_status(org.app.get_as(token, &session_path).await, 200).await;
+        assert_eq!(read["notes"], "Planted note: delegate the budget review");
+        assert_eq!(read["action_items"][0]["description"], "Planted item: write the memo");
+        let listed = json_with_status(org.app.get_as(token, &sessions).await, 200).await;
+        assert_eq!(listed[0]["id"], session["id"]);
+    }
+    // HR's client, an admin person, and a member of another relationship get 404.
+    let (_, admin_person) = org.app.user_with_role("admin").await;
+    let other_member = org.token("peer2").await;
+    for token in [&org.admin(), &admin_person, &other_member] {
+        assert_problem(org.app.get_as(token, &session_path).await, 404, "not_found").await;
+        assert_problem(org.app.get_as(token, &sessions).await, 404, "not_found").await;
+        let patch = org.app.patch_as(token, &session_path, &json!({"notes": "overwritten"})).await;
+        assert_problem(patch, 404, "not_found").await;
+    }
+    let other_sessions = format!("{RELATIONSHIPS}/{}/sessions", theirs["id"].as_str().unwrap());
+    assert_problem(org.app.get_as(&coach, &other_sessions).await, 404, "not_found").await;
+    // HR sees that a session was held, nothing of it.
+    let hr_view =
+        json_with_status(org.app.get_as(&org.admin(), &format!("{RELATIONSHIPS}/{ours_id}")).await, 200).await;
+    assert_eq!(hr_view["sessions_held"], 1);
+    assert!(!hr_view.to_string().contains("Planted"));
+
+    // Edits need the current version; action items are ticked off by members.
+    let stale = org.app.client.patch(org.app.url(&session_path)).bearer_auth(&coachee).header("if-match", "\"0\"");
+    let stale = stale.json(&json!({"notes": "late"})).send().await.unwrap();
+    assert_problem(stale, 412, "precondition_failed").await;
+    let fresh = org.app.client.patch(org.app.url(&session_path)).bearer_auth(&coachee).header("if-match", "\"1\"");
+    let fresh =
+        json_with_status(fresh.json(&json!({"notes": "Planted note, revised"})).send().await.unwrap(), 200).await;
+    assert_eq!((fresh["version"].as_i64(), fresh["agenda"].as_str()), (Some(2), Some("Planted agenda: the reorg")));
+    let item_path = format!("/api/v1/coaching/action-items/{}", fresh["action_items"][0]["id"].as_str().unwrap());
+    assert_problem(org.app.patch_as(&other_member, &item_path, &json!({"done": true})).await, 404, "not_found").await;
+    let done = json_with_status(org.app.patch_as(&coachee, &item_path, &json!({"done": true})).await, 200).await;
+    assert!(done["done_at"].is_string());
+
+    // The database holds none of it in clear.
+    use diesel::prelude::*;
+    use roundtable::db::schema::{action_items, coaching_sessions};
+    let mut conn = org.app.database.conn();
+    let mut stored: Vec<Vec<u8>> =
+        roundtable::db_run!(&mut conn, |c| coaching_sessions::table.select(coaching_sessions::sealed).load(c)).unwrap();
+    stored
+        .extend(roundtable::db_run!(&mut conn, |c| action_items::table.select(action_items::sealed).load(c)).unwrap());
+    assert_eq!(stored.len(), 2);
+    for bytes in stored {
+        assert!(!String::from_utf8_lossy(&bytes).contains("Planted"));
+    }
+}
+
+#[actix_web::test]
+async fn a_coach_sees_their_rating_aggregate_only_once_three_coachees_stand_behind_it() {
+    let mut org = Org::new().await;
+    let coachees = ["subject", "subject2", "peer2", "peer3"];
+    let mut rated = Vec::new();
+    for coachee in coachees {
+        let pair = active_pair(&mut org, "peer1", coachee).await;
+        let coach = org.token("peer1").await;
+        let path = format!("{RELATIONSHIPS}/{}/sessions", pair["id"].as_str().unwrap());
+        let session =
+            json_with_status(org.app.post_as(&coach, &path, &json!({"held_at": "2026-11-20T15:00:00Z"})).await, 201)
+                .await;
+        rated.push(format!("/api/v1/coaching/sessions/{}/rating", session["id"].as_str().unwrap()));
+    }
+    let coach = org.token("peer1").await;
+    for who in coachees {
+        org.token(who).await;
+    }
+    let feedback =
+        || async { json_with_status(org.app.get_as(&coach, "/api/v1/me/coaching/feedback").await, 200).await };
+
+    // The coach of a pair has nobody to rate; a coachee rates once.
+    assert_problem(org.app.post_as(&coach, &rated[0], &json!({"usefulness": 5})).await, 422, "nothing_to_rate").await;
+    let rate = |who: &str, session: usize, usefulness: i64| {
+        let (who, path) = (who.to_string(), rated[session].clone());
+        let org = &org;
+        async move {
+            let token = org.tokens[&who].clone();
+            org.app.post_as(&token, &path, &json!({"usefulness": usefulness})).await
+        }
+    };
+    json_with_status(rate("subject", 0, 5).await, 201).await;
+    assert_problem(rate("subject", 0, 1).await, 409, "already_rated").await;
+    assert_problem(rate("subject2", 0, 1).await, 404, "not_found").await;
+    json_with_status(rate("subject2", 1, 3).await, 201).await;
+
+    // Two coachees: withheld.
+    let two = feedback().await;
+    assert_eq!(two["mean_usefulness"]["suppressed"], true, "{two}");
+    assert_eq!(two["ratings"]["suppressed"], true);
+
+    // Three: shown. A fourth rating waits for two more coachees before it joins.
+    json_with_status(rate("peer2", 2, 4).await, 201).await;
+    let three = feedback().await;
+    assert_eq!((three["ratings"].as_i64(), three["coachees"].as_i64()), (Some(3), Some(3)), "{three}");
+    assert_eq!(three["mean_usefulness"], 4.0);
+    json_with_status(rate("peer3", 3, 1).await, 201).await;
+    assert_eq!(feedback().await, three);
+}
