@@ -113,6 +113,21 @@ impl AppError {
         Self::Internal(cause.to_string())
     }
 
+    /// The error of one item of a batch, saying which: field paths and details start
+    /// with `item` (for example `relationships[3]`).
+    pub fn within(self, item: &str) -> Self {
+        match self {
+            Self::Validation(fields) => Self::Validation(
+                fields.into_iter().map(|f| FieldError { field: format!("{item}.{}", f.field), ..f }).collect(),
+            ),
+            Self::BadRequest { code, detail } => Self::BadRequest { code, detail: format!("{item}: {detail}") },
+            Self::Unprocessable { code, detail } => Self::Unprocessable { code, detail: format!("{item}: {detail}") },
+            Self::Conflict { code, detail } => Self::Conflict { code, detail: format!("{item}: {detail}") },
+            Self::Forbidden(detail) => Self::Forbidden(format!("{item}: {detail}")),
+            other => other,
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { code, .. } | Self::Unprocessable { code, .. } | Self::Conflict { code, .. } => code,

@@ -138,6 +138,8 @@ pub struct OthersSummary {
     pub respondents: i64,
     pub sum: i64,
     pub answers: i64,
+    /// The subject's own mean minus this one, where both are shown (set at close).
+    pub self_gap: Option<f64>,
 }
 
 /// Pools the shown cells of a competency's questions.
@@ -172,6 +174,7 @@ pub fn competency_cells(
         respondents,
         sum: others.sum(),
         answers: others.n(),
+        self_gap: None,
     });
     let others_cell = match others.stat() {
         Some(stat) => Cell::Shown(stat),

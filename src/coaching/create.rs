@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -23,7 +23,7 @@ use crate::db_run;
 use crate::error::{AppError, FieldError, validate};
 use crate::events::{self, Event};
 
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "kind": "pair",
@@ -34,13 +34,17 @@ use crate::events::{self, Event};
 pub struct CreateRelationshipRequest {
     pub kind: RelationshipKind,
     /// A pair's coach.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub coach_id: Option<String>,
     /// A pair's coachee.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub coachee_id: Option<String>,
     /// A circle's members, 3 to 6.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[validate(length(max = 6))]
     pub member_ids: Option<Vec<String>>,
     /// Absent: the starter agreement, from today.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[validate(nested)]
     pub agreement: Option<Agreement>,
     /// Competency keys of the organisation's frameworks to work on.
@@ -48,6 +52,7 @@ pub struct CreateRelationshipRequest {
     #[serde(default)]
     pub focus_competencies: Vec<String>,
     /// HR only: lets a leader coach their manager or a direct report, and says why.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = MAX_SHORT), custom(function = "crate::error::no_nul"))]
     pub override_reason: Option<String>,
 }
@@ -202,4 +207,34 @@ fn check_focus(conn: &mut DbConn, org_id: &str, keys: &[String]) -> Result<(), A
         }
         None => Ok(()),
     }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchCreateRequest {
+    /// For example the chosen suggestions' `relationship` bodies.
+    #[validate(length(min = 1, max = 500))]
+    pub relationships: Vec<CreateRelationshipRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchCreateResponse {
+    pub relationships: Vec<RelationshipResponse>,
+}
+
+/// HR sets up several relationships at once: all of them, or none when one fails (the
+/// error names which).
+pub fn create_batch(
+    conn: &mut DbConn,
+    principal: &Principal,
+    input: BatchCreateRequest,
+) -> Result<BatchCreateResponse, AppError> {
+    principal.require(Permission::ManageCoaching)?;
+    validate(&input)?;
+    conn.transaction(|conn| {
+        let created = input.relationships.into_iter().enumerate().map(|(i, one)| {
+            create_relationship(conn, principal, one).map_err(|e| e.within(&format!("relationships[{i}]")))
+        });
+        Ok(BatchCreateResponse { relationships: created.collect::<Result<_, _>>()? })
+    })
 }

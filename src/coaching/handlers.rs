@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use super::create::CreateRelationshipRequest;
+use super::create::{BatchCreateRequest, BatchCreateResponse, CreateRelationshipRequest};
 use super::list::ListRelationshipsQuery;
 use super::ratings::{CoachFeedback, RateSessionRequest, RatingRecorded};
 use super::respond::DeclineRequest;
@@ -13,9 +13,10 @@ use super::sessions::{
     UpdateSessionRequest,
 };
 use super::share::ShareRequest;
+use super::suggest::{SuggestionRequest, SuggestionsResponse};
 use super::transition::TransitionRequest;
 use super::view::{RelationshipResponse, ShareResponse};
-use super::{create, list, ratings, respond, sessions, share, transition, view};
+use super::{create, list, ratings, respond, sessions, share, suggest, transition, view};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, Problem};
 use crate::http::if_match;
@@ -55,6 +56,51 @@ pub async fn create_relationship(
     let created = state.db.run(move |conn| create::create_relationship(conn, &principal, input)).await?;
     let location = format!("/api/v1/coaching/relationships/{}", created.id);
     Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(created))
+}
+
+/// Sets up several relationships in one call (HR), for example from chosen suggestions:
+/// all of them or, when one fails, none, with the error naming which.
+#[utoipa::path(
+    tag = "coaching",
+    request_body = BatchCreateRequest,
+    responses((status = 201, description = "Proposed", body = BatchCreateResponse), Errors),
+)]
+#[post("/coaching/relationships/batch", wrap = "crate::idempotency::Idempotent")]
+pub async fn create_relationships(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Json<BatchCreateRequest>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let created = state.db.run(move |conn| create::create_batch(conn, &principal, input)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Suggests coaching pairs from a cycle's released results (HR): each leader's
+/// development areas, blind spots first, paired with peers whose others rate them among
+/// the strongest there, preferring other departments, never within a reporting line, at
+/// most `max_coachees_per_coach` each; solved as one optimisation over the organisation
+/// (README, "Match suggestions"). Deterministic for the same input and seed. Nothing is
+/// stored: create the chosen ones with their `relationship` bodies.
+#[utoipa::path(
+    tag = "coaching",
+    params(("cycle_id" = String, Path, description = "The cycle's id")),
+    request_body = SuggestionRequest,
+    responses(
+        (status = 200, description = "Suggestions", body = SuggestionsResponse),
+        (status = 409, description = "The cycle is not closed yet", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/cycles/{cycle_id}/coaching/suggestions")]
+pub async fn suggest_pairs(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<SuggestionRequest>,
+) -> Result<web::Json<SuggestionsResponse>, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    Ok(web::Json(state.db.run(move |conn| suggest::suggest(conn, &principal, &id, input)).await?))
 }
 
 /// Pages through relationships: HR sees the organisation's, with filters; a leader, their own.

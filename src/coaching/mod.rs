@@ -12,10 +12,12 @@
 pub mod create;
 mod handlers;
 pub mod list;
+pub mod matching;
 pub mod ratings;
 pub mod respond;
 pub mod sessions;
 pub mod share;
+pub mod suggest;
 pub mod transition;
 pub mod view;
 
@@ -23,6 +25,8 @@ pub mod view;
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config
         .service(handlers::create_relationship)
+        .service(handlers::create_relationships)
+        .service(handlers::suggest_pairs)
         .service(handlers::list_relationships)
         .service(handlers::get_relationship)
         .service(handlers::accept_agreement)

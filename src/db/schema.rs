@@ -225,6 +225,7 @@ diesel::table! {
         spread -> Double,
         respondents -> Integer,
         percentile -> Double,
+        self_gap -> Nullable<Double>,
     }
 }
 

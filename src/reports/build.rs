@@ -98,8 +98,8 @@ pub fn close_subject(version: &VersionResponse, sets: &[AnswerSet], anonymity: &
             totals.push((competency.key.clone(), pooled.sum(), pooled.n()));
         }
         let cells: Vec<QuestionCells> = competency.questions.iter().map(|q| question_cells(q, anonymity)).collect();
-        if let Some(summary) = competency_cells(&cells).2 {
-            summaries.push((competency.key, summary));
+        if let (groups, others, Some(summary)) = competency_cells(&cells) {
+            summaries.push((competency.key, OthersSummary { self_gap: self_gap(&groups, &others), ..summary }));
         }
         for (question, cells) in competency.questions.into_iter().zip(cells) {
             if !cells.shown_tallies.is_empty() || !cells.few.is_empty() {

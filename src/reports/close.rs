@@ -49,6 +49,7 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
                 competency_summaries::spread.eq(s.spread),
                 competency_summaries::respondents.eq(s.respondents as i32),
                 competency_summaries::percentile.eq(percentile(s.mean, &means)),
+                competency_summaries::self_gap.eq(s.self_gap),
             ));
         }
     }

@@ -371,3 +371,74 @@ async fn a_coach_sees_their_rating_aggregate_only_once_three_coachees_stand_behi
     json_with_status(rate("peer3", 3, 1).await, 201).await;
     assert_eq!(feedback().await, three);
 }
+
+#[actix_web::test]
+async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_figures() {
+    let app = crate::helpers::spawn_app().await;
+    let demo = roundtable::demo::create_demo(&mut app.database.conn()).expect("demo");
+    let hr = app.client_token(&demo.org.client_id, &demo.org.client_secret).await;
+    let path = format!("/api/v1/cycles/{}/coaching/suggestions", demo.cycle_id);
+    let body = json!({"cross_department_weight": 10.0, "max_coachees_per_coach": 2, "seed": 5});
+    let first = json_with_status(app.post_as(&hr, &path, &body).await, 200).await;
+    let suggestions = first["suggestions"].as_array().unwrap();
+    assert!(suggestions.len() > 20, "{}", first["summary"]);
+    assert_eq!(json_with_status(app.post_as(&hr, &path, &body).await, 200).await, first, "same input and seed");
+
+    let people = json_with_status(app.get_as(&hr, "/api/v1/people?limit=200").await, 200).await;
+    let mut manager_of = std::collections::HashMap::new();
+    for p in people["items"].as_array().unwrap() {
+        manager_of.insert(p["id"].as_str().unwrap().to_string(), p["manager_id"].as_str().map(str::to_string));
+    }
+    let mut coached = std::collections::HashSet::new();
+    let mut load = std::collections::HashMap::new();
+    for s in suggestions {
+        let (coach, coachee) = (s["coach"]["person_id"].as_str().unwrap(), s["coachee"]["person_id"].as_str().unwrap());
+        assert!(s["cross_department"].as_bool().unwrap() && s["coach"]["department"] != s["coachee"]["department"]);
+        if let (Some(a), Some(b)) = (manager_of.get(coachee), manager_of.get(coach)) {
+            assert_ne!(a.as_deref(), Some(coach), "never the coachee's manager");
+            assert_ne!(b.as_deref(), Some(coachee), "never the coachee's direct report");
+        }
+        assert!(coached.insert(coachee.to_string()), "coachee in one suggestion at most");
+        *load.entry(coach.to_string()).or_insert(0) += 1;
+        // Words only: no digit in the rationale, no number anywhere in a suggestion.
+        assert!(!s["rationale"].as_str().unwrap().chars().any(|c| c.is_ascii_digit()), "{}", s["rationale"]);
+        assert!(!s.to_string().split(['"', ':', ',', '[', ']', '{', '}']).any(|t| t.parse::<f64>().is_ok()), "{s}");
+    }
+    assert!(load.values().all(|&n| n <= 2));
+
+    // The focus is what the coachee's report names to grow, and the coach's shows strong.
+    let s = &suggestions[0];
+    let focus = s["focus_competencies"][0]["key"].as_str().unwrap();
+    let report = |who: &str| format!("/api/v1/cycles/{}/reports/{who}", demo.cycle_id);
+    let coachee =
+        json_with_status(app.get_as(&hr, &report(s["coachee"]["person_id"].as_str().unwrap())).await, 200).await;
+    let named = |list: &str| coachee[list].as_array().unwrap().iter().any(|k| k == focus);
+    assert!(named("blind_spots") || named("development_areas"), "{focus}: {}", coachee["development_areas"]);
+    let coach = json_with_status(app.get_as(&hr, &report(s["coach"]["person_id"].as_str().unwrap())).await, 200).await;
+    let strength = coach["competencies"].as_array().unwrap().iter().find(|c| c["key"] == focus).unwrap();
+    assert!(strength["percentile"].as_f64().unwrap() >= 75.0);
+
+    // HR creates the chosen ones in one call; one bad item and none is created.
+    let chosen: Vec<Value> = suggestions.iter().take(3).map(|s| s["relationship"].clone()).collect();
+    let created = app.post_as(&hr, "/api/v1/coaching/relationships/batch", &json!({"relationships": chosen})).await;
+    let created = json_with_status(created, 201).await;
+    assert_eq!(created["relationships"].as_array().unwrap().len(), 3);
+    assert!(created["relationships"].as_array().unwrap().iter().all(|r| r["status"] == "proposed"));
+    let (report_id, manager_id) = manager_of.iter().find_map(|(p, m)| Some((p.clone(), m.clone()?))).unwrap();
+    let bad = json!({"kind": "pair", "coach_id": manager_id, "coachee_id": report_id});
+    let batch = json!({"relationships": [suggestions[3]["relationship"].clone(), bad]});
+    let refused = app.post_as(&hr, "/api/v1/coaching/relationships/batch", &batch).await;
+    let problem = assert_problem(refused, 422, "reporting_line").await;
+    assert!(problem["detail"].as_str().unwrap().starts_with("relationships[1]"), "{problem}");
+    let listed = json_with_status(app.get_as(&hr, RELATIONSHIPS).await, 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 3, "the failed batch wrote nothing");
+
+    // Leaders do not get suggestions.
+    let leader = json_with_status(
+        app.post_as(&hr, "/api/v1/auth/user-tokens", &json!({"person_id": s["coach"]["person_id"]})).await,
+        201,
+    )
+    .await;
+    let leader = leader["access_token"].as_str().unwrap();
+    assert_problem(app.post_as(leader, &path, &json!({})).await, 403, "forbidden").await;
+}

@@ -6,3 +6,4 @@ DROP TABLE coaching_sessions;
 DROP TABLE report_shares;
 DROP TABLE coaching_members;
 DROP TABLE coaching_relationships;
+ALTER TABLE competency_summaries DROP COLUMN self_gap;

@@ -1,3 +1,7 @@
+-- The subject's self-minus-others gap per competency where the report shows both, so
+-- that matching finds blind spots without rebuilding every report.
+ALTER TABLE competency_summaries ADD COLUMN self_gap DOUBLE PRECISION;
+
 -- Leaders coaching leaders: relationships (a pair or a circle) with the agreement every
 -- member accepts, the reports coachees share with them, and their sessions.
 CREATE TABLE coaching_relationships (

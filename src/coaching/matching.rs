@@ -1,0 +1,624 @@
+//! Match suggestions as one optimisation over the whole organisation. Pure: the inputs
+//! are what growth reports show (development areas, blind spots, percentiles), the
+//! output is pairs with their focus; `suggest.rs` does the database work and the words.
+//!
+//! **Objective.** Choose pairs (coach, coachee) that maximise the sum of their benefits.
+//! A pair's benefit is that of its best focus competency: one of the coachee's needs (a
+//! blind spot weighs twice a development area) where the coach is strong (at or above the
+//! strength percentile), plus the coach's percentile there in steps of five points (a
+//! quarter of a development area at most), plus the cross-department weight when the two
+//! work in different departments. Constraints:
+//! every leader is coachee in at most one pair and coach in at most `max_coachees` pairs;
+//! nobody coaches themselves, their manager or a direct report.
+//!
+//! **Algorithm.** A min-cost flow: source → coachee (capacity 1) → coach (one arc per
+//! candidate, cost `B − benefit`) → sink (capacity `max_coachees`), and an arc from each
+//! coachee straight to the sink at cost `B` for "no pair". Every coachee sends its unit;
+//! minimising cost maximises total benefit. It is solved exactly by the primal-dual
+//! method: in rounds, Dijkstra on reduced costs from every unrouted coachee at once sets
+//! the node potentials, then every coachee that can is routed along a path of arcs that
+//! cost nothing reduced, until all are routed. To keep the graph
+//! sparse, a coachee's candidate coaches are, for each of their needs and on each side of
+//! the department line, the strongest `CANDIDATES / 2` coaches and as many spread over the
+//! rest of those strong there (so that coachees sharing a need do not all compete for the
+//! same few); the flow is optimal on that graph. Ties are broken by a seeded order, so the same
+//! input and seed give the same pairs.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::rng::Rng;
+
+/// Candidate coaches per need and per side of the department line.
+pub const CANDIDATES: usize = 8;
+/// A need's weight unit: a development area weighs one, a blind spot two.
+const NEED_UNIT: i64 = 1_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// Others rate the competency among the leader's lowest.
+    DevelopmentArea,
+    /// The leader rates themselves clearly higher than others do.
+    BlindSpot,
+}
+
+impl Need {
+    fn weight(self) -> i64 {
+        match self {
+            Need::DevelopmentArea => NEED_UNIT,
+            Need::BlindSpot => 2 * NEED_UNIT,
+        }
+    }
+}
+
+/// One leader, as matching sees them. Indices refer to `Problem::leaders` and to the
+/// problem's competencies.
+#[derive(Debug, Clone, Default)]
+pub struct Leader {
+    /// Department index; `None` when unknown (never counted as crossing).
+    pub department: Option<u32>,
+    pub manager: Option<usize>,
+    /// Competencies to grow in, blind spots first.
+    pub needs: Vec<(usize, Need)>,
+    /// Competencies where the leader is strong enough to coach, with their percentile (0–100).
+    pub strengths: Vec<(usize, u8)>,
+}
+
+/// One competency of a leader's released results, as their report shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Standing {
+    pub competency: usize,
+    /// The "all others" mean.
+    pub others_mean: f64,
+    /// `None` where the report withholds the percentile (too few subjects).
+    pub percentile: Option<f64>,
+    /// Self rates clearly higher than others (the report's blind-spot flag).
+    pub blind_spot: bool,
+}
+
+impl Leader {
+    /// The needs and strengths a leader's results give: blind spots first, then the
+    /// development areas as reports name them (the lowest "all others" means, at most
+    /// three and at most half); strong where the percentile is at least `min_percentile`.
+    pub fn from_results(
+        department: Option<u32>,
+        manager: Option<usize>,
+        mut rows: Vec<Standing>,
+        min_percentile: u8,
+    ) -> Self {
+        rows.sort_by(|a, b| a.others_mean.total_cmp(&b.others_mean).then(a.competency.cmp(&b.competency)));
+        let top = (rows.len() / 2).min(3);
+        let mut needs: Vec<(usize, Need)> =
+            rows.iter().filter(|r| r.blind_spot).map(|r| (r.competency, Need::BlindSpot)).collect();
+        needs.sort();
+        for r in rows.iter().take(top) {
+            if !needs.iter().any(|(c, _)| *c == r.competency) {
+                needs.push((r.competency, Need::DevelopmentArea));
+            }
+        }
+        let strengths = rows
+            .iter()
+            .filter_map(|r| {
+                let p = r.percentile.filter(|p| *p >= f64::from(min_percentile))?;
+                Some((r.competency, p.round().clamp(0.0, 100.0) as u8))
+            })
+            .collect();
+        Self { department, manager, needs, strengths }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Problem {
+    pub leaders: Vec<Leader>,
+    pub competencies: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Added to a pair's benefit when it crosses departments, in units of a development
+    /// area's weight (0 = departments do not matter).
+    pub cross_department_weight: f64,
+    pub max_coachees: usize,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    pub coach: usize,
+    pub coachee: usize,
+    /// The focus competencies, best first (one or two).
+    pub focus: Vec<(usize, Need)>,
+    pub cross_department: bool,
+    pub benefit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Solution {
+    pub pairs: Vec<Pair>,
+    /// The sum of the pairs' benefits.
+    pub objective: i64,
+}
+
+impl Solution {
+    fn of(mut pairs: Vec<Pair>) -> Self {
+        pairs.sort_by_key(|p| (p.coachee, p.coach));
+        Self { objective: pairs.iter().map(|p| p.benefit).sum(), pairs }
+    }
+
+    pub fn cross_department_share(&self) -> f64 {
+        if self.pairs.is_empty() {
+            return 0.0;
+        }
+        self.pairs.iter().filter(|p| p.cross_department).count() as f64 / self.pairs.len() as f64
+    }
+}
+
+/// Whether `a` may coach `b`: not themselves, not within a reporting line.
+fn allowed(problem: &Problem, coach: usize, coachee: usize) -> bool {
+    coach != coachee
+        && problem.leaders[coachee].manager != Some(coach)
+        && problem.leaders[coach].manager != Some(coachee)
+}
+
+fn crosses(problem: &Problem, a: usize, b: usize) -> bool {
+    matches!((problem.leaders[a].department, problem.leaders[b].department), (Some(x), Some(y)) if x != y)
+}
+
+/// The pair's benefit and focus, or `None` when the coach is strong in none of the
+/// coachee's needs.
+pub fn pair(problem: &Problem, settings: &Settings, coach: usize, coachee: usize) -> Option<Pair> {
+    if !allowed(problem, coach, coachee) {
+        return None;
+    }
+    let strengths = &problem.leaders[coach].strengths;
+    let mut scored: Vec<(i64, usize, Need)> = problem.leaders[coachee]
+        .needs
+        .iter()
+        .filter_map(|&(c, need)| {
+            let (_, percentile) = strengths.iter().find(|(k, _)| *k == c)?;
+            Some((need.weight() + i64::from(*percentile / 5) * 25, c, need))
+        })
+        .collect();
+    scored.sort_by_key(|&(score, c, _)| (Reverse(score), c));
+    let &(best, _, _) = scored.first()?;
+    let cross_department = crosses(problem, coach, coachee);
+    let bonus = if cross_department { (settings.cross_department_weight * NEED_UNIT as f64).round() as i64 } else { 0 };
+    Some(Pair {
+        coach,
+        coachee,
+        focus: scored.iter().take(2).map(|&(_, c, need)| (c, need)).collect(),
+        cross_department,
+        benefit: best + bonus,
+    })
+}
+
+/// Each coachee's candidate pairs, from the strongest coaches in each of their needs on
+/// both sides of the department line.
+fn candidates(problem: &Problem, settings: &Settings, rng: &mut Rng) -> Vec<Vec<Pair>> {
+    // Per competency: coaches by percentile, strongest first, ties in a seeded order.
+    let mut order: Vec<usize> = (0..problem.leaders.len()).collect();
+    rng.shuffle(&mut order);
+    let rank: Vec<usize> = {
+        let mut rank = vec![0; order.len()];
+        order.iter().enumerate().for_each(|(r, &l)| rank[l] = r);
+        rank
+    };
+    let mut strong: Vec<Vec<(u8, usize)>> = vec![Vec::new(); problem.competencies];
+    for (l, leader) in problem.leaders.iter().enumerate() {
+        for &(c, p) in &leader.strengths {
+            strong[c].push((p, l));
+        }
+    }
+    for list in &mut strong {
+        list.sort_by_key(|&(p, l)| (Reverse(p), rank[l]));
+    }
+    let mut by_department: HashMap<(usize, u32), Vec<usize>> = HashMap::new();
+    for (c, list) in strong.iter().enumerate() {
+        for &(_, l) in list {
+            if let Some(d) = problem.leaders[l].department {
+                by_department.entry((c, d)).or_default().push(l);
+            }
+        }
+    }
+    (0..problem.leaders.len())
+        .map(|coachee| {
+            let own = problem.leaders[coachee].department;
+            let mut chosen: Vec<usize> = Vec::new();
+            for &(c, _) in &problem.leaders[coachee].needs {
+                let elsewhere = |l: usize| own.is_none() || problem.leaders[l].department != own;
+                let strongest: Vec<usize> = strong[c].iter().map(|&(_, l)| l).collect();
+                pick(&strongest, coachee, &mut chosen, |l| elsewhere(l) && allowed(problem, l, coachee));
+                if let Some(d) = own {
+                    let same = by_department.get(&(c, d)).map(|v| v.as_slice()).unwrap_or_default();
+                    pick(same, coachee, &mut chosen, |l| allowed(problem, l, coachee));
+                }
+            }
+            chosen.sort_unstable();
+            chosen.dedup();
+            chosen.into_iter().filter_map(|coach| pair(problem, settings, coach, coachee)).collect()
+        })
+        .collect()
+}
+
+/// From coaches ordered strongest first: the first `CANDIDATES / 2` that `fits`, and as
+/// many more spread evenly over the rest of the list from an offset of the coachee's own,
+/// so that coachees who share a need do not all compete for the same few coaches.
+fn pick(list: &[usize], coachee: usize, chosen: &mut Vec<usize>, fits: impl Fn(usize) -> bool) {
+    let half = CANDIDATES / 2;
+    let mut top = 0;
+    let mut i = 0;
+    while top < half && i < list.len() {
+        if fits(list[i]) {
+            chosen.push(list[i]);
+            top += 1;
+        }
+        i += 1;
+    }
+    let rest = &list[i..];
+    if rest.is_empty() {
+        return;
+    }
+    let stride = (rest.len() / half).max(1);
+    let offset = coachee.wrapping_mul(2_654_435_761) % rest.len();
+    for j in 0..half.min(rest.len()) {
+        // The first coach that fits at or after the sampled position, looking a few ahead.
+        let start = (offset + j * stride) % rest.len();
+        if let Some(&l) = (0..4).map(|k| &rest[(start + k) % rest.len()]).find(|&&l| fits(l)) {
+            chosen.push(l);
+        }
+    }
+}
+
+/// Per-round labels (distance, settled), reset afterwards for the nodes touched only.
+struct Scratch {
+    dist: Vec<i64>,
+    done: Vec<bool>,
+    touched: Vec<usize>,
+}
+
+impl Scratch {
+    fn new(nodes: usize) -> Self {
+        Self { dist: vec![i64::MAX; nodes], done: vec![false; nodes], touched: Vec::new() }
+    }
+
+    fn reach(&mut self, v: usize, dist: i64) {
+        if self.dist[v] == i64::MAX {
+            self.touched.push(v);
+        }
+        self.dist[v] = dist;
+    }
+
+    fn clear(&mut self) {
+        for &v in &self.touched {
+            self.dist[v] = i64::MAX;
+            self.done[v] = false;
+        }
+        self.touched.clear();
+    }
+}
+
+/// The residual network of the flow: coachees are nodes `0..n`, coaches `n..2n`, the
+/// sink `2n`; potentials keep every residual arc's reduced cost at zero or more.
+struct Network<'a> {
+    n: usize,
+    candidates: &'a [Vec<Pair>],
+    max_coachees: usize,
+    /// `B`, above every benefit: an arc coachee → coach costs `B − benefit`, coachee →
+    /// sink (no pair) costs `B`.
+    big: i64,
+    potential: Vec<i64>,
+    coach_of: Vec<Option<usize>>,
+    benefit_of: Vec<i64>,
+    coachees_of: Vec<Vec<usize>>,
+    routed: Vec<bool>,
+}
+
+impl Network<'_> {
+    fn sink(&self) -> usize {
+        2 * self.n
+    }
+
+    /// The residual arcs out of `u` with their costs.
+    fn arcs(&self, u: usize, mut visit: impl FnMut(usize, i64)) {
+        let (n, sink) = (self.n, self.sink());
+        if u < n {
+            for p in &self.candidates[u] {
+                if self.coach_of[u] != Some(p.coach) {
+                    visit(n + p.coach, self.big - p.benefit);
+                }
+            }
+            // Leaving the programme, unless already out of it.
+            if self.coach_of[u].is_some() || !self.routed[u] {
+                visit(sink, self.big);
+            }
+        } else if u < sink {
+            let coach = u - n;
+            if self.coachees_of[coach].len() < self.max_coachees {
+                visit(sink, 0);
+            }
+            for &coachee in &self.coachees_of[coach] {
+                visit(coachee, self.benefit_of[coachee] - self.big);
+            }
+        }
+    }
+
+    fn reduced(&self, u: usize, v: usize, cost: i64) -> i64 {
+        cost + self.potential[u] - self.potential[v]
+    }
+
+    /// Shortest distances from every coachee not yet routed (Dijkstra on reduced costs)
+    /// as far as the sink; then the potentials of the nodes settled move so that the arcs
+    /// on shortest paths cost nothing and none costs less than nothing.
+    fn reprice(&mut self, scratch: &mut Scratch) {
+        let sink = self.sink();
+        let mut heap = BinaryHeap::new();
+        for s in (0..self.n).filter(|&s| !self.routed[s]) {
+            scratch.reach(s, 0);
+            heap.push(Reverse((0i64, s)));
+        }
+        let mut to_sink = i64::MAX;
+        let mut settled = Vec::new();
+        while let Some(Reverse((d, u))) = heap.pop() {
+            if d > scratch.dist[u] || scratch.done[u] || d >= to_sink {
+                continue;
+            }
+            if u == sink {
+                to_sink = d;
+                continue;
+            }
+            scratch.done[u] = true;
+            settled.push(u);
+            self.arcs(u, |v, cost| {
+                let nd = d + self.reduced(u, v, cost);
+                if nd < scratch.dist[v] {
+                    scratch.reach(v, nd);
+                    heap.push(Reverse((nd, v)));
+                }
+            });
+        }
+        for u in settled {
+            self.potential[u] -= to_sink - scratch.dist[u];
+        }
+        scratch.clear();
+    }
+
+    /// Routes every unrouted coachee it can along vertex-disjoint paths of arcs that cost
+    /// nothing reduced (shortest paths, after [`Network::reprice`]); returns how many.
+    fn augment(&mut self, scratch: &mut Scratch) -> usize {
+        let sink = self.sink();
+        let sources: Vec<usize> = (0..self.n).filter(|&s| !self.routed[s]).collect();
+        let mut routed = 0;
+        for source in sources {
+            let mut path = vec![source];
+            scratch.reach(source, 0);
+            while let Some(&u) = path.last() {
+                if u == sink {
+                    break;
+                }
+                let mut next = None;
+                self.arcs(u, |v, cost| {
+                    let fresh = v == sink || scratch.dist[v] == i64::MAX;
+                    if next.is_none() && fresh && self.reduced(u, v, cost) == 0 {
+                        next = Some(v);
+                    }
+                });
+                match next {
+                    Some(v) if v == sink => path.push(v),
+                    Some(v) => {
+                        scratch.reach(v, 0);
+                        path.push(v);
+                    }
+                    None => {
+                        path.pop();
+                    }
+                }
+            }
+            if path.last() == Some(&sink) {
+                self.apply(&path);
+                routed += 1;
+            }
+        }
+        scratch.clear();
+        routed
+    }
+
+    /// Sends one unit along `path` (source coachee … sink), re-routing each coachee on it.
+    fn apply(&mut self, path: &[usize]) {
+        let (n, sink) = (self.n, self.sink());
+        self.routed[path[0]] = true;
+        for step in path.windows(2) {
+            let (u, v) = (step[0], step[1]);
+            if u >= n {
+                continue;
+            }
+            if let Some(old) = self.coach_of[u].take() {
+                self.coachees_of[old].retain(|&c| c != u);
+            }
+            if v != sink {
+                let coach = v - n;
+                self.coach_of[u] = Some(coach);
+                self.coachees_of[coach].push(u);
+                self.benefit_of[u] = self.candidates[u].iter().find(|p| p.coach == coach).map_or(0, |p| p.benefit);
+            }
+        }
+    }
+}
+
+/// The optimal pairs on the candidate graph (see the module's documentation).
+pub fn solve(problem: &Problem, settings: &Settings) -> Solution {
+    let mut rng = Rng::new(settings.seed);
+    let candidates = candidates(problem, settings, &mut rng);
+    let n = problem.leaders.len();
+    let big = candidates.iter().flatten().map(|p| p.benefit).max().unwrap_or(0) + 1;
+    let potential = vec![0; 2 * n + 1];
+    let mut network = Network {
+        n,
+        candidates: &candidates,
+        max_coachees: settings.max_coachees,
+        big,
+        potential,
+        coach_of: vec![None; n],
+        benefit_of: vec![0; n],
+        coachees_of: vec![Vec::new(); n],
+        // Coachees with no candidate are out of the programme from the start.
+        routed: candidates.iter().map(|c| c.is_empty()).collect(),
+    };
+    let mut scratch = Scratch::new(2 * n + 1);
+    while network.routed.iter().any(|r| !r) {
+        network.reprice(&mut scratch);
+        if network.augment(&mut scratch) == 0 {
+            break;
+        }
+    }
+    let pairs = (0..n)
+        .filter_map(|coachee| {
+            let coach = network.coach_of[coachee]?;
+            candidates[coachee].iter().find(|p| p.coach == coach).cloned()
+        })
+        .collect();
+    Solution::of(pairs)
+}
+
+/// First come, first served, for comparison: each coachee in a seeded order takes the
+/// best candidate coach who still has room.
+pub fn greedy(problem: &Problem, settings: &Settings) -> Solution {
+    let mut rng = Rng::new(settings.seed);
+    let candidates = candidates(problem, settings, &mut rng);
+    let mut order: Vec<usize> = (0..problem.leaders.len()).collect();
+    rng.shuffle(&mut order);
+    let mut load = vec![0usize; problem.leaders.len()];
+    let mut pairs = Vec::new();
+    for coachee in order {
+        let best = candidates[coachee]
+            .iter()
+            .filter(|p| load[p.coach] < settings.max_coachees)
+            .max_by_key(|p| (p.benefit, Reverse(p.coach)));
+        if let Some(p) = best {
+            load[p.coach] += 1;
+            pairs.push(p.clone());
+        }
+    }
+    Solution::of(pairs)
+}
+
+/// Random pairing, for comparison: each coachee in a seeded order gets a random allowed
+/// leader with room as coach; the pair counts what it happens to be worth.
+pub fn random(problem: &Problem, settings: &Settings) -> Solution {
+    let mut rng = Rng::new(settings.seed);
+    let n = problem.leaders.len();
+    let mut order: Vec<usize> = (0..n).filter(|&l| !problem.leaders[l].needs.is_empty()).collect();
+    rng.shuffle(&mut order);
+    let mut load = vec![0usize; n];
+    let mut pairs = Vec::new();
+    for coachee in order {
+        for _ in 0..64 {
+            let coach = rng.below(n);
+            if load[coach] < settings.max_coachees && allowed(problem, coach, coachee) {
+                load[coach] += 1;
+                let cross_department = crosses(problem, coach, coachee);
+                let found = pair(problem, settings, coach, coachee);
+                pairs.push(found.unwrap_or(Pair { coach, coachee, focus: Vec::new(), cross_department, benefit: 0 }));
+                break;
+            }
+        }
+    }
+    Solution::of(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A random organisation of `n` leaders over `competencies`, in `departments`.
+    fn organisation(seed: u64, n: usize, competencies: usize, departments: u32) -> Problem {
+        let mut rng = Rng::new(seed);
+        let leaders = (0..n)
+            .map(|l| {
+                let mut needs = Vec::new();
+                let mut strengths = Vec::new();
+                for c in 0..competencies {
+                    match rng.below(6) {
+                        0 => needs.push((c, Need::BlindSpot)),
+                        1 => needs.push((c, Need::DevelopmentArea)),
+                        2 | 3 => strengths.push((c, 75 + rng.below(26) as u8)),
+                        _ => {}
+                    }
+                }
+                needs.sort_by_key(|&(c, need)| (Reverse(need), c));
+                let manager = (l > 0 && rng.below(3) == 0).then(|| rng.below(l));
+                Leader { department: Some(rng.below(departments as usize) as u32), manager, needs, strengths }
+            })
+            .collect();
+        Problem { leaders, competencies }
+    }
+
+    /// The best total benefit by trying every assignment.
+    fn brute_force(problem: &Problem, settings: &Settings) -> i64 {
+        fn go(problem: &Problem, settings: &Settings, coachee: usize, load: &mut Vec<usize>) -> i64 {
+            if coachee == problem.leaders.len() {
+                return 0;
+            }
+            let mut best = go(problem, settings, coachee + 1, load);
+            for coach in 0..problem.leaders.len() {
+                if load[coach] < settings.max_coachees
+                    && let Some(p) = pair(problem, settings, coach, coachee)
+                {
+                    load[coach] += 1;
+                    best = best.max(p.benefit + go(problem, settings, coachee + 1, load));
+                    load[coach] -= 1;
+                }
+            }
+            best
+        }
+        go(problem, settings, 0, &mut vec![0; problem.leaders.len()])
+    }
+
+    #[test]
+    fn the_flow_finds_the_best_total_that_exhaustive_search_finds() {
+        for seed in 1..=60 {
+            let problem = organisation(seed, 6, 4, 3);
+            for max_coachees in [1, 2] {
+                let settings = Settings { cross_department_weight: 0.5, max_coachees, seed };
+                let solved = solve(&problem, &settings);
+                assert_eq!(solved.objective, brute_force(&problem, &settings), "seed {seed}, capacity {max_coachees}");
+                assert!(greedy(&problem, &settings).objective <= solved.objective);
+            }
+        }
+    }
+
+    #[test]
+    fn pairs_respect_every_constraint_and_repeat_for_the_same_seed() {
+        let problem = organisation(7, 400, 8, 6);
+        let settings = Settings { cross_department_weight: 1.0, max_coachees: 2, seed: 11 };
+        let solved = solve(&problem, &settings);
+        assert!(solved.pairs.len() > 200, "{} pairs", solved.pairs.len());
+        let mut load = vec![0; 400];
+        let mut coached = std::collections::HashSet::new();
+        for p in &solved.pairs {
+            assert!(p.coach != p.coachee);
+            assert_ne!(problem.leaders[p.coachee].manager, Some(p.coach), "never the coachee's manager");
+            assert_ne!(
+                problem.leaders[p.coach].manager,
+                Some(p.coachee),
+                "never a direct report of the coach... as coachee's report"
+            );
+            assert!(coached.insert(p.coachee), "coachee once");
+            load[p.coach] += 1;
+            let need = problem.leaders[p.coachee].needs.iter().any(|(c, _)| *c == p.focus[0].0);
+            let strong = problem.leaders[p.coach].strengths.iter().any(|(c, _)| *c == p.focus[0].0);
+            assert!(need && strong, "the focus is the coachee's need and the coach's strength");
+        }
+        assert!(load.iter().all(|&l| l <= 2));
+        assert_eq!(solve(&problem, &settings), solved, "same input and seed, same pairs");
+        assert!(greedy(&problem, &settings).objective < solved.objective);
+    }
+
+    #[test]
+    fn a_high_cross_department_weight_makes_every_pair_cross_when_the_data_allows() {
+        let problem = organisation(3, 300, 8, 5);
+        let heavy = solve(&problem, &Settings { cross_department_weight: 10.0, max_coachees: 2, seed: 1 });
+        assert!(heavy.pairs.iter().all(|p| p.cross_department));
+        let indifferent = solve(&problem, &Settings { cross_department_weight: 0.0, max_coachees: 2, seed: 1 });
+        assert!(indifferent.cross_department_share() < 1.0);
+    }
+}

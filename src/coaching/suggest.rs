@@ -1,0 +1,277 @@
+//! Match suggestions for HR from a cycle's released results: the inputs `matching`
+//! optimises over are read from what the growth reports show, and each suggestion comes
+//! back with its focus and a rationale in words, ready to become a relationship.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::RelationshipKind;
+use super::create::CreateRelationshipRequest;
+use super::matching::{self, Leader, Need, Problem, Settings, Standing};
+use crate::anonymity::MIN_NORM_SUBJECTS;
+use crate::auth::access::Permission;
+use crate::auth::principal::Principal;
+use crate::cycles::{CycleState, find_cycle};
+use crate::db::DbConn;
+use crate::db::schema::{competency_norms, competency_summaries, people, report_releases};
+use crate::db_run;
+use crate::error::{AppError, validate};
+use crate::frameworks::{QuestionKind, load_version};
+use crate::reports::compute::{GapFlag, gap_flag};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"cross_department_weight": 1.0, "max_coachees_per_coach": 2, "seed": 1}))]
+pub struct SuggestionRequest {
+    /// How much a pair across departments is preferred, in units of one development
+    /// area's weight (a blind spot weighs two); 0 to 10, default 1. Zero ignores departments.
+    #[validate(range(min = 0.0, max = 10.0))]
+    #[serde(default = "default_weight")]
+    pub cross_department_weight: f64,
+    /// At most this many coachees per coach; 1 to 10, default 2. Each leader is coachee
+    /// in at most one suggestion.
+    #[validate(range(min = 1, max = 10))]
+    #[serde(default = "default_max_coachees")]
+    pub max_coachees_per_coach: u32,
+    /// A coach is strong in a competency at or above this percentile of the cycle; 50 to
+    /// 99, default 75.
+    #[validate(range(min = 50, max = 99))]
+    #[serde(default = "default_percentile")]
+    pub min_coach_percentile: u8,
+    /// Ties are broken in an order drawn from this seed: the same input and seed give the
+    /// same suggestions.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+fn default_max_coachees() -> u32 {
+    2
+}
+fn default_percentile() -> u8 {
+    75
+}
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SuggestedPerson {
+    pub person_id: String,
+    pub display_name: String,
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FocusCompetency {
+    pub key: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub coach: SuggestedPerson,
+    pub coachee: SuggestedPerson,
+    pub focus_competencies: Vec<FocusCompetency>,
+    pub cross_department: bool,
+    /// Why, in words, for HR alone: no score, no count, no figure a report withholds.
+    pub rationale: String,
+    /// The body that sets this pair up at `POST /api/v1/coaching/relationships` (or in
+    /// a batch at `/api/v1/coaching/relationships/batch`).
+    pub relationship: CreateRelationshipRequest,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionSummary {
+    /// Leaders with released results in the cycle.
+    pub leaders: usize,
+    pub suggestions: usize,
+    pub cross_department: usize,
+    /// Leaders with a development area who got no coach.
+    pub without_coach: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionsResponse {
+    pub cycle_id: String,
+    pub suggestions: Vec<Suggestion>,
+    pub summary: SuggestionSummary,
+}
+
+struct Input {
+    problem: Problem,
+    people: Vec<SuggestedPerson>,
+    competencies: Vec<FocusCompetency>,
+}
+
+/// Reads what the cycle's released reports show into the matching problem.
+fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u8) -> Result<Input, AppError> {
+    let cycle = find_cycle(conn, org_id, cycle_id)?;
+    if cycle.state < CycleState::Closed {
+        return Err(AppError::conflict("cycle_not_closed", "Suggestions come from a closed cycle's released results."));
+    }
+    let version = load_version(conn, org_id, &cycle.framework_version_id)?;
+    let keys: Vec<&str> = version.competencies.iter().map(|c| c.key.as_str()).collect();
+    let scale = |c: usize| {
+        let questions = &version.competencies[c].questions;
+        let rating = questions.iter().find(|q| q.kind == QuestionKind::Rating).and_then(|q| q.scale.as_ref());
+        rating.map(|s| (s.min, s.max)).unwrap_or((1, 5))
+    };
+    let subjects: Vec<(String, String, Option<String>, Option<String>)> = db_run!(conn, |c| report_releases::table
+        .inner_join(people::table.on(people::id.eq(report_releases::subject_id)))
+        .filter(report_releases::cycle_id.eq(&cycle.id))
+        .filter(people::org_id.eq(org_id))
+        .filter(people::active.eq(true))
+        .order(people::id.asc())
+        .select((people::id, people::display_name, people::department, people::manager_id))
+        .load(c))?;
+    // Percentiles mean something, and reports show them, only over enough subjects.
+    let normed: Vec<String> = db_run!(conn, |c| competency_norms::table
+        .filter(competency_norms::cycle_id.eq(&cycle.id))
+        .filter(competency_norms::subjects.ge(MIN_NORM_SUBJECTS as i32))
+        .select(competency_norms::competency_key)
+        .load(c))?;
+    let summaries: Vec<(String, String, f64, f64, Option<f64>)> = db_run!(conn, |c| competency_summaries::table
+        .inner_join(
+            report_releases::table.on(report_releases::cycle_id
+                .eq(competency_summaries::cycle_id)
+                .and(report_releases::subject_id.eq(competency_summaries::subject_id)),)
+        )
+        .filter(competency_summaries::cycle_id.eq(&cycle.id))
+        .select((
+            competency_summaries::subject_id,
+            competency_summaries::competency_key,
+            competency_summaries::mean,
+            competency_summaries::percentile,
+            competency_summaries::self_gap,
+        ))
+        .load(c))?;
+    let index: HashMap<&str, usize> = subjects.iter().enumerate().map(|(i, s)| (s.0.as_str(), i)).collect();
+    let mut standing: Vec<Vec<Standing>> = vec![Vec::new(); subjects.len()];
+    for (subject, key, mean, percentile, gap) in summaries {
+        if let (Some(&l), Some(c)) = (index.get(subject.as_str()), keys.iter().position(|k| *k == key)) {
+            standing[l].push(Standing {
+                competency: c,
+                others_mean: mean,
+                percentile: normed.contains(&key).then_some(percentile),
+                blind_spot: gap.and_then(|g| gap_flag(g, scale(c))) == Some(GapFlag::BlindSpot),
+            });
+        }
+    }
+    let mut departments: HashMap<&str, u32> = HashMap::new();
+    let leaders = subjects
+        .iter()
+        .zip(standing)
+        .map(|((_, _, department, manager), rows)| {
+            let department = department.as_deref().map(|d| {
+                let next = departments.len() as u32;
+                *departments.entry(d).or_insert(next)
+            });
+            let manager = manager.as_deref().and_then(|m| index.get(m).copied());
+            Leader::from_results(department, manager, rows, min_percentile)
+        })
+        .collect();
+    let people = subjects
+        .into_iter()
+        .map(|(person_id, display_name, department, _)| SuggestedPerson { person_id, display_name, department })
+        .collect();
+    let competencies =
+        version.competencies.iter().map(|c| FocusCompetency { key: c.key.clone(), name: c.name.clone() }).collect();
+    Ok(Input { problem: Problem { competencies: keys.len(), leaders }, people, competencies })
+}
+
+/// Why a pair, in words only.
+fn rationale(input: &Input, pair: &matching::Pair) -> String {
+    let (coach, coachee) = (&input.people[pair.coach], &input.people[pair.coachee]);
+    let name = |c: usize| input.competencies[c].name.to_lowercase();
+    let (first, need) = pair.focus[0];
+    let mut text = format!(
+        "{}'s others rate {} among the organisation's strongest; {}",
+        coach.display_name,
+        name(first),
+        match need {
+            Need::BlindSpot => format!(
+                "it is a blind spot for {}, who rates themselves clearly higher than others do.",
+                coachee.display_name
+            ),
+            Need::DevelopmentArea => format!("it is among {}'s development areas.", coachee.display_name),
+        }
+    );
+    if let Some(&(second, _)) = pair.focus.get(1) {
+        text.push_str(&format!(" They can work on {} too.", name(second)));
+    }
+    match (&coach.department, &coachee.department) {
+        (Some(a), Some(b)) if pair.cross_department => {
+            text.push_str(&format!(" They work in different departments ({a} and {b})."));
+        }
+        (Some(a), Some(_)) => text.push_str(&format!(" Both work in {a}.")),
+        _ => {}
+    }
+    text
+}
+
+/// The suggestions for a cycle, computed fresh: nothing is stored until HR creates
+/// relationships from the ones it chooses.
+pub fn suggest(
+    conn: &mut DbConn,
+    principal: &Principal,
+    cycle_id: &str,
+    input: SuggestionRequest,
+) -> Result<SuggestionsResponse, AppError> {
+    principal.require(Permission::ManageCoaching)?;
+    validate(&input)?;
+    let data = load_input(conn, &principal.org_id, cycle_id, input.min_coach_percentile)?;
+    let settings = Settings {
+        cross_department_weight: input.cross_department_weight,
+        max_coachees: input.max_coachees_per_coach as usize,
+        seed: input.seed,
+    };
+    let solution = matching::solve(&data.problem, &settings);
+    let suggestions: Vec<Suggestion> = solution
+        .pairs
+        .iter()
+        .map(|pair| {
+            let focus: Vec<String> = pair.focus.iter().map(|&(c, _)| data.competencies[c].key.clone()).collect();
+            Suggestion {
+                coach: data.people[pair.coach].clone(),
+                coachee: data.people[pair.coachee].clone(),
+                focus_competencies: pair
+                    .focus
+                    .iter()
+                    .map(|&(c, _)| FocusCompetency {
+                        key: data.competencies[c].key.clone(),
+                        name: data.competencies[c].name.clone(),
+                    })
+                    .collect(),
+                cross_department: pair.cross_department,
+                rationale: rationale(&data, pair),
+                relationship: CreateRelationshipRequest {
+                    kind: RelationshipKind::Pair,
+                    coach_id: Some(data.people[pair.coach].person_id.clone()),
+                    coachee_id: Some(data.people[pair.coachee].person_id.clone()),
+                    member_ids: None,
+                    agreement: None,
+                    focus_competencies: focus,
+                    override_reason: None,
+                },
+            }
+        })
+        .collect();
+    let wanting = data.problem.leaders.iter().filter(|l| !l.needs.is_empty()).count();
+    Ok(SuggestionsResponse {
+        cycle_id: cycle_id.to_string(),
+        summary: SuggestionSummary {
+            leaders: data.people.len(),
+            suggestions: suggestions.len(),
+            cross_department: suggestions.iter().filter(|s| s.cross_department).count(),
+            without_coach: wanting - suggestions.len(),
+        },
+        suggestions,
+    })
+}
