@@ -157,7 +157,10 @@ pub fn run() -> anyhow::Result<()> {
 
 fn print_demo(demo: &crate::demo::Demo) {
     let (name, leader) = &demo.featured_leader;
-    println!("Created the demo organisation \"{}\": {} people, a released feedback cycle.", demo.org.name, demo.people);
+    println!(
+        "Created the demo organisation \"{}\": {} people, a released feedback cycle, {} coaching pairs.",
+        demo.org.name, demo.people, demo.relationships
+    );
     println!();
     println!("Start the service (`cargo run --release`), then:");
     println!();
@@ -183,6 +186,12 @@ fn print_demo(demo: &crate::demo::Demo) {
         "  USER=$(curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"person_id\":\"{leader}\"}}' $BASE/api/v1/auth/user-tokens | jq -r .access_token)"
     );
     println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/me/reports");
+    println!("  # Coaching: the pairs HR set up, and fresh suggestions from the cycle's results.");
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/coaching/relationships");
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{}}' $BASE/api/v1/cycles/{}/coaching/suggestions",
+        demo.cycle_id
+    );
     println!();
     println!("The admin client's secret is shown only now. API docs: $BASE/docs/");
 }

@@ -1,7 +1,7 @@
 //! `roundtable demo`: a realistic organisation in a fresh database, so a newcomer sees the
 //! whole product in a minute: a management chain across departments, and a feedback cycle
 //! that ran, closed and released its growth reports through the same code paths the API
-//! uses to close and release.
+//! uses to close and release, and coaching pairs set up from its suggestions.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +13,11 @@ use crate::anonymity::AnonymitySettings;
 use crate::anonymity::Relationship;
 use crate::auth::access::{Role, Scope};
 use crate::auth::principal::{Actor, Principal};
+use crate::coaching::create::{self, BatchCreateRequest};
+use crate::coaching::sessions::{self, ActionItemInput, CreateSessionRequest};
+use crate::coaching::share::{self, ShareRequest};
+use crate::coaching::suggest::{self, SuggestionRequest};
+use crate::coaching::{MemberRole, respond};
 use crate::cycles::settings::NominationRules;
 use crate::cycles::{Cycle, CycleState, NominationStatus, RaterSignIn};
 use crate::db::schema::{cycles, frameworks, invitations, nominations, participants, people};
@@ -103,6 +108,57 @@ pub struct Demo {
     pub cycle_id: String,
     /// A leader whose report is worth a look, with their person id.
     pub featured_leader: (String, String),
+    /// Coaching relationships set up from the cycle's suggestions.
+    pub relationships: usize,
+}
+
+/// Coaching as it would start after the cycle: HR sets up a dozen of the suggested pairs,
+/// both members accept, half of them have met once, and some coachees share the focus of
+/// their report. Through the same operations as the API.
+fn coaching_from_suggestions(conn: &mut DbConn, hr: &Principal, cycle_id: &str) -> Result<usize, AppError> {
+    let request = SuggestionRequest {
+        cross_department_weight: 1.0,
+        max_coachees_per_coach: 1,
+        min_coach_percentile: 75,
+        seed: 1,
+    };
+    let suggestions = suggest::suggest(conn, hr, cycle_id, request)?.suggestions;
+    let chosen = suggestions.into_iter().take(12).map(|s| s.relationship).collect();
+    let created = create::create_batch(conn, hr, BatchCreateRequest { relationships: chosen })?.relationships;
+    let as_member = |person_id: &str| Principal {
+        org_id: hr.org_id.clone(),
+        actor: Actor::User { person_id: person_id.to_string(), role: Role::Member, token_from: "demo".into() },
+    };
+    for (i, relationship) in created.iter().enumerate() {
+        for member in &relationship.members {
+            respond::accept(conn, &as_member(&member.person_id), &relationship.id)?;
+        }
+        let coach = relationship.members.iter().find(|m| m.role == MemberRole::Coach);
+        let coachee = relationship.members.iter().find(|m| m.role == MemberRole::Coachee);
+        let (Some(coach), Some(coachee)) = (coach, coachee) else { continue };
+        if i % 2 == 0 {
+            let focus = relationship.focus_competencies.join(", ");
+            let session = CreateSessionRequest {
+                held_at: (now() - Duration::days(7)).and_utc(),
+                agenda: format!(
+                    "First session: what the report says about {focus}, and one real situation to work on."
+                ),
+                notes: "Agreed to try one change before next time and to compare notes on how it landed.".into(),
+                action_items: vec![ActionItemInput {
+                    owner_id: coachee.person_id.clone(),
+                    description: "Try the agreed change in next week's team meeting".into(),
+                    due_on: Some((now() + Duration::days(7)).date()),
+                }],
+            };
+            sessions::create_session(conn, &as_member(&coach.person_id), &relationship.id, session)?;
+        }
+        if i % 3 == 0 {
+            let keys = Some(relationship.focus_competencies.clone());
+            let request = ShareRequest { cycle_id: cycle_id.to_string(), competency_keys: keys };
+            share::share(conn, &as_member(&coachee.person_id), &relationship.id, request)?;
+        }
+    }
+    Ok(created.len())
 }
 
 /// Fills the database with the demo organisation.
@@ -299,7 +355,8 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
     })?;
     conn.purge_deleted_rows()?;
 
+    let relationships = coaching_from_suggestions(conn, &principal, &cycle.id)?;
     let featured =
         staff.iter().find(|p| p.id == leaders[0]).map(|p| (p.display_name.clone(), p.id.clone())).unwrap_or_default();
-    Ok(Demo { org, people: staff.len(), cycle_id: cycle.id, featured_leader: featured })
+    Ok(Demo { org, people: staff.len(), cycle_id: cycle.id, featured_leader: featured, relationships })
 }

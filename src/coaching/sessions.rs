@@ -331,8 +331,10 @@ pub fn update_session(
             Private { agenda: input.agenda.unwrap_or(session.agenda), notes: input.notes.unwrap_or(session.notes) };
         let sealed = conn.keys().seal_json(&session_row(&principal.org_id, id), &private)?;
         let held_at = input.held_at.map(|t| t.naive_utc()).unwrap_or(session.held_at.naive_utc());
-        db_run!(conn, |c| diesel::update(coaching_sessions::table)
+        // Only over the version read, so that of two edits racing one gets 412.
+        let updated = db_run!(conn, |c| diesel::update(coaching_sessions::table)
             .filter(coaching_sessions::id.eq(id))
+            .filter(coaching_sessions::version.eq(session.version))
             .set((
                 coaching_sessions::held_at.eq(held_at),
                 coaching_sessions::key_id.eq(&sealed.key_id),
@@ -341,6 +343,11 @@ pub fn update_session(
                 coaching_sessions::updated_at.eq(now()),
             ))
             .execute(c))?;
+        if updated == 0 {
+            return Err(AppError::PreconditionFailed(
+                "The session changed while this edit was made; read it again.".into(),
+            ));
+        }
         get_session(conn, principal, id)
     })
 }

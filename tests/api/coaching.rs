@@ -418,6 +418,11 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     let strength = coach["competencies"].as_array().unwrap().iter().find(|c| c["key"] == focus).unwrap();
     assert!(strength["percentile"].as_f64().unwrap() >= 75.0);
 
+    // The demo set up a dozen of them already, accepted, some with a session.
+    let count = |listed: Value| listed["items"].as_array().unwrap().len();
+    let before = count(json_with_status(app.get_as(&hr, &format!("{RELATIONSHIPS}?limit=200")).await, 200).await);
+    assert_eq!((before, demo.relationships), (12, 12));
+
     // HR creates the chosen ones in one call; one bad item and none is created.
     let chosen: Vec<Value> = suggestions.iter().take(3).map(|s| s["relationship"].clone()).collect();
     let created = app.post_as(&hr, "/api/v1/coaching/relationships/batch", &json!({"relationships": chosen})).await;
@@ -430,8 +435,8 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     let refused = app.post_as(&hr, "/api/v1/coaching/relationships/batch", &batch).await;
     let problem = assert_problem(refused, 422, "reporting_line").await;
     assert!(problem["detail"].as_str().unwrap().starts_with("relationships[1]"), "{problem}");
-    let listed = json_with_status(app.get_as(&hr, RELATIONSHIPS).await, 200).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 3, "the failed batch wrote nothing");
+    let after = count(json_with_status(app.get_as(&hr, &format!("{RELATIONSHIPS}?limit=200")).await, 200).await);
+    assert_eq!(after, before + 3, "the failed batch wrote nothing");
 
     // Leaders do not get suggestions.
     let leader = json_with_status(
