@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::create::{BatchCreateRequest, BatchCreateResponse, CreateRelationshipRequest};
 use super::list::ListRelationshipsQuery;
+use super::mine::MyCoaching;
 use super::ratings::{CoachFeedback, RateSessionRequest, RatingRecorded};
 use super::respond::DeclineRequest;
 use super::sessions::{
@@ -16,7 +17,7 @@ use super::share::ShareRequest;
 use super::suggest::{SuggestionRequest, SuggestionsResponse};
 use super::transition::TransitionRequest;
 use super::view::{RelationshipResponse, ShareResponse};
-use super::{create, list, ratings, respond, sessions, share, suggest, transition, view};
+use super::{create, list, mine, ratings, respond, sessions, share, suggest, transition, view};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, Problem};
 use crate::http::if_match;
@@ -399,4 +400,13 @@ pub async fn my_coach_feedback(
     state: web::Data<AppState>,
 ) -> Result<web::Json<CoachFeedback>, AppError> {
     Ok(web::Json(state.db.run(move |conn| ratings::my_feedback(conn, &principal)).await?))
+}
+
+/// The caller's coaching at a glance: their relationships that are not over, the
+/// agreements waiting for their acceptance, sessions to come and the action items they own.
+#[utoipa::path(tag = "coaching", responses((status = 200, description = "The overview", body = MyCoaching), Errors))]
+#[get("/me/coaching")]
+pub async fn my_coaching(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let overview = state.db.run(move |conn| mine::my_coaching(conn, &principal)).await?;
+    Ok(HttpResponse::Ok().insert_header(private()).json(overview))
 }

@@ -6,13 +6,15 @@
 //! One file per operation: `create` (HR, or a leader proposing to peers), `respond`
 //! (accept or decline the agreement), `transition` (pause, resume, end), `list`, `share`
 //! (consent to show a released report, and its revocation), `sessions` (sessions and
-//! action items, sealed), `ratings` (the two-way street); `view` shapes a relationship for
-//! its reader and `handlers` only translate HTTP.
+//! action items, sealed), `ratings` (the two-way street), `matching` (the optimisation,
+//! pure) and `suggest` (its inputs and words), `mine` (a leader's overview); `view`
+//! shapes a relationship for its reader and `handlers` only translate HTTP.
 
 pub mod create;
 mod handlers;
 pub mod list;
 pub mod matching;
+pub mod mine;
 pub mod ratings;
 pub mod respond;
 pub mod sessions;
@@ -41,7 +43,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::add_action_item)
         .service(handlers::update_action_item)
         .service(handlers::rate_session)
-        .service(handlers::my_coach_feedback);
+        .service(handlers::my_coach_feedback)
+        .service(handlers::my_coaching);
 }
 
 use chrono::{NaiveDate, NaiveDateTime};

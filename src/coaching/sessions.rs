@@ -408,3 +408,45 @@ pub fn update_action_item(
         Ok(ActionItemResponse { description, ..item })
     })
 }
+
+/// A session still to come, as the members' overview lists it: when, not what.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpcomingSession {
+    pub id: String,
+    pub relationship_id: String,
+    pub held_at: DateTime<Utc>,
+}
+
+/// The sessions still to come in these relationships, soonest first.
+pub fn upcoming(conn: &mut DbConn, relationship_ids: &[String]) -> Result<Vec<UpcomingSession>, AppError> {
+    let rows: Vec<(String, String, NaiveDateTime)> = db_run!(conn, |c| coaching_sessions::table
+        .filter(coaching_sessions::relationship_id.eq_any(relationship_ids))
+        .filter(coaching_sessions::held_at.gt(now()))
+        .order((coaching_sessions::held_at.asc(), coaching_sessions::id.asc()))
+        .select((coaching_sessions::id, coaching_sessions::relationship_id, coaching_sessions::held_at))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, relationship_id, held_at)| UpcomingSession { id, relationship_id, held_at: held_at.and_utc() })
+        .collect())
+}
+
+/// The open action items `owner_id` owns in these relationships, soonest due first.
+pub fn open_items(
+    conn: &mut DbConn,
+    relationship_ids: &[String],
+    owner_id: &str,
+) -> Result<Vec<ActionItemResponse>, AppError> {
+    let sessions = coaching_sessions::table
+        .filter(coaching_sessions::relationship_id.eq_any(relationship_ids))
+        .select(coaching_sessions::id);
+    let mut rows: Vec<ItemRow> = db_run!(conn, |c| action_items::table
+        .filter(action_items::session_id.eq_any(sessions))
+        .filter(action_items::owner_id.eq(owner_id))
+        .filter(action_items::done_at.is_null())
+        .order(action_items::id.asc())
+        .select(ItemRow::as_select())
+        .load(c))?;
+    rows.sort_by_key(|r| (r.due_on.is_none(), r.due_on));
+    rows.into_iter().map(|row| open_item(conn, row)).collect()
+}

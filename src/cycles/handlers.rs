@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::approvals::{self, Approval};
 use super::create::{NewCycle, create};
 use super::nominations::{self, NominationResponse};
 use super::participants::{self, ParticipantResponse, ParticipantsChange, SubjectsRequest};
@@ -221,4 +222,18 @@ pub async fn list_nominations(
     let (cycle_id, subject_id) = path.into_inner();
     let list = state.db.run(move |conn| nominations::list(conn, &principal, &cycle_id, &subject_id)).await?;
     Ok(web::Json(list))
+}
+
+/// Nominations waiting for the caller's decision as their direct reports' manager, in the
+/// cycles still taking decisions. For user tokens.
+#[utoipa::path(
+    tag = "cycles",
+    responses((status = 200, description = "Nominations to decide", body = Vec<Approval>), Errors),
+)]
+#[get("/me/approvals")]
+pub async fn my_approvals(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<Approval>>, AppError> {
+    Ok(web::Json(state.db.run(move |conn| approvals::my_approvals(conn, &principal)).await?))
 }

@@ -2,6 +2,7 @@
 //! What raters answer lives in `responses`; what a change of state sets off in other
 //! domains, in `lifecycle`.
 
+mod approvals;
 mod create;
 mod handlers;
 mod nominate;
@@ -28,7 +29,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::add_participants)
         .service(handlers::remove_participants)
         .service(handlers::list_participants)
-        .service(handlers::list_nominations);
+        .service(handlers::list_nominations)
+        .service(handlers::my_approvals);
 }
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -5,8 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::create::CreatePersonRequest;
 use super::list::ListPeopleQuery;
+use super::me::MeResponse;
 use super::update::UpdatePersonRequest;
-use super::{Person, PersonResponse, create, deactivate, get, list, update};
+use super::{Person, PersonResponse, create, deactivate, get, list, me as whoami, update};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors};
 use crate::http::if_match;
@@ -133,4 +134,11 @@ pub async fn deactivate_person(
     let (id, tag) = (path.into_inner(), if_match(&req));
     let person = state.db.run(move |conn| deactivate::deactivate_person(conn, &principal, &id, tag.as_deref())).await?;
     Ok(with_etag(HttpResponse::Ok(), &person))
+}
+
+/// Who the caller is: their person, role and how many report to them. For user tokens.
+#[utoipa::path(tag = "people", responses((status = 200, description = "The signed-in person", body = MeResponse), Errors))]
+#[get("/me")]
+pub async fn me(principal: Principal, state: web::Data<AppState>) -> Result<web::Json<MeResponse>, AppError> {
+    Ok(web::Json(state.db.run(move |conn| whoami::me(conn, &principal)).await?))
 }

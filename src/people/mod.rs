@@ -15,6 +15,7 @@ pub mod get;
 mod handlers;
 mod import;
 pub mod list;
+pub mod me;
 pub mod queries;
 pub mod update;
 pub mod upsert;
@@ -33,7 +34,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(import::import_people_csv)
         .service(handlers::get_person)
         .service(handlers::update_person)
-        .service(handlers::deactivate_person);
+        .service(handlers::deactivate_person)
+        .service(handlers::me);
 }
 
 use std::collections::HashMap;

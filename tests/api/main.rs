@@ -14,6 +14,7 @@ mod foundation;
 mod idempotency;
 mod layout;
 mod logs;
+mod me;
 mod people;
 mod reports;
 mod schema;
