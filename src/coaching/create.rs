@@ -150,7 +150,7 @@ pub fn create_relationship(
                 "A leader would coach their own manager or a direct report; HR may allow it with `override_reason`.",
             ));
         }
-        check_focus(conn, org_id, &input.focus_competencies)?;
+        check_competencies(conn, org_id, &input.focus_competencies, |i| format!("focus_competencies[{i}]"))?;
         let at = now();
         let relationship = Relationship {
             id: new_id(),
@@ -193,8 +193,14 @@ pub fn create_relationship(
     })
 }
 
-/// Every focus key names a competency of one of the organisation's frameworks.
-fn check_focus(conn: &mut DbConn, org_id: &str, keys: &[String]) -> Result<(), AppError> {
+/// Every key names a competency of one of the organisation's frameworks; the error names
+/// the field of the first that does not (`field(index)`).
+pub(super) fn check_competencies(
+    conn: &mut DbConn,
+    org_id: &str,
+    keys: &[String],
+    field_of: impl Fn(usize) -> String,
+) -> Result<(), AppError> {
     let known: Vec<String> = db_run!(conn, |c| competencies::table
         .filter(competencies::org_id.eq(org_id))
         .filter(competencies::key.eq_any(keys))
@@ -202,9 +208,7 @@ fn check_focus(conn: &mut DbConn, org_id: &str, keys: &[String]) -> Result<(), A
         .distinct()
         .load(c))?;
     match keys.iter().position(|k| !known.contains(k)) {
-        Some(i) => {
-            Err(field(&format!("focus_competencies[{i}]"), "unknown", "is not a competency key of the organisation"))
-        }
+        Some(i) => Err(field(&field_of(i), "unknown", "is not a competency key of the organisation")),
         None => Ok(()),
     }
 }

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::create::{BatchCreateRequest, BatchCreateResponse, CreateRelationshipRequest};
+use super::goals::{CheckInRequest, CheckInResponse, CreateGoalRequest, GoalResponse, UpdateGoalRequest};
 use super::list::ListRelationshipsQuery;
 use super::mine::MyCoaching;
 use super::ratings::{CoachFeedback, RateSessionRequest, RatingRecorded};
@@ -17,7 +18,7 @@ use super::share::ShareRequest;
 use super::suggest::{SuggestionRequest, SuggestionsResponse};
 use super::transition::TransitionRequest;
 use super::view::{RelationshipResponse, ShareResponse};
-use super::{create, list, mine, ratings, respond, sessions, share, suggest, transition, view};
+use super::{create, goals, list, mine, ratings, respond, sessions, share, suggest, transition, view};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, Problem};
 use crate::http::if_match;
@@ -256,7 +257,7 @@ pub async fn revoke_share(
         Errors,
     ),
 )]
-#[post("/coaching/relationships/{relationship_id}/sessions", wrap = "crate::idempotency::Idempotent")]
+#[post("/coaching/relationships/{relationship_id}/sessions")]
 pub async fn create_session(
     principal: Principal,
     state: web::Data<AppState>,
@@ -333,7 +334,7 @@ pub async fn update_session(
     request_body = ActionItemInput,
     responses((status = 201, description = "The session with the item", body = SessionResponse), Errors),
 )]
-#[post("/coaching/sessions/{session_id}/action-items", wrap = "crate::idempotency::Idempotent")]
+#[post("/coaching/sessions/{session_id}/action-items")]
 pub async fn add_action_item(
     principal: Principal,
     state: web::Data<AppState>,
@@ -409,4 +410,126 @@ pub async fn my_coach_feedback(
 pub async fn my_coaching(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let overview = state.db.run(move |conn| mine::my_coaching(conn, &principal)).await?;
     Ok(HttpResponse::Ok().insert_header(private()).json(overview))
+}
+
+fn goal_with_etag(mut response: actix_web::HttpResponseBuilder, goal: &GoalResponse) -> HttpResponse {
+    response.insert_header((header::ETAG, goal.etag())).insert_header(private()).json(goal)
+}
+
+/// A leader sets themselves a development goal tied to a competency, optionally shared
+/// with some of their relationships. Private: HR and admins never read goals.
+#[utoipa::path(
+    tag = "coaching",
+    params(("person_id" = String, Path, description = "The leader's person id (the caller)")),
+    request_body = CreateGoalRequest,
+    responses((status = 201, description = "Created", body = GoalResponse, headers(("etag" = String))), Errors),
+)]
+#[post("/people/{person_id}/goals")]
+pub async fn create_goal(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<CreateGoalRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (person_id, input) = (path.into_inner(), body.into_inner());
+    let goal = state.db.run(move |conn| goals::create_goal(conn, &principal, &person_id, input)).await?;
+    Ok(goal_with_etag(HttpResponse::Created(), &goal))
+}
+
+/// A leader's goals the caller may see: all for the leader, the shared ones for fellow
+/// members of those relationships, none for anyone else (HR included).
+#[utoipa::path(
+    tag = "coaching",
+    params(("person_id" = String, Path, description = "The leader's person id")),
+    responses((status = 200, description = "Goals", body = Vec<GoalResponse>), Errors),
+)]
+#[get("/people/{person_id}/goals")]
+pub async fn list_goals(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let person_id = path.into_inner();
+    let list = state.db.run(move |conn| goals::list_goals(conn, &principal, &person_id)).await?;
+    Ok(HttpResponse::Ok().insert_header(private()).json(list))
+}
+
+/// One goal, for its leader and those it is shared with.
+#[utoipa::path(
+    tag = "coaching",
+    params(("goal_id" = String, Path, description = "The goal's id")),
+    responses((status = 200, description = "The goal", body = GoalResponse, headers(("etag" = String))), Errors),
+)]
+#[get("/goals/{goal_id}")]
+pub async fn get_goal(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let goal = state.db.run(move |conn| goals::get_goal(conn, &principal, &id)).await?;
+    Ok(goal_with_etag(HttpResponse::Ok(), &goal))
+}
+
+/// The leader changes their goal: words, status, due date, with whom it is shared.
+#[utoipa::path(
+    tag = "coaching",
+    params(
+        ("goal_id" = String, Path, description = "The goal's id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from a previous read"),
+    ),
+    request_body = UpdateGoalRequest,
+    responses((status = 200, description = "Updated", body = GoalResponse, headers(("etag" = String))), Errors),
+)]
+#[patch("/goals/{goal_id}")]
+pub async fn update_goal(
+    req: HttpRequest,
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<UpdateGoalRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, tag, input) = (path.into_inner(), if_match(&req), body.into_inner());
+    let goal = state.db.run(move |conn| goals::update_goal(conn, &principal, &id, tag.as_deref(), input)).await?;
+    Ok(goal_with_etag(HttpResponse::Ok(), &goal))
+}
+
+/// The leader records progress (0 to 100) on an open goal, with a note.
+#[utoipa::path(
+    tag = "coaching",
+    params(("goal_id" = String, Path, description = "The goal's id")),
+    request_body = CheckInRequest,
+    responses(
+        (status = 201, description = "Recorded", body = CheckInResponse),
+        (status = 409, description = "The goal is not open", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[post("/goals/{goal_id}/check-ins")]
+pub async fn check_in(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<CheckInRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    let recorded = state.db.run(move |conn| goals::check_in(conn, &principal, &id, input)).await?;
+    Ok(HttpResponse::Created().insert_header(private()).json(recorded))
+}
+
+/// A goal's check-ins, oldest first, for whoever may see the goal.
+#[utoipa::path(
+    tag = "coaching",
+    params(("goal_id" = String, Path, description = "The goal's id")),
+    responses((status = 200, description = "Check-ins", body = Vec<CheckInResponse>), Errors),
+)]
+#[get("/goals/{goal_id}/check-ins")]
+pub async fn list_check_ins(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let list = state.db.run(move |conn| goals::list_check_ins(conn, &principal, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header(private()).json(list))
 }

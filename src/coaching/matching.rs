@@ -5,8 +5,8 @@
 //! **Objective.** Choose pairs (coach, coachee) that maximise the sum of their benefits.
 //! A pair's benefit is that of its best focus competency: one of the coachee's needs (a
 //! blind spot weighs twice a development area) where the coach is strong (at or above the
-//! strength percentile), plus the coach's percentile there in steps of five points (a
-//! quarter of a development area at most), plus the cross-department weight when the two
+//! strength percentile), plus the coach's percentile there in steps of five points (half
+//! a development area at most), plus the cross-department weight when the two
 //! work in different departments. Constraints:
 //! every leader is coachee in at most one pair and coach in at most `max_coachees` pairs;
 //! nobody coaches themselves, their manager or a direct report.
@@ -86,7 +86,8 @@ impl Leader {
         mut rows: Vec<Standing>,
         min_percentile: u8,
     ) -> Self {
-        rows.sort_by(|a, b| a.others_mean.total_cmp(&b.others_mean).then(a.competency.cmp(&b.competency)));
+        // Ties as reports break them, with competencies indexed in key order: the later first.
+        rows.sort_by(|a, b| a.others_mean.total_cmp(&b.others_mean).then(b.competency.cmp(&a.competency)));
         let top = (rows.len() / 2).min(3);
         let mut needs: Vec<(usize, Need)> =
             rows.iter().filter(|r| r.blind_spot).map(|r| (r.competency, Need::BlindSpot)).collect();

@@ -5,12 +5,14 @@
 //!
 //! One file per operation: `create` (HR, or a leader proposing to peers), `respond`
 //! (accept or decline the agreement), `transition` (pause, resume, end), `list`, `share`
-//! (consent to show a released report, and its revocation), `sessions` (sessions and
+//! (consent to show a released report, and its revocation), `goals` (development goals
+//! and check-ins), `sessions` (sessions and
 //! action items, sealed), `ratings` (the two-way street), `matching` (the optimisation,
 //! pure) and `suggest` (its inputs and words), `mine` (a leader's overview); `view`
 //! shapes a relationship for its reader and `handlers` only translate HTTP.
 
 pub mod create;
+pub mod goals;
 mod handlers;
 pub mod list;
 pub mod matching;
@@ -44,7 +46,13 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::update_action_item)
         .service(handlers::rate_session)
         .service(handlers::my_coach_feedback)
-        .service(handlers::my_coaching);
+        .service(handlers::my_coaching)
+        .service(handlers::create_goal)
+        .service(handlers::list_goals)
+        .service(handlers::get_goal)
+        .service(handlers::update_goal)
+        .service(handlers::check_in)
+        .service(handlers::list_check_ins);
 }
 
 use chrono::{NaiveDate, NaiveDateTime};

@@ -112,11 +112,16 @@ pub fn rate_session(
 /// Moves the coach's pending ratings into their aggregate once enough people stand
 /// behind them.
 fn publish_if_enough(conn: &mut DbConn, org_id: &str, coach_id: &str) -> Result<(), AppError> {
-    let pending: Vec<(String, String, String, Vec<u8>)> = db_run!(conn, |c| coach_ratings::table
+    let query = coach_ratings::table
         .filter(coach_ratings::coach_id.eq(coach_id))
         .filter(coach_ratings::published.eq(false))
-        .select((coach_ratings::session_id, coach_ratings::rater_id, coach_ratings::key_id, coach_ratings::sealed))
-        .load(c))?;
+        .select((coach_ratings::session_id, coach_ratings::rater_id, coach_ratings::key_id, coach_ratings::sealed));
+    // On PostgreSQL the pending rows stay locked until commit, so two ratings arriving at
+    // once cannot both publish the same rows; SQLite's writer is alone anyway.
+    let pending: Vec<(String, String, String, Vec<u8>)> = match &mut *conn {
+        DbConn::Postgres(c) => query.for_update().load(&mut **c)?,
+        conn => db_run!(conn, |c| query.load(c))?,
+    };
     let raters: BTreeSet<&str> = pending.iter().map(|(_, rater, _, _)| rater.as_str()).collect();
     if !batch_may_join(raters.len()) {
         return Ok(());

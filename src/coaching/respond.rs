@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::transition::set_status;
+use super::transition::{revoke_all, set_status};
 use super::view::{RelationshipResponse, view};
 use super::{Access, MAX_SHORT, RelationshipStatus, load_as_member};
 use crate::auth::principal::Principal;
@@ -73,6 +73,7 @@ pub fn decline(
             return Err(not_proposed(from));
         }
         let relationship = set_status(conn, loaded.relationship, RelationshipStatus::Declined, input.reason.clone())?;
+        revoke_all(conn, principal, id)?;
         let changed = Event::CoachingRelationshipStatusChanged {
             relationship_id: id.into(),
             from: from.as_str(),

@@ -187,6 +187,26 @@ fn open_session(conn: &DbConn, row: SessionRow, items: Vec<ItemRow>) -> Result<S
     })
 }
 
+/// A relationship that is over keeps its sessions as they are.
+fn check_open(loaded: &Loaded) -> Result<(), AppError> {
+    if loaded.relationship.status.is_closed() {
+        return Err(AppError::conflict(
+            "relationship_closed",
+            "The relationship is over; its sessions stay as they are.",
+        ));
+    }
+    Ok(())
+}
+
+/// A session's version moves with its action items, so its ETag says they changed.
+fn bump(conn: &mut DbConn, session: &SessionResponse) -> Result<(), AppError> {
+    db_run!(conn, |c| diesel::update(coaching_sessions::table)
+        .filter(coaching_sessions::id.eq(&session.id))
+        .set((coaching_sessions::version.eq(session.version + 1), coaching_sessions::updated_at.eq(now())))
+        .execute(c))?;
+    Ok(())
+}
+
 /// The owner must be a member of the relationship.
 fn check_owner(loaded: &Loaded, owner_id: &str, field: String) -> Result<(), AppError> {
     if loaded.members.iter().any(|m| m.person_id == owner_id) {
@@ -320,12 +340,7 @@ pub fn update_session(
     validate(&input)?;
     conn.transaction(|conn| {
         let (session, loaded) = find_session(conn, principal, id)?;
-        if loaded.relationship.status.is_closed() {
-            return Err(AppError::conflict(
-                "relationship_closed",
-                "The relationship is over; its sessions stay as they are.",
-            ));
-        }
+        check_open(&loaded)?;
         check_if_match(if_match, &session.etag(), "session")?;
         let private =
             Private { agenda: input.agenda.unwrap_or(session.agenda), notes: input.notes.unwrap_or(session.notes) };
@@ -361,9 +376,11 @@ pub fn add_action_item(
 ) -> Result<SessionResponse, AppError> {
     validate(&input)?;
     conn.transaction(|conn| {
-        let (_, loaded) = find_session(conn, principal, session_id)?;
+        let (session, loaded) = find_session(conn, principal, session_id)?;
+        check_open(&loaded)?;
         check_owner(&loaded, &input.owner_id, "owner_id".into())?;
         insert_item(conn, &principal.org_id, session_id, &input)?;
+        bump(conn, &session)?;
         get_session(conn, principal, session_id)
     })
 }
@@ -382,7 +399,9 @@ pub fn update_action_item(
             .filter(action_items::id.eq(id))
             .select(ItemRow::as_select())
             .first(c))?;
-        find_session(conn, principal, &row.session_id)?;
+        let (session, loaded) = find_session(conn, principal, &row.session_id)?;
+        check_open(&loaded)?;
+        bump(conn, &session)?;
         let mut item = open_item(conn, row)?;
         if let Some(done) = input.done {
             item.done_at = match (done, item.done_at) {

@@ -117,9 +117,12 @@ fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u
         return Err(AppError::conflict("cycle_not_closed", "Suggestions come from a closed cycle's released results."));
     }
     let version = load_version(conn, org_id, &cycle.framework_version_id)?;
-    let keys: Vec<&str> = version.competencies.iter().map(|c| c.key.as_str()).collect();
+    // Competencies indexed in key order, which is how reports break ties between equal means.
+    let mut ordered: Vec<&crate::frameworks::CompetencyResponse> = version.competencies.iter().collect();
+    ordered.sort_by(|a, b| a.key.cmp(&b.key));
+    let keys: Vec<&str> = ordered.iter().map(|c| c.key.as_str()).collect();
     let scale = |c: usize| {
-        let questions = &version.competencies[c].questions;
+        let questions = &ordered[c].questions;
         let rating = questions.iter().find(|q| q.kind == QuestionKind::Rating).and_then(|q| q.scale.as_ref());
         rating.map(|s| (s.min, s.max)).unwrap_or((1, 5))
     };
@@ -181,8 +184,7 @@ fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u
         .into_iter()
         .map(|(person_id, display_name, department, _)| SuggestedPerson { person_id, display_name, department })
         .collect();
-    let competencies =
-        version.competencies.iter().map(|c| FocusCompetency { key: c.key.clone(), name: c.name.clone() }).collect();
+    let competencies = ordered.iter().map(|c| FocusCompetency { key: c.key.clone(), name: c.name.clone() }).collect();
     Ok(Input { problem: Problem { competencies: keys.len(), leaders }, people, competencies })
 }
 
@@ -224,7 +226,9 @@ pub fn suggest(
     cycle_id: &str,
     input: SuggestionRequest,
 ) -> Result<SuggestionsResponse, AppError> {
+    // Suggestions say who has which blind spots and strengths: for those who read reports.
     principal.require(Permission::ManageCoaching)?;
+    principal.require(Permission::ReadReports)?;
     validate(&input)?;
     let data = load_input(conn, &principal.org_id, cycle_id, input.min_coach_percentile)?;
     let settings = Settings {

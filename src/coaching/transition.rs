@@ -93,7 +93,7 @@ pub fn transition(
 }
 
 /// Takes back every standing share of the relationship, each recorded.
-fn revoke_all(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(), AppError> {
+pub fn revoke_all(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(), AppError> {
     let standing: Vec<String> = db_run!(conn, |c| report_shares::table
         .filter(report_shares::relationship_id.eq(id))
         .filter(report_shares::revoked_at.is_null())

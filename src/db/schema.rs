@@ -343,6 +343,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    goals (id) {
+        id -> Text,
+        org_id -> Text,
+        person_id -> Text,
+        competency_key -> Text,
+        status -> Text,
+        due_on -> Nullable<Date>,
+        key_id -> Text,
+        sealed -> Binary,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    goal_shares (goal_id, relationship_id) {
+        goal_id -> Text,
+        relationship_id -> Text,
+        org_id -> Text,
+    }
+}
+
+diesel::table! {
+    goal_check_ins (id) {
+        id -> Text,
+        org_id -> Text,
+        goal_id -> Text,
+        progress -> Integer,
+        key_id -> Text,
+        sealed -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_clients -> organizations (org_id));
 diesel::joinable!(people -> organizations (org_id));
 diesel::joinable!(audit_events -> organizations (org_id));
@@ -358,6 +394,8 @@ diesel::joinable!(coaching_members -> people (person_id));
 diesel::joinable!(report_shares -> coaching_relationships (relationship_id));
 diesel::joinable!(coaching_sessions -> coaching_relationships (relationship_id));
 diesel::joinable!(action_items -> coaching_sessions (session_id));
+diesel::joinable!(goal_shares -> goals (goal_id));
+diesel::joinable!(goal_check_ins -> goals (goal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -387,4 +425,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_items,
     coach_ratings,
     coach_feedback,
+    goals,
+    goal_shares,
+    goal_check_ins,
 );

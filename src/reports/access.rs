@@ -12,7 +12,7 @@ use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::cycles::{Cycle, CycleState, find_cycle};
 use crate::db::DbConn;
-use crate::db::schema::{coaching_members, report_shares};
+use crate::db::schema::{coaching_members, coaching_relationships, report_shares};
 use crate::db_run;
 use crate::error::AppError;
 use crate::events::{self, Event};
@@ -62,7 +62,11 @@ pub fn shared_with(
         return Ok(None);
     }
     let shares: Vec<(String, Option<String>)> = db_run!(conn, |c| report_shares::table
-        .inner_join(coaching_members::table.on(coaching_members::relationship_id.eq(report_shares::relationship_id)),)
+        .inner_join(coaching_members::table.on(coaching_members::relationship_id.eq(report_shares::relationship_id)))
+        .inner_join(coaching_relationships::table.on(coaching_relationships::id.eq(report_shares::relationship_id)))
+        // Shown once every member has accepted, while the relationship lasts (statuses as
+        // coaching stores them; reports cannot import coaching, which imports reports).
+        .filter(coaching_relationships::status.eq_any(["active", "paused"]))
         .filter(report_shares::org_id.eq(&principal.org_id))
         .filter(report_shares::cycle_id.eq(&cycle.id))
         .filter(report_shares::subject_id.eq(subject_id))
@@ -114,8 +118,7 @@ pub fn read_report(
         return Err(AppError::NotFound);
     }
     let (report, share_ids) = match reader {
-        Reader::Coach { share_ids, competencies: Some(keys) } => (report.only_competencies(&keys), share_ids),
-        Reader::Coach { share_ids, competencies: None } => (report, share_ids),
+        Reader::Coach { share_ids, competencies } => (report.as_shared(competencies.as_ref()), share_ids),
         Reader::Hr | Reader::Subject => (report, Vec::new()),
     };
     let read = Event::ReportRead { cycle_id: cycle.id, subject_id: report.subject_id.clone(), share_ids };

@@ -225,11 +225,17 @@ pub struct GrowthReport {
 }
 
 impl GrowthReport {
-    /// The report as shared with a coach who was given only these competencies: their
-    /// figures, the lists naming them and the comments on their questions; nothing of
-    /// the others. Every figure left is one the subject sees, so the anonymity rule
-    /// holds as it did for them.
-    pub fn only_competencies(mut self, keys: &std::collections::BTreeSet<String>) -> Self {
+    /// The report as shared with a coach: the competencies given (`None`, all of them)
+    /// with their figures, the lists naming them and the comments on their questions,
+    /// nothing of the others, and no change since earlier cycles, whose figures belong to
+    /// reports not shared. Every figure left is one the subject sees, so the anonymity
+    /// rule holds as it did for them. The respondents per group stay: the figures cannot
+    /// be read without them.
+    pub fn as_shared(mut self, keys: Option<&std::collections::BTreeSet<String>>) -> Self {
+        for competency in &mut self.competencies {
+            competency.change = None;
+        }
+        let Some(keys) = keys else { return self };
         self.competencies.retain(|c| keys.contains(&c.key));
         for list in
             [&mut self.strengths, &mut self.development_areas, &mut self.blind_spots, &mut self.hidden_strengths]

@@ -82,6 +82,17 @@ async fn a_coach_reads_exactly_what_the_coachee_shared_while_the_share_stands() 
     // No share: the coach gets what a stranger gets.
     assert_problem(org.app.get_as(&coach, &report_path).await, 404, "not_found").await;
 
+    // A share made to a relationship not yet accepted shows nothing; declining revokes it.
+    let body = json!({"kind": "pair", "coach_id": org.id("peer7"), "coachee_id": org.id("subject")});
+    let proposed = json_with_status(org.app.post_as(&org.admin(), RELATIONSHIPS, &body).await, 201).await;
+    let proposed_id = proposed["id"].as_str().unwrap();
+    let early = format!("{RELATIONSHIPS}/{proposed_id}/shares");
+    json_with_status(org.app.post_as(&coachee, &early, &json!({"cycle_id": cycle_id})).await, 201).await;
+    let peer7 = org.token("peer7").await;
+    assert_problem(org.app.get_as(&peer7, &report_path).await, 404, "not_found").await;
+    let declined = org.app.post_as(&peer7, &format!("{RELATIONSHIPS}/{proposed_id}/decline"), &json!({})).await;
+    assert_eq!(json_with_status(declined, 200).await["shares"], json!([]));
+
     // Only the coachee shares, only a report released to them, only known competencies.
     let shares = format!("{RELATIONSHIPS}/{rel_id}/shares");
     let two = json!({"cycle_id": cycle_id, "competency_keys": ["vision", "communication"]});
@@ -267,7 +278,8 @@ async fn session_notes_are_for_the_members_alone_and_sealed_in_the_database() {
     assert_problem(org.app.post_as(&coach, &sessions, &outsider_item).await, 422, "validation_failed").await;
     let nul = json!({"held_at": "2026-11-20T15:00:00Z", "notes": "before\u{0}after"});
     assert_problem(org.app.post_as(&coach, &sessions, &nul).await, 422, "validation_failed").await;
-    let session = json_with_status(org.app.post_as(&coach, &sessions, &body).await, 201).await;
+    let created = org.app.client.post(org.app.url(&sessions)).bearer_auth(&coach).header("idempotency-key", "s-1");
+    let session = json_with_status(created.json(&body).send().await.unwrap(), 201).await;
     let session_path = format!("/api/v1/coaching/sessions/{}", session["id"].as_str().unwrap());
 
     // Both members read it whole.
@@ -317,9 +329,24 @@ async fn session_notes_are_for_the_members_alone_and_sealed_in_the_database() {
     stored
         .extend(roundtable::db_run!(&mut conn, |c| action_items::table.select(action_items::sealed).load(c)).unwrap());
     assert_eq!(stored.len(), 2);
+    // Nor does the idempotency store, which keeps no answer of these routes.
+    use roundtable::db::schema::idempotency_keys;
+    let kept: Vec<Option<String>> =
+        roundtable::db_run!(&mut conn, |c| idempotency_keys::table.select(idempotency_keys::response_body).load(c))
+            .unwrap();
+    stored.extend(kept.into_iter().flatten().map(String::into_bytes));
     for bytes in stored {
         assert!(!String::from_utf8_lossy(&bytes).contains("Planted"));
     }
+
+    // Once the relationship is over, its sessions stay as they are.
+    let end = org.app.post_as(&coach, &format!("{RELATIONSHIPS}/{ours_id}/transitions"), &json!({"to": "ended"})).await;
+    json_with_status(end, 200).await;
+    let item = json!({"owner_id": org.id("subject"), "description": "late"});
+    let late = org.app.post_as(&coach, &format!("{session_path}/action-items"), &item).await;
+    assert_problem(late, 409, "relationship_closed").await;
+    assert_problem(org.app.patch_as(&coachee, &item_path, &json!({"done": false})).await, 409, "relationship_closed")
+        .await;
 }
 
 #[actix_web::test]
@@ -446,4 +473,78 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     .await;
     let leader = leader["access_token"].as_str().unwrap();
     assert_problem(app.post_as(leader, &path, &json!({})).await, 403, "forbidden").await;
+    // Nor a client that manages coaching but does not read reports.
+    let scopes = json!({"name": "Coaching tool", "scopes": ["coaching:write"]});
+    let client = json_with_status(app.post_as(&hr, "/api/v1/clients", &scopes).await, 201).await;
+    let token =
+        app.client_token(client["client_id"].as_str().unwrap(), client["client_secret"].as_str().unwrap()).await;
+    assert_problem(app.post_as(&token, &path, &json!({})).await, 403, "forbidden").await;
+}
+
+#[actix_web::test]
+async fn goals_are_private_to_the_leader_and_the_relationships_they_share_them_with() {
+    let mut org = Org::new().await;
+    let shared_pair = active_pair(&mut org, "peer1", "subject").await;
+    let other_pair = active_pair(&mut org, "peer2", "subject2").await;
+    let (subject, coach, outsider) = (org.token("subject").await, org.token("peer1").await, org.token("peer2").await);
+    let (_, admin_person) = org.app.user_with_role("admin").await;
+    let goals = format!("/api/v1/people/{}/goals", org.id("subject"));
+
+    let goal = json!({
+        "competency_key": "vision", "title": "Planted goal: explain the why", "target": "Every plan starts with why",
+        "due_on": "2027-03-31", "shared_with": [shared_pair["id"]],
+    });
+    assert_problem(org.app.post_as(&coach, &goals, &goal).await, 403, "forbidden").await;
+    let unknown = json!({"competency_key": "charisma", "title": "x"});
+    assert_problem(org.app.post_as(&subject, &goals, &unknown).await, 422, "validation_failed").await;
+    let foreign = json!({"competency_key": "vision", "title": "x", "shared_with": [other_pair["id"]]});
+    assert_problem(org.app.post_as(&subject, &goals, &foreign).await, 422, "validation_failed").await;
+    let created = json_with_status(org.app.post_as(&subject, &goals, &goal).await, 201).await;
+    let goal_path = format!("/api/v1/goals/{}", created["id"].as_str().unwrap());
+
+    // The leader and the coach it is shared with read it; nobody else does, HR included.
+    for token in [&subject, &coach] {
+        let listed = json_with_status(org.app.get_as(token, &goals).await, 200).await;
+        assert_eq!(listed[0]["title"], "Planted goal: explain the why");
+    }
+    for token in [&outsider, &org.admin(), &admin_person] {
+        assert_eq!(json_with_status(org.app.get_as(token, &goals).await, 200).await, json!([]));
+        assert_problem(org.app.get_as(token, &goal_path).await, 404, "not_found").await;
+        assert_problem(org.app.get_as(token, &format!("{goal_path}/check-ins")).await, 404, "not_found").await;
+    }
+
+    // Check-ins by the leader only, shown with the goal; none once it is achieved.
+    let check_ins = format!("{goal_path}/check-ins");
+    assert_problem(org.app.post_as(&coach, &check_ins, &json!({"progress": 90})).await, 404, "not_found").await;
+    assert_problem(org.app.post_as(&subject, &check_ins, &json!({"progress": 140})).await, 422, "validation_failed")
+        .await;
+    json_with_status(
+        org.app.post_as(&subject, &check_ins, &json!({"progress": 40, "note": "Planted note: two of five"})).await,
+        201,
+    )
+    .await;
+    let read = json_with_status(org.app.get_as(&coach, &goal_path).await, 200).await;
+    assert_eq!(read["progress"], 40);
+    let listed = json_with_status(org.app.get_as(&coach, &check_ins).await, 200).await;
+    assert_eq!(listed[0]["note"], "Planted note: two of five");
+    let achieved =
+        json_with_status(org.app.patch_as(&subject, &goal_path, &json!({"status": "achieved"})).await, 200).await;
+    assert_eq!((achieved["status"].as_str(), achieved["version"].as_i64()), (Some("achieved"), Some(2)));
+    assert_problem(org.app.post_as(&subject, &check_ins, &json!({"progress": 100})).await, 409, "goal_not_open").await;
+
+    // No longer shared: the coach loses it.
+    json_with_status(org.app.patch_as(&subject, &goal_path, &json!({"shared_with": []})).await, 200).await;
+    assert_problem(org.app.get_as(&coach, &goal_path).await, 404, "not_found").await;
+
+    // Sealed in the database.
+    use diesel::prelude::*;
+    use roundtable::db::schema::{goal_check_ins, goals as goal_rows};
+    let mut conn = org.app.database.conn();
+    let mut stored: Vec<Vec<u8>> =
+        roundtable::db_run!(&mut conn, |c| goal_rows::table.select(goal_rows::sealed).load(c)).unwrap();
+    stored.extend(
+        roundtable::db_run!(&mut conn, |c| goal_check_ins::table.select(goal_check_ins::sealed).load(c)).unwrap(),
+    );
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|b| !String::from_utf8_lossy(b).contains("Planted")));
 }

@@ -1,4 +1,7 @@
 UPDATE service_clients SET scopes = replace(scopes, ' coaching:read coaching:write', '');
+DROP TABLE goal_check_ins;
+DROP TABLE goal_shares;
+DROP TABLE goals;
 DROP TABLE coach_feedback;
 DROP TABLE coach_ratings;
 DROP TABLE action_items;

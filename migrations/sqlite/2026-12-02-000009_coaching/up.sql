@@ -107,6 +107,43 @@ CREATE TABLE coach_feedback (
     updated_at TIMESTAMP NOT NULL
 );
 
+-- Development goals, tied to a competency. What a goal says (its title and target) and
+-- a check-in's note are sealed: private to the leader and the relationships they share
+-- the goal with.
+CREATE TABLE goals (
+    id TEXT PRIMARY KEY NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organizations (id),
+    person_id TEXT NOT NULL REFERENCES people (id),
+    competency_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    due_on DATE,
+    key_id TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX goals_person ON goals (person_id, id);
+
+CREATE TABLE goal_shares (
+    goal_id TEXT NOT NULL REFERENCES goals (id),
+    relationship_id TEXT NOT NULL REFERENCES coaching_relationships (id),
+    org_id TEXT NOT NULL REFERENCES organizations (id),
+    PRIMARY KEY (goal_id, relationship_id)
+);
+CREATE INDEX goal_shares_relationship ON goal_shares (relationship_id);
+
+CREATE TABLE goal_check_ins (
+    id TEXT PRIMARY KEY NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organizations (id),
+    goal_id TEXT NOT NULL REFERENCES goals (id),
+    progress INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX goal_check_ins_goal ON goal_check_ins (goal_id, id);
+
 -- Clients that held every scope (each organisation's first, administrator client) hold
 -- the coaching scopes too.
 UPDATE service_clients
