@@ -9,6 +9,9 @@ use super::goals::{CheckInRequest, CheckInResponse, CreateGoalRequest, GoalRespo
 use super::list::ListRelationshipsQuery;
 use super::mine::MyCoaching;
 use super::ratings::{CoachFeedback, RateSessionRequest, RatingRecorded};
+use super::resources::{
+    CreateResourceRequest, ListResourcesQuery, Recommendations, ResourceResponse, UpdateResourceRequest,
+};
 use super::respond::DeclineRequest;
 use super::sessions::{
     ActionItemInput, ActionItemResponse, CreateSessionRequest, SessionResponse, UpdateActionItemRequest,
@@ -18,7 +21,7 @@ use super::share::ShareRequest;
 use super::suggest::{SuggestionRequest, SuggestionsResponse};
 use super::transition::TransitionRequest;
 use super::view::{RelationshipResponse, ShareResponse};
-use super::{create, goals, list, mine, ratings, respond, sessions, share, suggest, transition, view};
+use super::{create, goals, list, mine, ratings, resources, respond, sessions, share, suggest, transition, view};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, Problem};
 use crate::http::if_match;
@@ -532,4 +535,85 @@ pub async fn list_check_ins(
     let id = path.into_inner();
     let list = state.db.run(move |conn| goals::list_check_ins(conn, &principal, &id)).await?;
     Ok(HttpResponse::Ok().insert_header(private()).json(list))
+}
+
+/// The organisation's library for coaches, tagged by competency, starting with the
+/// starter set for new coaches. For everyone signed in, and clients with a coaching scope.
+#[utoipa::path(
+    tag = "coaching",
+    params(ListResourcesQuery),
+    responses((status = 200, description = "A page of resources", body = Page<ResourceResponse>), Errors),
+)]
+#[get("/coaching/resources")]
+pub async fn list_resources(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ListResourcesQuery>,
+) -> Result<web::Json<Page<ResourceResponse>>, AppError> {
+    let query = query.into_inner();
+    Ok(web::Json(state.db.run(move |conn| resources::list_resources(conn, &principal, query)).await?))
+}
+
+/// HR adds a resource: a link, a text or both, tagged by competency.
+#[utoipa::path(
+    tag = "coaching",
+    request_body = CreateResourceRequest,
+    responses((status = 201, description = "Added", body = ResourceResponse), Errors),
+)]
+#[post("/coaching/resources", wrap = "crate::idempotency::Idempotent")]
+pub async fn create_resource(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Json<CreateResourceRequest>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let created = state.db.run(move |conn| resources::create_resource(conn, &principal, input)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// HR changes a resource.
+#[utoipa::path(
+    tag = "coaching",
+    params(("resource_id" = String, Path, description = "The resource's id")),
+    request_body = UpdateResourceRequest,
+    responses((status = 200, description = "Updated", body = ResourceResponse), Errors),
+)]
+#[patch("/coaching/resources/{resource_id}")]
+pub async fn update_resource(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<UpdateResourceRequest>,
+) -> Result<web::Json<ResourceResponse>, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    Ok(web::Json(state.db.run(move |conn| resources::update_resource(conn, &principal, &id, input)).await?))
+}
+
+/// HR removes a resource.
+#[utoipa::path(
+    tag = "coaching",
+    params(("resource_id" = String, Path, description = "The resource's id")),
+    responses((status = 204, description = "Removed"), Errors),
+)]
+#[delete("/coaching/resources/{resource_id}")]
+pub async fn delete_resource(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    state.db.run(move |conn| resources::delete_resource(conn, &principal, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Resources for the caller's development areas in their latest released report (blind
+/// spots first), then the starter guides for coaching a peer, each with why.
+#[utoipa::path(
+    tag = "coaching",
+    responses((status = 200, description = "Recommendations", body = Recommendations), Errors),
+)]
+#[get("/me/recommendations")]
+pub async fn my_recommendations(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let found = state.db.run(move |conn| resources::my_recommendations(conn, &principal)).await?;
+    Ok(HttpResponse::Ok().insert_header(private()).json(found))
 }

@@ -6,7 +6,8 @@
 //! One file per operation: `create` (HR, or a leader proposing to peers), `respond`
 //! (accept or decline the agreement), `transition` (pause, resume, end), `list`, `share`
 //! (consent to show a released report, and its revocation), `goals` (development goals
-//! and check-ins), `sessions` (sessions and
+//! and check-ins), `resources` (the library, its starter set and recommendations),
+//! `sessions` (sessions and
 //! action items, sealed), `ratings` (the two-way street), `matching` (the optimisation,
 //! pure) and `suggest` (its inputs and words), `mine` (a leader's overview); `view`
 //! shapes a relationship for its reader and `handlers` only translate HTTP.
@@ -18,9 +19,11 @@ pub mod list;
 pub mod matching;
 pub mod mine;
 pub mod ratings;
+pub mod resources;
 pub mod respond;
 pub mod sessions;
 pub mod share;
+mod starter;
 pub mod suggest;
 pub mod transition;
 pub mod view;
@@ -52,7 +55,12 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get_goal)
         .service(handlers::update_goal)
         .service(handlers::check_in)
-        .service(handlers::list_check_ins);
+        .service(handlers::list_check_ins)
+        .service(handlers::list_resources)
+        .service(handlers::create_resource)
+        .service(handlers::update_resource)
+        .service(handlers::delete_resource)
+        .service(handlers::my_recommendations);
 }
 
 use chrono::{NaiveDate, NaiveDateTime};

@@ -20,7 +20,7 @@ use crate::db::DbConn;
 use crate::db::schema::{competency_norms, competency_summaries, people, report_releases};
 use crate::db_run;
 use crate::error::{AppError, validate};
-use crate::frameworks::{QuestionKind, load_version};
+use crate::frameworks::{CompetencyResponse, QuestionKind, VersionResponse, load_version};
 use crate::reports::compute::{GapFlag, gap_flag};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -104,6 +104,22 @@ pub struct SuggestionsResponse {
     pub summary: SuggestionSummary,
 }
 
+/// A version's competencies in key order, which is how reports break ties between
+/// equal means: matching indexes them so.
+pub fn ordered_competencies(version: &VersionResponse) -> Vec<&CompetencyResponse> {
+    let mut ordered: Vec<&CompetencyResponse> = version.competencies.iter().collect();
+    ordered.sort_by(|a, b| a.key.cmp(&b.key));
+    ordered
+}
+
+/// Whether a self-minus-others gap is a blind spot on the competency's scale, as reports
+/// flag it.
+pub fn blind_spot(competency: &CompetencyResponse, gap: Option<f64>) -> bool {
+    let rating = competency.questions.iter().find(|q| q.kind == QuestionKind::Rating).and_then(|q| q.scale.as_ref());
+    let scale = rating.map(|s| (s.min, s.max)).unwrap_or((1, 5));
+    gap.and_then(|g| gap_flag(g, scale)) == Some(GapFlag::BlindSpot)
+}
+
 struct Input {
     problem: Problem,
     people: Vec<SuggestedPerson>,
@@ -117,15 +133,8 @@ fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u
         return Err(AppError::conflict("cycle_not_closed", "Suggestions come from a closed cycle's released results."));
     }
     let version = load_version(conn, org_id, &cycle.framework_version_id)?;
-    // Competencies indexed in key order, which is how reports break ties between equal means.
-    let mut ordered: Vec<&crate::frameworks::CompetencyResponse> = version.competencies.iter().collect();
-    ordered.sort_by(|a, b| a.key.cmp(&b.key));
+    let ordered = ordered_competencies(&version);
     let keys: Vec<&str> = ordered.iter().map(|c| c.key.as_str()).collect();
-    let scale = |c: usize| {
-        let questions = &ordered[c].questions;
-        let rating = questions.iter().find(|q| q.kind == QuestionKind::Rating).and_then(|q| q.scale.as_ref());
-        rating.map(|s| (s.min, s.max)).unwrap_or((1, 5))
-    };
     let subjects: Vec<(String, String, Option<String>, Option<String>)> = db_run!(conn, |c| report_releases::table
         .inner_join(people::table.on(people::id.eq(report_releases::subject_id)))
         .filter(report_releases::cycle_id.eq(&cycle.id))
@@ -163,7 +172,7 @@ fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u
                 competency: c,
                 others_mean: mean,
                 percentile: normed.contains(&key).then_some(percentile),
-                blind_spot: gap.and_then(|g| gap_flag(g, scale(c))) == Some(GapFlag::BlindSpot),
+                blind_spot: blind_spot(ordered[c], gap),
             });
         }
     }

@@ -379,6 +379,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    coaching_resources (id) {
+        id -> Text,
+        org_id -> Text,
+        title -> Text,
+        format -> Text,
+        url -> Nullable<Text>,
+        body -> Nullable<Text>,
+        competency_keys -> Text,
+        starter -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_clients -> organizations (org_id));
 diesel::joinable!(people -> organizations (org_id));
 diesel::joinable!(audit_events -> organizations (org_id));
@@ -428,4 +443,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     goals,
     goal_shares,
     goal_check_ins,
+    coaching_resources,
 );

@@ -548,3 +548,64 @@ async fn goals_are_private_to_the_leader_and_the_relationships_they_share_them_w
     assert_eq!(stored.len(), 2);
     assert!(stored.iter().all(|b| !String::from_utf8_lossy(b).contains("Planted")));
 }
+
+#[actix_web::test]
+async fn the_library_starts_with_the_starter_set_and_recommends_for_a_leaders_development_areas() {
+    let mut org = Org::new().await;
+    let leader = org.token("peer8").await;
+    let library = json_with_status(org.app.get_as(&leader, "/api/v1/coaching/resources").await, 200).await;
+    let starters: Vec<&Value> = library["items"].as_array().unwrap().iter().filter(|r| r["starter"] == true).collect();
+    assert_eq!(starters.len(), 6);
+    assert!(starters.iter().any(|r| r["title"] == "A coaching agreement template"));
+
+    // HR adds to it; a leader may not; a resource has a link or a text, and known tags.
+    let resources = "/api/v1/coaching/resources";
+    let article = json!({"title": "Decision journals", "format": "article", "url": "https://intranet.example.com/dj", "competency_keys": ["decision_making"]});
+    assert_problem(org.app.post_as(&leader, resources, &article).await, 403, "forbidden").await;
+    for bad in [
+        json!({"title": "x", "format": "guide"}),
+        json!({"title": "x", "format": "guide", "url": "not a url"}),
+        json!({"title": "x", "format": "guide", "body": "y", "competency_keys": ["charisma"]}),
+        json!({"title": "x", "format": "podcast", "body": "y"}),
+    ] {
+        let refused = org.app.post_as(&org.admin(), resources, &bad).await;
+        assert!(refused.status().is_client_error(), "{bad}");
+    }
+    let added = json_with_status(org.app.post_as(&org.admin(), resources, &article).await, 201).await;
+    let tagged =
+        json_with_status(org.app.get_as(&leader, &format!("{resources}?competency=decision_making")).await, 200).await;
+    let titles: Vec<&str> = tagged["items"].as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Questions that open a conversation", "Decision journals"]);
+    let path = format!("{resources}/{}", added["id"].as_str().unwrap());
+    let changed =
+        org.app.patch_as(&org.admin(), &path, &json!({"competency_keys": ["decision_making", "self_awareness"]})).await;
+    assert_eq!(json_with_status(changed, 200).await["competency_keys"], json!(["decision_making", "self_awareness"]));
+
+    // Recommendations follow the leader's latest released report, blind spots first.
+    let cycle_id = released_cycle(&mut org).await;
+    let subject = org.token("subject").await;
+    let own = json_with_status(
+        org.app.get_as(&subject, &format!("/api/v1/cycles/{cycle_id}/reports/{}", org.id("subject"))).await,
+        200,
+    )
+    .await;
+    let found = json_with_status(org.app.get_as(&subject, "/api/v1/me/recommendations").await, 200).await;
+    assert_eq!(found["cycle_id"], cycle_id.as_str());
+    let items = found["items"].as_array().unwrap();
+    let first_tags = items[0]["resource"]["competency_keys"].as_array().unwrap();
+    assert!(first_tags.iter().any(|k| own["blind_spots"].as_array().unwrap().contains(k)), "{}", items[0]);
+    assert!(items[0]["because"].as_str().unwrap().contains("a blind spot in your Spring 360 report"), "{}", items[0]);
+    assert!(items.iter().any(|i| i["resource"]["id"] == added["id"]), "the article on a blind spot's competency");
+    let last = items.last().unwrap();
+    assert_eq!(
+        (last["resource"]["starter"].as_bool(), last["because"].as_str()),
+        (Some(true), Some("For coaching a peer, when you start."))
+    );
+    // A leader without a released report gets the starter guides only.
+    let none = json_with_status(org.app.get_as(&leader, "/api/v1/me/recommendations").await, 200).await;
+    assert!(none["cycle_id"].is_null());
+    assert!(none["items"].as_array().unwrap().iter().all(|i| i["resource"]["starter"] == true));
+
+    assert_eq!(org.app.delete_as(&org.admin(), &path).await.status(), 204);
+    assert_problem(org.app.delete_as(&org.admin(), &path).await, 404, "not_found").await;
+}

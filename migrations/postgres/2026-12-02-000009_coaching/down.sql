@@ -1,4 +1,5 @@
 UPDATE service_clients SET scopes = replace(scopes, ' coaching:read coaching:write', '');
+DROP TABLE coaching_resources;
 DROP TABLE goal_check_ins;
 DROP TABLE goal_shares;
 DROP TABLE goals;

@@ -144,6 +144,25 @@ CREATE TABLE goal_check_ins (
 );
 CREATE INDEX goal_check_ins_goal ON goal_check_ins (goal_id, id);
 
+-- The organisation's library for coaches: guides, templates and exercises, tagged by
+-- competency; every organisation starts with the starter set for new coaches.
+CREATE TABLE coaching_resources (
+    id TEXT PRIMARY KEY NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organizations (id),
+    title TEXT NOT NULL,
+    format TEXT NOT NULL,
+    url TEXT,
+    body TEXT,
+    -- JSON array of competency keys.
+    competency_keys TEXT NOT NULL,
+    -- The starter set's key (`first_session`, ...); NULL for the organisation's own.
+    starter TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX coaching_resources_org ON coaching_resources (org_id, id);
+CREATE UNIQUE INDEX coaching_resources_starter ON coaching_resources (org_id, starter);
+
 -- Clients that held every scope (each organisation's first, administrator client) hold
 -- the coaching scopes too.
 UPDATE service_clients
