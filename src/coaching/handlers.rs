@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::create::{BatchCreateRequest, BatchCreateResponse, CreateRelationshipRequest};
 use super::goals::{CheckInRequest, CheckInResponse, CreateGoalRequest, GoalResponse, UpdateGoalRequest};
+use super::growth::GrowthResponse;
 use super::list::ListRelationshipsQuery;
 use super::mine::MyCoaching;
 use super::ratings::{CoachFeedback, RateSessionRequest, RatingRecorded};
@@ -21,7 +22,9 @@ use super::share::ShareRequest;
 use super::suggest::{SuggestionRequest, SuggestionsResponse};
 use super::transition::TransitionRequest;
 use super::view::{RelationshipResponse, ShareResponse};
-use super::{create, goals, list, mine, ratings, resources, respond, sessions, share, suggest, transition, view};
+use super::{
+    create, goals, growth, list, mine, ratings, resources, respond, sessions, share, suggest, transition, view,
+};
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, Problem};
 use crate::http::if_match;
@@ -615,5 +618,25 @@ pub async fn delete_resource(
 #[get("/me/recommendations")]
 pub async fn my_recommendations(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let found = state.db.run(move |conn| resources::my_recommendations(conn, &principal)).await?;
+    Ok(HttpResponse::Ok().insert_header(private()).json(found))
+}
+
+/// A leader's growth over cycles: per competency, the "all others" mean in each cycle the
+/// caller may see (the leader: released ones; HR: every closed one; a coach: those shared
+/// with them, shared competencies only), with significant changes flagged and the goals
+/// the caller may see laid over it.
+#[utoipa::path(
+    tag = "coaching",
+    params(("person_id" = String, Path, description = "The leader's person id")),
+    responses((status = 200, description = "Growth over cycles", body = GrowthResponse), Errors),
+)]
+#[get("/people/{person_id}/growth")]
+pub async fn person_growth(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let person_id = path.into_inner();
+    let found = state.db.run(move |conn| growth::growth(conn, &principal, &person_id)).await?;
     Ok(HttpResponse::Ok().insert_header(private()).json(found))
 }

@@ -6,7 +6,7 @@
 //! One file per operation: `create` (HR, or a leader proposing to peers), `respond`
 //! (accept or decline the agreement), `transition` (pause, resume, end), `list`, `share`
 //! (consent to show a released report, and its revocation), `goals` (development goals
-//! and check-ins), `resources` (the library, its starter set and recommendations),
+//! and check-ins), `growth` (figures over cycles with the goals), `resources` (the library, its starter set and recommendations),
 //! `sessions` (sessions and
 //! action items, sealed), `ratings` (the two-way street), `matching` (the optimisation,
 //! pure) and `suggest` (its inputs and words), `mine` (a leader's overview); `view`
@@ -14,6 +14,7 @@
 
 pub mod create;
 pub mod goals;
+pub mod growth;
 mod handlers;
 pub mod list;
 pub mod matching;
@@ -60,7 +61,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::create_resource)
         .service(handlers::update_resource)
         .service(handlers::delete_resource)
-        .service(handlers::my_recommendations);
+        .service(handlers::my_recommendations)
+        .service(handlers::person_growth);
 }
 
 use chrono::{NaiveDate, NaiveDateTime};

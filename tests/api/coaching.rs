@@ -10,7 +10,12 @@ const RELATIONSHIPS: &str = "/api/v1/coaching/relationships";
 /// A cycle released to `subject`: four peers (shown), two direct reports (too few to
 /// show), the manager and the subject themselves. Returns the cycle id.
 async fn released_cycle(org: &mut Org) -> String {
-    let cycle = org.create_cycle(json!({"name": "Spring 360"})).await;
+    released_cycle_scored(org, "Spring 360", |_, score| score).await
+}
+
+/// The same, named, with every score passed through `score(rater, score)`.
+async fn released_cycle_scored(org: &mut Org, name: &str, score: impl Fn(&str, i64) -> i64) -> String {
+    let cycle = org.create_cycle(json!({"name": name})).await;
     let cycle_id = cycle["id"].as_str().unwrap().to_string();
     org.add(&cycle_id, &["subject"]).await;
     org.move_to(&cycle_id, "nominating").await;
@@ -25,7 +30,7 @@ async fn released_cycle(org: &mut Org) -> String {
         org.nominate(&cycle_id, "subject", rater, relationship).await;
     }
     org.move_to(&cycle_id, "collecting").await;
-    for (rater, score) in [
+    for (rater, given) in [
         ("subject", 5),
         ("manager", 3),
         ("peer1", 4),
@@ -36,7 +41,7 @@ async fn released_cycle(org: &mut Org) -> String {
         ("report2", 1),
     ] {
         let id = org.invitation_of(rater, "subject").await["id"].as_str().unwrap().to_string();
-        let answers = org.full_answers(rater, &id, score, &format!("Said by {rater}")).await;
+        let answers = org.full_answers(rater, &id, score(rater, given), &format!("Said by {rater}")).await;
         json_with_status(org.submit(rater, &id, answers).await, 200).await;
     }
     org.move_to(&cycle_id, "closed").await;
@@ -608,4 +613,66 @@ async fn the_library_starts_with_the_starter_set_and_recommends_for_a_leaders_de
 
     assert_eq!(org.app.delete_as(&org.admin(), &path).await.status(), 204);
     assert_problem(org.app.delete_as(&org.admin(), &path).await, 404, "not_found").await;
+}
+
+#[actix_web::test]
+async fn growth_shows_each_cycle_the_caller_may_see_with_changes_and_goals() {
+    let mut org = Org::new().await;
+    let first = released_cycle(&mut org).await;
+    // The next cycle, everyone but the direct reports rates five.
+    let second = released_cycle_scored(
+        &mut org,
+        "Autumn 360",
+        |rater, score| if rater.starts_with("report") { score } else { 5 },
+    )
+    .await;
+    let pair = active_pair(&mut org, "peer5", "subject").await;
+    let (subject, coach, stranger) = (org.token("subject").await, org.token("peer5").await, org.token("peer6").await);
+    let goal = json!({"competency_key": "vision", "title": "Explain the why", "shared_with": [pair["id"]]});
+    json_with_status(
+        org.app.post_as(&subject, &format!("/api/v1/people/{}/goals", org.id("subject")), &goal).await,
+        201,
+    )
+    .await;
+    let path = format!("/api/v1/people/{}/growth", org.id("subject"));
+
+    let own = json_with_status(org.app.get_as(&subject, &path).await, 200).await;
+    let vision = own["competencies"].as_array().unwrap().iter().find(|c| c["key"] == "vision").unwrap().clone();
+    let cycles: Vec<&str> =
+        vision["points"].as_array().unwrap().iter().map(|p| p["cycle_id"].as_str().unwrap()).collect();
+    assert_eq!(cycles, [first.as_str(), second.as_str()]);
+    // All others (manager and peers): 3 then 5; the direct reports stay out, too few.
+    assert_eq!(
+        (vision["points"][0]["others_mean"].as_f64(), vision["points"][1]["others_mean"].as_f64()),
+        (Some(3.0), Some(5.0))
+    );
+    assert!(vision["points"][0]["change"].is_null());
+    assert_eq!(vision["points"][1]["change"]["delta"], 2.0);
+    assert_eq!(vision["points"][1]["change"]["significant"], true);
+    assert_eq!(vision["goals"][0]["title"], "Explain the why");
+    assert_eq!(own["competencies"].as_array().unwrap().len(), 8);
+
+    // HR sees the figures, not the goals; a stranger nothing.
+    let hr = json_with_status(org.app.get_as(&org.admin(), &path).await, 200).await;
+    assert_eq!(hr["competencies"][0]["points"].as_array().unwrap().len(), 2);
+    assert!(hr["competencies"].as_array().unwrap().iter().all(|c| c["goals"] == json!([])));
+    assert_problem(org.app.get_as(&stranger, &path).await, 404, "not_found").await;
+    assert_problem(org.app.get_as(&coach, &path).await, 404, "not_found").await;
+
+    // A coach given vision from the second cycle sees that point alone, and the shared goal.
+    let shares = format!("{RELATIONSHIPS}/{}/shares", pair["id"].as_str().unwrap());
+    json_with_status(
+        org.app.post_as(&subject, &shares, &json!({"cycle_id": second, "competency_keys": ["vision"]})).await,
+        201,
+    )
+    .await;
+    let coached = json_with_status(org.app.get_as(&coach, &path).await, 200).await;
+    assert_eq!(coached["competencies"].as_array().unwrap().len(), 1);
+    let seen = &coached["competencies"][0];
+    assert_eq!((seen["key"].as_str(), seen["points"].as_array().unwrap().len()), (Some("vision"), 1));
+    assert_eq!(seen["points"][0]["cycle_id"], second.as_str());
+    assert!(seen["points"][0]["change"].is_null(), "no change against a cycle not shared");
+    assert_eq!(seen["goals"][0]["title"], "Explain the why");
+    let missing = format!("/api/v1/people/{}/growth", uuid::Uuid::now_v7());
+    assert_problem(org.app.get_as(&org.admin(), &missing).await, 404, "not_found").await;
 }

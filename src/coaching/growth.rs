@@ -1,0 +1,196 @@
+//! Growth over cycles: per competency, the leader's "all others" mean in each cycle the
+//! caller may see, flagged where it changed by more than the noise (the reports' rule),
+//! with the leader's goals laid over it. Every figure is one a growth report shows, read
+//! from the summaries written at close, so the anonymity rule holds as it does there.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::goals::{GoalStatus, list_goals};
+use crate::anonymity::{Cell, OthersSummary};
+use crate::auth::access::Permission;
+use crate::auth::principal::{Actor, Principal};
+use crate::cycles::{Cycle, CycleState, find_cycle};
+use crate::db::DbConn;
+use crate::db::schema::{competency_summaries, cycles, report_releases};
+use crate::db_run;
+use crate::error::AppError;
+use crate::frameworks::load_version;
+use crate::reports::access::{Reader, shared_with};
+use crate::reports::compute::{Change, change};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrowthPoint {
+    pub cycle_id: String,
+    pub cycle_name: String,
+    /// When the cycle began.
+    pub at: DateTime<Utc>,
+    /// The "all others" mean, or why the report withholds it.
+    #[schema(value_type = Object)]
+    pub others_mean: Cell<f64>,
+    /// Against the previous point shown, by the reports' rule.
+    pub change: Option<Change>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoalMark {
+    pub goal_id: String,
+    pub title: String,
+    pub status: GoalStatus,
+    pub created_at: DateTime<Utc>,
+    pub due_on: Option<NaiveDate>,
+    pub progress: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompetencyGrowth {
+    pub key: String,
+    pub name: String,
+    /// Oldest cycle first.
+    pub points: Vec<GrowthPoint>,
+    /// The leader's goals on this competency that the caller may see.
+    pub goals: Vec<GoalMark>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrowthResponse {
+    pub person_id: String,
+    pub competencies: Vec<CompetencyGrowth>,
+    pub rule: String,
+}
+
+/// The competencies of a cycle the caller was given; `None`, all of them.
+type Shared = Option<std::collections::BTreeSet<String>>;
+
+/// The cycles the caller may see the person's figures of, with the competencies shared
+/// (`None`: all): the leader their released ones, HR every closed one, a coach those
+/// shared with them.
+fn visible_cycles(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<Vec<(Cycle, Shared)>, AppError> {
+    let own = matches!(&principal.actor, Actor::User { person_id: me, .. } if me == person_id);
+    let hr = !own && principal.can(Permission::ReadReports);
+    let ids: Vec<String> = if hr {
+        db_run!(conn, |c| competency_summaries::table
+            .inner_join(cycles::table)
+            .filter(cycles::org_id.eq(&principal.org_id))
+            .filter(competency_summaries::subject_id.eq(person_id))
+            .select(cycles::id)
+            .distinct()
+            .load(c))?
+    } else {
+        db_run!(conn, |c| report_releases::table
+            .inner_join(cycles::table)
+            .filter(cycles::org_id.eq(&principal.org_id))
+            .filter(report_releases::subject_id.eq(person_id))
+            .select(cycles::id)
+            .load(c))?
+    };
+    let mut visible = Vec::new();
+    for id in ids {
+        let cycle = find_cycle(conn, &principal.org_id, &id)?;
+        if cycle.state < CycleState::Closed {
+            continue;
+        }
+        if own || hr {
+            visible.push((cycle, None));
+        } else if let Some(Reader::Coach { competencies, .. }) = shared_with(conn, principal, &cycle, person_id)? {
+            visible.push((cycle, competencies));
+        }
+    }
+    visible.sort_by_key(|(c, _)| c.created_at);
+    Ok(visible)
+}
+
+/// The person's growth as the caller may see it; 404 when they may see none of it.
+pub fn growth(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<GrowthResponse, AppError> {
+    crate::people::find(conn, &principal.org_id, person_id)?;
+    let own = matches!(&principal.actor, Actor::User { person_id: me, .. } if me == person_id);
+    let visible = visible_cycles(conn, principal, person_id)?;
+    if visible.is_empty() && !own && !principal.can(Permission::ReadReports) {
+        return Err(AppError::NotFound);
+    }
+    let ids: Vec<&String> = visible.iter().map(|(c, _)| &c.id).collect();
+    let rows: Vec<(String, String, f64, f64, i32)> = db_run!(conn, |c| competency_summaries::table
+        .filter(competency_summaries::cycle_id.eq_any(&ids))
+        .filter(competency_summaries::subject_id.eq(person_id))
+        .select((
+            competency_summaries::cycle_id,
+            competency_summaries::competency_key,
+            competency_summaries::mean,
+            competency_summaries::spread,
+            competency_summaries::respondents,
+        ))
+        .load(c))?;
+    let summaries: HashMap<(String, String), OthersSummary> = rows
+        .into_iter()
+        .map(|(cycle, key, mean, spread, respondents)| {
+            let summary =
+                OthersSummary { mean, spread, respondents: i64::from(respondents), sum: 0, answers: 0, self_gap: None };
+            ((cycle, key), summary)
+        })
+        .collect();
+    // Competencies in the order of the latest framework version that has them.
+    let mut names: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    let mut series: HashMap<String, Vec<GrowthPoint>> = HashMap::new();
+    for (cycle, shared) in &visible {
+        let version = load_version(conn, &principal.org_id, &cycle.framework_version_id)?;
+        for (position, competency) in version.competencies.iter().enumerate() {
+            if shared.as_ref().is_some_and(|keys| !keys.contains(&competency.key)) {
+                continue;
+            }
+            names.insert(competency.key.clone(), (position, competency.name.clone()));
+            let points = series.entry(competency.key.clone()).or_default();
+            let now = summaries.get(&(cycle.id.clone(), competency.key.clone()));
+            let before = points.iter().rev().find_map(|p: &GrowthPoint| {
+                summaries.get(&(p.cycle_id.clone(), competency.key.clone())).map(|s| (p.cycle_id.clone(), s))
+            });
+            points.push(GrowthPoint {
+                cycle_id: cycle.id.clone(),
+                cycle_name: cycle.name.clone(),
+                at: cycle.created_at.and_utc(),
+                others_mean: match now {
+                    Some(s) => Cell::Shown(crate::anonymity::round(s.mean)),
+                    None => Cell::hidden("the report shows no 'all others' figure for this competency in this cycle"),
+                },
+                change: match (before, now) {
+                    (Some((id, b)), Some(n)) => Some(change(&id, b, n)),
+                    _ => None,
+                },
+            });
+        }
+    }
+    let goals = list_goals(conn, principal, person_id)?;
+    let mut ordered: Vec<(String, (usize, String))> = names.into_iter().collect();
+    ordered.sort_by_key(|(key, (position, _))| (*position, key.clone()));
+    let competencies = ordered
+        .into_iter()
+        .map(|(key, (_, name))| CompetencyGrowth {
+            points: series.remove(&key).unwrap_or_default(),
+            goals: goals
+                .iter()
+                .filter(|g| g.competency_key == key)
+                .map(|g| GoalMark {
+                    goal_id: g.id.clone(),
+                    title: g.title.clone(),
+                    status: g.status,
+                    created_at: g.created_at,
+                    due_on: g.due_on,
+                    progress: g.progress,
+                })
+                .collect(),
+            key,
+            name,
+        })
+        .collect();
+    Ok(GrowthResponse {
+        person_id: person_id.to_string(),
+        competencies,
+        rule: "Each mean is the 'all others' figure of the cycle's growth report, shown only where the report shows \
+               it. A change is flagged significant when |delta| > 1.96 × √(sd₁²/n₁ + sd₂²/n₂) against the previous \
+               cycle shown."
+            .into(),
+    })
+}
