@@ -126,6 +126,12 @@ pub enum Event {
         /// Why HR let a leader coach their manager or a direct report.
         override_reason: Option<String>,
     },
+    /// A proposed relationship's agreement or focus changed; every acceptance but the
+    /// editor's starts over.
+    CoachingRelationshipAmended {
+        relationship_id: String,
+        changed: Vec<&'static str>,
+    },
     CoachingAgreementAccepted {
         relationship_id: String,
         person_id: String,
@@ -186,6 +192,7 @@ impl Event {
             Event::ReportRead { .. } => "report.read",
             Event::ReportsReleased { .. } => "reports.released",
             Event::CoachingRelationshipCreated { .. } => "coaching.relationship_created",
+            Event::CoachingRelationshipAmended { .. } => "coaching.relationship_amended",
             Event::CoachingAgreementAccepted { .. } => "coaching.agreement_accepted",
             Event::CoachingRelationshipStatusChanged { .. } => "coaching.relationship_status_changed",
             Event::ReportShared { .. } => "report.shared",
@@ -218,6 +225,7 @@ impl Event {
             | Event::ReportRead { cycle_id, .. }
             | Event::ReportsReleased { cycle_id, .. } => ("cycle", Some(cycle_id)),
             Event::CoachingRelationshipCreated { relationship_id, .. }
+            | Event::CoachingRelationshipAmended { relationship_id, .. }
             | Event::CoachingAgreementAccepted { relationship_id, .. }
             | Event::CoachingRelationshipStatusChanged { relationship_id, .. }
             | Event::ReportShared { relationship_id, .. }
@@ -237,7 +245,8 @@ impl Event {
             Event::PersonCreated { email, .. } => json!({ "email": email }),
             Event::PersonUpdated { changed, .. }
             | Event::PersonDeactivated { changed, .. }
-            | Event::CycleUpdated { changed, .. } => json!({ "changed": changed }),
+            | Event::CycleUpdated { changed, .. }
+            | Event::CoachingRelationshipAmended { changed, .. } => json!({ "changed": changed }),
             Event::PeopleBulkUpserted { source, created, updated, deactivated, refused } => json!({
                 "source": source, "created": created, "updated": updated,
                 "deactivated": deactivated, "refused": refused,

@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
+use super::amend::AmendRequest;
 use super::create::{BatchCreateRequest, BatchCreateResponse, CreateRelationshipRequest};
 use super::goals::{CheckInRequest, CheckInResponse, CreateGoalRequest, GoalResponse, UpdateGoalRequest};
 use super::growth::GrowthResponse;
@@ -23,7 +24,7 @@ use super::suggest::{SuggestionRequest, SuggestionsResponse};
 use super::transition::TransitionRequest;
 use super::view::{RelationshipResponse, ShareResponse};
 use super::{
-    create, goals, growth, list, mine, ratings, resources, respond, sessions, share, suggest, transition, view,
+    amend, create, goals, growth, list, mine, ratings, resources, respond, sessions, share, suggest, transition, view,
 };
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, Problem};
@@ -142,6 +143,29 @@ pub async fn get_relationship(
 ) -> Result<web::Json<RelationshipResponse>, AppError> {
     let id = path.into_inner();
     Ok(web::Json(state.db.run(move |conn| view::get_relationship(conn, &principal, &id)).await?))
+}
+
+/// Changes a proposed relationship's agreement or focus, as a member or HR. Every member
+/// accepts again (the member who changed it, by changing it).
+#[utoipa::path(
+    tag = "coaching",
+    params(("relationship_id" = String, Path, description = "The relationship's id")),
+    request_body = AmendRequest,
+    responses(
+        (status = 200, description = "Changed", body = RelationshipResponse),
+        (status = 409, description = "The relationship is not proposed", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[patch("/coaching/relationships/{relationship_id}")]
+pub async fn amend_relationship(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<AmendRequest>,
+) -> Result<web::Json<RelationshipResponse>, AppError> {
+    let (id, input) = (path.into_inner(), body.into_inner());
+    Ok(web::Json(state.db.run(move |conn| amend::amend(conn, &principal, &id, input)).await?))
 }
 
 /// The caller accepts the agreement; the last acceptance makes the relationship active.

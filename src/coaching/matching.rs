@@ -8,7 +8,8 @@
 //! strength percentile), plus the coach's percentile there in steps of five points (half
 //! a development area at most), plus the cross-department weight when the two
 //! work in different departments. Constraints:
-//! every leader is coachee in at most one pair and coach in at most `max_coachees` pairs;
+//! every leader is coachee in at most one pair and coach in at most `max_coachees` pairs,
+//! those they coach already counted;
 //! nobody coaches themselves, their manager or a direct report.
 //!
 //! **Algorithm.** A min-cost flow: source → coachee (capacity 1) → coach (one arc per
@@ -62,6 +63,15 @@ pub struct Leader {
     pub needs: Vec<(usize, Need)>,
     /// Competencies where the leader is strong enough to coach, with their percentile (0–100).
     pub strengths: Vec<(usize, u8)>,
+    /// Coachees they coach already, in relationships under way: counted against their room.
+    pub coaching_already: usize,
+}
+
+impl Problem {
+    /// How many more coachees `coach` may take.
+    fn room(&self, settings: &Settings, coach: usize) -> usize {
+        settings.max_coachees.saturating_sub(self.leaders[coach].coaching_already)
+    }
 }
 
 /// One competency of a leader's released results, as their report shows it.
@@ -104,7 +114,7 @@ impl Leader {
                 Some((r.competency, p.round().clamp(0.0, 100.0) as u8))
             })
             .collect();
-        Self { department, manager, needs, strengths }
+        Self { department, manager, needs, strengths, coaching_already: 0 }
     }
 }
 
@@ -303,7 +313,8 @@ impl Scratch {
 struct Network<'a> {
     n: usize,
     candidates: &'a [Vec<Pair>],
-    max_coachees: usize,
+    /// How many more coachees each coach may take.
+    room: Vec<usize>,
     /// `B`, above every benefit: an arc coachee → coach costs `B − benefit`, coachee →
     /// sink (no pair) costs `B`.
     big: i64,
@@ -334,7 +345,7 @@ impl Network<'_> {
             }
         } else if u < sink {
             let coach = u - n;
-            if self.coachees_of[coach].len() < self.max_coachees {
+            if self.coachees_of[coach].len() < self.room[coach] {
                 visit(sink, 0);
             }
             for &coachee in &self.coachees_of[coach] {
@@ -455,7 +466,7 @@ pub fn solve(problem: &Problem, settings: &Settings) -> Solution {
     let mut network = Network {
         n,
         candidates: &candidates,
-        max_coachees: settings.max_coachees,
+        room: (0..n).map(|l| problem.room(settings, l)).collect(),
         big,
         potential,
         coach_of: vec![None; n],
@@ -492,7 +503,7 @@ pub fn greedy(problem: &Problem, settings: &Settings) -> Solution {
     for coachee in order {
         let best = candidates[coachee]
             .iter()
-            .filter(|p| load[p.coach] < settings.max_coachees)
+            .filter(|p| load[p.coach] < problem.room(settings, p.coach))
             .max_by_key(|p| (p.benefit, Reverse(p.coach)));
         if let Some(p) = best {
             load[p.coach] += 1;
@@ -514,7 +525,7 @@ pub fn random(problem: &Problem, settings: &Settings) -> Solution {
     for coachee in order {
         for _ in 0..64 {
             let coach = rng.below(n);
-            if load[coach] < settings.max_coachees && allowed(problem, coach, coachee) {
+            if load[coach] < problem.room(settings, coach) && allowed(problem, coach, coachee) {
                 load[coach] += 1;
                 let cross_department = crosses(problem, coach, coachee);
                 let found = pair(problem, settings, coach, coachee);
@@ -547,7 +558,13 @@ mod tests {
                 }
                 needs.sort_by_key(|&(c, need)| (Reverse(need), c));
                 let manager = (l > 0 && rng.below(3) == 0).then(|| rng.below(l));
-                Leader { department: Some(rng.below(departments as usize) as u32), manager, needs, strengths }
+                Leader {
+                    department: Some(rng.below(departments as usize) as u32),
+                    manager,
+                    needs,
+                    strengths,
+                    coaching_already: 0,
+                }
             })
             .collect();
         Problem { leaders, competencies }
@@ -561,7 +578,7 @@ mod tests {
             }
             let mut best = go(problem, settings, coachee + 1, load);
             for coach in 0..problem.leaders.len() {
-                if load[coach] < settings.max_coachees
+                if load[coach] < problem.room(settings, coach)
                     && let Some(p) = pair(problem, settings, coach, coachee)
                 {
                     load[coach] += 1;

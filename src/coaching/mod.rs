@@ -4,7 +4,7 @@
 //! rating of how useful each session was.
 //!
 //! One file per operation: `create` (HR, or a leader proposing to peers), `respond`
-//! (accept or decline the agreement), `transition` (pause, resume, end), `list`, `share`
+//! (accept or decline the agreement), `amend` (change a proposed agreement), `transition` (pause, resume, end), `list`, `share`
 //! (consent to show a released report, and its revocation), `goals` (development goals
 //! and check-ins), `growth` (figures over cycles with the goals), `resources` (the library, its starter set and recommendations),
 //! `sessions` (sessions and
@@ -12,6 +12,7 @@
 //! pure) and `suggest` (its inputs and words), `mine` (a leader's overview); `view`
 //! shapes a relationship for its reader and `handlers` only translate HTTP.
 
+pub mod amend;
 pub mod create;
 pub mod goals;
 pub mod growth;
@@ -37,6 +38,7 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::suggest_pairs)
         .service(handlers::list_relationships)
         .service(handlers::get_relationship)
+        .service(handlers::amend_relationship)
         .service(handlers::accept_agreement)
         .service(handlers::decline_relationship)
         .service(handlers::transition_relationship)

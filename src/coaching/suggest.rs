@@ -9,15 +9,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::RelationshipKind;
 use super::create::CreateRelationshipRequest;
 use super::matching::{self, Leader, Need, Problem, Settings, Standing};
+use super::{MemberRole, RelationshipKind, RelationshipStatus};
 use crate::anonymity::MIN_NORM_SUBJECTS;
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::cycles::{CycleState, find_cycle};
 use crate::db::DbConn;
-use crate::db::schema::{competency_norms, competency_summaries, people, report_releases};
+use crate::db::schema::{
+    coaching_members, coaching_relationships, competency_norms, competency_summaries, people, report_releases,
+};
 use crate::db_run;
 use crate::error::{AppError, validate};
 use crate::frameworks::{CompetencyResponse, QuestionKind, VersionResponse, load_version};
@@ -32,8 +34,9 @@ pub struct SuggestionRequest {
     #[validate(range(min = 0.0, max = 10.0))]
     #[serde(default = "default_weight")]
     pub cross_department_weight: f64,
-    /// At most this many coachees per coach; 1 to 10, default 2. Each leader is coachee
-    /// in at most one suggestion.
+    /// At most this many coachees per coach, counting those they coach already in
+    /// relationships under way; 1 to 10, default 2. Each leader is coachee in at most one
+    /// suggestion, and one already coached in a relationship under way in none.
     #[validate(range(min = 1, max = 10))]
     #[serde(default = "default_max_coachees")]
     pub max_coachees_per_coach: u32,
@@ -176,8 +179,16 @@ fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u
             });
         }
     }
+    // Relationships under way: their coachees are coached already, their coaches busy.
+    let under_way = [RelationshipStatus::Proposed, RelationshipStatus::Active, RelationshipStatus::Paused];
+    let roles: Vec<(String, MemberRole)> = db_run!(conn, |c| coaching_members::table
+        .inner_join(coaching_relationships::table)
+        .filter(coaching_relationships::org_id.eq(org_id))
+        .filter(coaching_relationships::status.eq_any(under_way))
+        .select((coaching_members::person_id, coaching_members::role))
+        .load(c))?;
     let mut departments: HashMap<&str, u32> = HashMap::new();
-    let leaders = subjects
+    let mut leaders: Vec<Leader> = subjects
         .iter()
         .zip(standing)
         .map(|((_, _, department, manager), rows)| {
@@ -189,6 +200,15 @@ fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u
             Leader::from_results(department, manager, rows, min_percentile)
         })
         .collect();
+    for (person, role) in roles {
+        let Some(&l) = index.get(person.as_str()) else { continue };
+        if role.is_coached() {
+            leaders[l].needs.clear();
+        }
+        if role.coaches() {
+            leaders[l].coaching_already += 1;
+        }
+    }
     let people = subjects
         .into_iter()
         .map(|(person_id, display_name, department, _)| SuggestedPerson { person_id, display_name, department })

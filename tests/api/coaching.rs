@@ -221,6 +221,33 @@ async fn nobody_coaches_their_manager_or_a_direct_report_unless_hr_says_why() {
     assert_eq!(json_with_status(active, 200).await["status"], "active");
     let again = org.app.post_as(&peer1, &format!("{RELATIONSHIPS}/{pid}/accept"), &json!({})).await;
     assert_problem(again, 409, "relationship_not_proposed").await;
+    let late =
+        org.app.patch_as(&peer1, &format!("{RELATIONSHIPS}/{pid}"), &json!({"focus_competencies": ["vision"]})).await;
+    assert_problem(late, 409, "relationship_not_proposed").await;
+
+    // Changing a proposal's agreement: everyone accepts again, the one who changed it aside.
+    let proposal = json_with_status(
+        org.app.post_as(&subject, RELATIONSHIPS, &pair(&org.id("peer5"), &org.id("subject"))).await,
+        201,
+    )
+    .await;
+    let amend = format!("{RELATIONSHIPS}/{}", proposal["id"].as_str().unwrap());
+    let peer5 = org.token("peer5").await;
+    let mut terms = proposal["agreement"].clone();
+    terms["cadence"] = json!("Monthly, an hour");
+    let amended = json_with_status(org.app.patch_as(&peer5, &amend, &json!({"agreement": terms})).await, 200).await;
+    assert_eq!(amended["agreement"]["cadence"], "Monthly, an hour");
+    let accepted: Vec<&str> = amended["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["accepted_at"].is_null())
+        .map(|m| m["person_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(accepted, [org.id("peer5").as_str()], "the subject accepts the new terms again");
+    let outsider = org.token("peer8").await;
+    assert_problem(org.app.patch_as(&outsider, &amend, &json!({"focus_competencies": []})).await, 404, "not_found")
+        .await;
 
     // Pause, resume; a paused relationship cannot be paused again; strangers cannot touch it.
     let transitions = format!("{RELATIONSHIPS}/{pid}/transitions");
@@ -252,7 +279,7 @@ async fn nobody_coaches_their_manager_or_a_direct_report_unless_hr_says_why() {
     let of_subject = format!("{RELATIONSHIPS}?person_id={}", org.id("subject"));
     assert_eq!(
         json_with_status(org.app.get_as(&org.admin(), &of_subject).await, 200).await["items"].as_array().unwrap().len(),
-        2
+        3
     );
     let own = json_with_status(org.app.get_as(&peer3, RELATIONSHIPS).await, 200).await;
     assert_eq!(keys(&own["items"], "id"), [declined_one["id"].as_str().unwrap().to_string()]);
@@ -411,9 +438,25 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     let hr = app.client_token(&demo.org.client_id, &demo.org.client_secret).await;
     let path = format!("/api/v1/cycles/{}/coaching/suggestions", demo.cycle_id);
     let body = json!({"cross_department_weight": 10.0, "max_coachees_per_coach": 2, "seed": 5});
+    // The demo set up a dozen pairs: their coachees get no new coach, their coaches have
+    // one coachee already.
+    let existing = json_with_status(app.get_as(&hr, &format!("{RELATIONSHIPS}?limit=200")).await, 200).await;
+    let mut load = std::collections::HashMap::new();
+    let mut coached = std::collections::HashSet::new();
+    for r in existing["items"].as_array().unwrap() {
+        for m in r["members"].as_array().unwrap() {
+            let id = m["person_id"].as_str().unwrap().to_string();
+            if m["role"] == "coach" {
+                *load.entry(id).or_insert(0) += 1;
+            } else {
+                coached.insert(id);
+            }
+        }
+    }
+    assert_eq!(coached.len(), 12);
     let first = json_with_status(app.post_as(&hr, &path, &body).await, 200).await;
     let suggestions = first["suggestions"].as_array().unwrap();
-    assert!(suggestions.len() > 20, "{}", first["summary"]);
+    assert!(suggestions.len() >= 15, "{}", first["summary"]);
     assert_eq!(json_with_status(app.post_as(&hr, &path, &body).await, 200).await, first, "same input and seed");
 
     let people = json_with_status(app.get_as(&hr, "/api/v1/people?limit=200").await, 200).await;
@@ -421,8 +464,6 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     for p in people["items"].as_array().unwrap() {
         manager_of.insert(p["id"].as_str().unwrap().to_string(), p["manager_id"].as_str().map(str::to_string));
     }
-    let mut coached = std::collections::HashSet::new();
-    let mut load = std::collections::HashMap::new();
     for s in suggestions {
         let (coach, coachee) = (s["coach"]["person_id"].as_str().unwrap(), s["coachee"]["person_id"].as_str().unwrap());
         assert!(s["cross_department"].as_bool().unwrap() && s["coach"]["department"] != s["coachee"]["department"]);
