@@ -50,6 +50,21 @@ impl Principal {
         }))
     }
 
+    /// The signed-in person's id; `None` for a service client.
+    pub fn person_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::User { person_id, .. } => Some(person_id),
+            Actor::Client { .. } => None,
+        }
+    }
+
+    /// The signed-in person's id, or 403 for a service client: for what only a person has
+    /// (their own reports, approvals, coaching), where an empty answer would mislead.
+    pub fn require_person(&self) -> Result<&str, AppError> {
+        self.person_id()
+            .ok_or_else(|| AppError::Forbidden("This is about the signed-in person: call it with a user token.".into()))
+    }
+
     /// How the audit log names the caller.
     pub fn audit_name(&self) -> String {
         match &self.actor {

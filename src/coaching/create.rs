@@ -13,7 +13,7 @@ use validator::Validate;
 use super::view::{RelationshipResponse, view};
 use super::{
     Agreement, CIRCLE_SIZE, MAX_FOCUS, MAX_SHORT, Member, MemberRole, Relationship, RelationshipKind,
-    RelationshipStatus, own_person_id,
+    RelationshipStatus,
 };
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
@@ -89,23 +89,17 @@ impl CreateRelationshipRequest {
     }
 }
 
-/// A pair of members in a reporting line: (coach, coached), one the other's manager.
-pub fn reporting_lines(
+/// Whether a member would coach their own manager or a direct report.
+fn within_reporting_line(
     members: &[(String, MemberRole)],
     manager_of: &std::collections::HashMap<String, Option<String>>,
-) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    for (a, role_a) in members {
-        for (b, role_b) in members {
-            let coaches = a != b && role_a.coaches() && role_b.is_coached();
-            let linked = manager_of.get(b).is_some_and(|m| m.as_deref() == Some(a))
-                || manager_of.get(a).is_some_and(|m| m.as_deref() == Some(b));
-            if coaches && linked {
-                found.push((a.clone(), b.clone()));
-            }
-        }
-    }
-    found
+) -> bool {
+    let manages = |a: &String, b: &String| manager_of.get(b).is_some_and(|m| m.as_ref() == Some(a));
+    members.iter().any(|(a, role_a)| {
+        members
+            .iter()
+            .any(|(b, role_b)| a != b && role_a.coaches() && role_b.is_coached() && (manages(a, b) || manages(b, a)))
+    })
 }
 
 /// Creates the relationship and its members, and records it, in one transaction.
@@ -117,7 +111,7 @@ pub fn create_relationship(
     validate(&input)?;
     let hr = principal.can(Permission::ManageCoaching);
     let members = input.members()?;
-    let proposer = if hr { None } else { Some(own_person_id(principal)?.to_string()) };
+    let proposer = if hr { None } else { Some(principal.require_person()?.to_string()) };
     if let Some(me) = &proposer
         && !members.iter().any(|(id, _)| id == me)
     {
@@ -143,8 +137,8 @@ pub fn create_relationship(
             return Err(field("member_ids", "unknown", "every member is an active person of the organisation"));
         }
         let manager_of = found.into_iter().collect();
-        let lines = reporting_lines(&members, &manager_of);
-        if !lines.is_empty() && input.override_reason.is_none() {
+        let crosses_line = within_reporting_line(&members, &manager_of);
+        if crosses_line && input.override_reason.is_none() {
             return Err(AppError::unprocessable(
                 "reporting_line",
                 "A leader would coach their own manager or a direct report; HR may allow it with `override_reason`.",
@@ -164,7 +158,7 @@ pub fn create_relationship(
             starts_on: agreement.starts_on,
             review_on: agreement.review_on,
             focus_competencies: serde_json::to_string(&input.focus_competencies).map_err(AppError::internal)?,
-            override_reason: if lines.is_empty() { None } else { input.override_reason.clone() },
+            override_reason: input.override_reason.clone().filter(|_| crosses_line),
             end_reason: None,
             version: 1,
             created_at: at,

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::create::check_competencies;
-use super::{Access, MAX_TERMS, load, own_person_id};
-use crate::auth::principal::{Actor, Principal};
+use super::{Access, MAX_TERMS, load};
+use crate::auth::principal::Principal;
 use crate::db::schema::{coaching_members, coaching_relationships, goal_check_ins, goal_shares, goals};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
@@ -183,7 +183,7 @@ fn check_shares(conn: &mut DbConn, principal: &Principal, owner: &str, ids: &[St
 /// The goals `rows` as `principal` may see them: all for their owner; for anyone else,
 /// those shared with a relationship, not over, that they are a fellow member of.
 fn visible(conn: &mut DbConn, principal: &Principal, rows: Vec<GoalRow>) -> Result<Vec<GoalResponse>, AppError> {
-    let Actor::User { person_id: me, .. } = &principal.actor else { return Ok(Vec::new()) };
+    let Some(me) = principal.person_id() else { return Ok(Vec::new()) };
     let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
     let shares: Vec<(String, String)> = db_run!(conn, |c| goal_shares::table
         .filter(goal_shares::goal_id.eq_any(&ids))
@@ -206,7 +206,7 @@ fn visible(conn: &mut DbConn, principal: &Principal, rows: Vec<GoalRow>) -> Resu
     let mut seen = Vec::new();
     for row in rows {
         let shared_with: Vec<String> = shares.iter().filter(|(g, _)| *g == row.id).map(|(_, r)| r.clone()).collect();
-        if &row.person_id != me && !shared_with.iter().any(|r| mine.contains(r)) {
+        if row.person_id != me && !shared_with.iter().any(|r| mine.contains(r)) {
             continue;
         }
         let sealed = Sealed { key_id: row.key_id, bytes: row.sealed };
@@ -252,7 +252,7 @@ pub fn get_goal(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Go
 /// The caller's own goal, or 404.
 fn own_goal(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<GoalResponse, AppError> {
     let goal = get_goal(conn, principal, id)?;
-    if goal.person_id != own_person_id(principal)? {
+    if goal.person_id != principal.require_person()? {
         return Err(AppError::NotFound);
     }
     Ok(goal)
@@ -265,7 +265,7 @@ pub fn create_goal(
     person_id: &str,
     mut input: CreateGoalRequest,
 ) -> Result<GoalResponse, AppError> {
-    if own_person_id(principal)? != person_id {
+    if principal.require_person()? != person_id {
         return Err(AppError::Forbidden("A leader sets their own goals.".into()));
     }
     validate(&input)?;

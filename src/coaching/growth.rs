@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use super::goals::{GoalStatus, list_goals};
 use crate::anonymity::{Cell, OthersSummary};
 use crate::auth::access::Permission;
-use crate::auth::principal::{Actor, Principal};
-use crate::cycles::{Cycle, CycleState, find_cycle};
+use crate::auth::principal::Principal;
+use crate::cycles::{Cycle, CycleState};
 use crate::db::DbConn;
 use crate::db::schema::{competency_summaries, cycles, report_releases};
 use crate::db_run;
@@ -70,44 +70,35 @@ type Shared = Option<std::collections::BTreeSet<String>>;
 /// (`None`: all): the leader their released ones, HR every closed one, a coach those
 /// shared with them.
 fn visible_cycles(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<Vec<(Cycle, Shared)>, AppError> {
-    let own = matches!(&principal.actor, Actor::User { person_id: me, .. } if me == person_id);
+    let own = principal.person_id() == Some(person_id);
     let hr = !own && principal.can(Permission::ReadReports);
-    let ids: Vec<String> = if hr {
-        db_run!(conn, |c| competency_summaries::table
-            .inner_join(cycles::table)
-            .filter(cycles::org_id.eq(&principal.org_id))
-            .filter(competency_summaries::subject_id.eq(person_id))
-            .select(cycles::id)
-            .distinct()
-            .load(c))?
-    } else {
-        db_run!(conn, |c| report_releases::table
-            .inner_join(cycles::table)
-            .filter(cycles::org_id.eq(&principal.org_id))
-            .filter(report_releases::subject_id.eq(person_id))
-            .select(cycles::id)
-            .load(c))?
-    };
+    // HR: the cycles with figures of the person; anyone else starts from those released.
+    let with_figures = competency_summaries::table
+        .filter(competency_summaries::subject_id.eq(person_id))
+        .select(competency_summaries::cycle_id);
+    let released =
+        report_releases::table.filter(report_releases::subject_id.eq(person_id)).select(report_releases::cycle_id);
+    let found: Vec<Cycle> = db_run!(conn, |c| {
+        let query = cycles::table.filter(cycles::org_id.eq(&principal.org_id)).select(Cycle::as_select()).into_boxed();
+        let query =
+            if hr { query.filter(cycles::id.eq_any(with_figures)) } else { query.filter(cycles::id.eq_any(released)) };
+        query.order((cycles::created_at.asc(), cycles::id.asc())).load(c)
+    })?;
     let mut visible = Vec::new();
-    for id in ids {
-        let cycle = find_cycle(conn, &principal.org_id, &id)?;
-        if cycle.state < CycleState::Closed {
-            continue;
-        }
+    for cycle in found.into_iter().filter(|c| c.state >= CycleState::Closed) {
         if own || hr {
             visible.push((cycle, None));
         } else if let Some(Reader::Coach { competencies, .. }) = shared_with(conn, principal, &cycle, person_id)? {
             visible.push((cycle, competencies));
         }
     }
-    visible.sort_by_key(|(c, _)| c.created_at);
     Ok(visible)
 }
 
 /// The person's growth as the caller may see it; 404 when they may see none of it.
 pub fn growth(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<GrowthResponse, AppError> {
     crate::people::find(conn, &principal.org_id, person_id)?;
-    let own = matches!(&principal.actor, Actor::User { person_id: me, .. } if me == person_id);
+    let own = principal.person_id() == Some(person_id);
     let visible = visible_cycles(conn, principal, person_id)?;
     if visible.is_empty() && !own && !principal.can(Permission::ReadReports) {
         return Err(AppError::NotFound);

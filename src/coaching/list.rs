@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::view::{RelationshipResponse, views};
-use super::{Relationship, RelationshipKind, RelationshipStatus, own_person_id};
+use super::{Relationship, RelationshipKind, RelationshipStatus};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::db::DbConn;
@@ -36,7 +36,7 @@ pub fn list_relationships(
     query: ListRelationshipsQuery,
 ) -> Result<Page<RelationshipResponse>, AppError> {
     let window = Window::parse(query.limit, query.cursor.as_deref())?;
-    let own = if principal.can(Permission::ReadCoaching) { None } else { Some(own_person_id(principal)?) };
+    let own = if principal.can(Permission::ReadCoaching) { None } else { Some(principal.require_person()?) };
     let member_of = |person: &str| {
         coaching_members::table
             .filter(coaching_members::person_id.eq(person.to_string()))

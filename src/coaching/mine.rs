@@ -1,15 +1,17 @@
 //! The caller's coaching at a glance, for a frontend: their relationships, the agreements
 //! waiting for their acceptance, sessions to come and the action items they own.
 
+use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::list::{ListRelationshipsQuery, list_relationships};
 use super::sessions::{ActionItemResponse, UpcomingSession, open_items, upcoming};
-use super::view::RelationshipResponse;
-use super::{RelationshipStatus, own_person_id};
+use super::view::{RelationshipResponse, views};
+use super::{Relationship, RelationshipStatus};
 use crate::auth::principal::Principal;
 use crate::db::DbConn;
+use crate::db::schema::{coaching_members, coaching_relationships};
+use crate::db_run;
 use crate::error::AppError;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -24,18 +26,19 @@ pub struct MyCoaching {
 
 /// The caller's coaching overview (the first 200 relationships of theirs that are not over).
 pub fn my_coaching(conn: &mut DbConn, principal: &Principal) -> Result<MyCoaching, AppError> {
-    let me = own_person_id(principal)?.to_string();
-    let mut relationships = Vec::new();
-    for status in [RelationshipStatus::Proposed, RelationshipStatus::Active, RelationshipStatus::Paused] {
-        let query = ListRelationshipsQuery {
-            limit: Some(200),
-            cursor: None,
-            status: Some(status),
-            kind: None,
-            person_id: Some(me.clone()),
-        };
-        relationships.extend(list_relationships(conn, principal, query)?.items);
-    }
+    let me = principal.require_person()?.to_string();
+    let under_way = [RelationshipStatus::Proposed, RelationshipStatus::Active, RelationshipStatus::Paused];
+    let mine =
+        coaching_members::table.filter(coaching_members::person_id.eq(&me)).select(coaching_members::relationship_id);
+    let rows: Vec<Relationship> = db_run!(conn, |c| coaching_relationships::table
+        .filter(coaching_relationships::org_id.eq(&principal.org_id))
+        .filter(coaching_relationships::id.eq_any(mine))
+        .filter(coaching_relationships::status.eq_any(under_way))
+        .order(coaching_relationships::id.asc())
+        .limit(200)
+        .select(Relationship::as_select())
+        .load(c))?;
+    let relationships = views(conn, principal, rows)?;
     let to_accept = relationships
         .iter()
         .filter(|r| r.status == RelationshipStatus::Proposed)

@@ -72,7 +72,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::principal::{Actor, Principal};
+use crate::auth::principal::Principal;
 use crate::db::DbConn;
 use crate::db::schema::{coaching_members, coaching_relationships};
 use crate::db_run;
@@ -283,8 +283,8 @@ pub struct Loaded {
 impl Loaded {
     /// The caller's membership, if they are a member.
     pub fn member(&self, principal: &Principal) -> Option<&Member> {
-        let Actor::User { person_id, .. } = &principal.actor else { return None };
-        self.members.iter().find(|m| &m.person_id == person_id)
+        let person_id = principal.person_id()?;
+        self.members.iter().find(|m| m.person_id == person_id)
     }
 }
 
@@ -336,12 +336,4 @@ pub fn load_as_member(
     let loaded = load(conn, &principal.org_id, id, access)?;
     let member = loaded.member(principal).cloned().ok_or(AppError::NotFound)?;
     Ok((loaded, member))
-}
-
-/// The person id of a signed-in leader; service clients are no one's coach.
-pub fn own_person_id(principal: &Principal) -> Result<&str, AppError> {
-    match &principal.actor {
-        Actor::User { person_id, .. } => Ok(person_id),
-        Actor::Client { .. } => Err(AppError::Forbidden("Only a signed-in person takes part in coaching.".into())),
-    }
 }

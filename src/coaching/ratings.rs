@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::own_person_id;
 use super::sessions::find_session;
 use crate::anonymity::{Cell, MIN_ANONYMOUS_THRESHOLD, batch_may_join};
 use crate::auth::principal::Principal;
@@ -63,7 +62,7 @@ pub fn rate_session(
     input: RateSessionRequest,
 ) -> Result<RatingRecorded, AppError> {
     validate(&input)?;
-    let me = own_person_id(principal)?.to_string();
+    let me = principal.require_person()?.to_string();
     conn.transaction(|conn| {
         let (session, loaded) = find_session(conn, principal, session_id)?;
         if session.held_at.naive_utc() > now() {
@@ -167,7 +166,7 @@ fn publish_if_enough(conn: &mut DbConn, org_id: &str, coach_id: &str) -> Result<
 
 /// The caller's aggregate as a coach.
 pub fn my_feedback(conn: &mut DbConn, principal: &Principal) -> Result<CoachFeedback, AppError> {
-    let me = own_person_id(principal)?;
+    let me = principal.require_person()?;
     let row: Option<(i32, i32, i32)> = db_run!(conn, |c| coach_feedback::table
         .filter(coach_feedback::org_id.eq(&principal.org_id))
         .filter(coach_feedback::coach_id.eq(me))

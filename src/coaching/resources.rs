@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use super::MAX_FOCUS;
 use super::create::check_competencies;
 use super::matching::{Leader, Need, Standing};
 use super::starter::STARTERS;
 use super::suggest::{blind_spot, ordered_competencies};
-use super::{MAX_FOCUS, own_person_id};
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::db::schema::{
@@ -345,7 +345,7 @@ pub struct Recommendations {
 /// Resources for the caller's development areas in their latest released report, blind
 /// spots first, then the starter guides for coaching others.
 pub fn my_recommendations(conn: &mut DbConn, principal: &Principal) -> Result<Recommendations, AppError> {
-    let me = own_person_id(principal)?.to_string();
+    let me = principal.require_person()?.to_string();
     let org_id = principal.org_id.as_str();
     let latest: Option<(String, String, String)> = db_run!(conn, |c| report_releases::table
         .inner_join(cycles::table)

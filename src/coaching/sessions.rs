@@ -315,16 +315,19 @@ pub fn list_sessions(
         .select(SessionRow::as_select())
         .load(c))?;
     let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
-    let mut items: Vec<ItemRow> = db_run!(conn, |c| action_items::table
+    let items: Vec<ItemRow> = db_run!(conn, |c| action_items::table
         .filter(action_items::session_id.eq_any(&ids))
         .order(action_items::id.asc())
         .select(ItemRow::as_select())
         .load(c))?;
+    let mut by_session: std::collections::HashMap<String, Vec<ItemRow>> = std::collections::HashMap::new();
+    for item in items {
+        by_session.entry(item.session_id.clone()).or_default().push(item);
+    }
     rows.into_iter()
         .map(|row| {
-            let (mine, rest) = items.drain(..).partition(|i| i.session_id == row.id);
-            items = rest;
-            open_session(conn, row, mine)
+            let items = by_session.remove(&row.id).unwrap_or_default();
+            open_session(conn, row, items)
         })
         .collect()
 }

@@ -120,7 +120,7 @@ pub fn share(
 
 /// Takes a share back; only the subject who made it may, and anyone else gets 404.
 pub fn revoke(conn: &mut DbConn, principal: &Principal, share_id: &str) -> Result<(), AppError> {
-    let me = super::own_person_id(principal)?.to_string();
+    let me = principal.require_person()?.to_string();
     conn.transaction(|conn| {
         let relationship_id: String = db_run!(conn, |c| report_shares::table
             .filter(report_shares::org_id.eq(&principal.org_id))

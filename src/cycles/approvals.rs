@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::CycleState;
 use super::nominations::{Nomination, NominationResponse, NominationStatus, respond};
-use crate::auth::principal::{Actor, Principal};
+use crate::auth::principal::Principal;
 use crate::db::DbConn;
 use crate::db::schema::{cycles, nominations, people};
 use crate::db_run;
@@ -27,9 +27,7 @@ pub struct Approval {
 
 /// Proposed nominations of the caller's direct reports, oldest first.
 pub fn my_approvals(conn: &mut DbConn, principal: &Principal) -> Result<Vec<Approval>, AppError> {
-    let Actor::User { person_id, .. } = &principal.actor else {
-        return Err(AppError::Forbidden("This lists a manager's own approvals: call it with a user token.".into()));
-    };
+    let person_id = principal.require_person()?;
     let reports = people::table
         .filter(people::org_id.eq(&principal.org_id))
         .filter(people::manager_id.eq(person_id))

@@ -57,10 +57,7 @@ pub fn shared_with(
     cycle: &Cycle,
     subject_id: &str,
 ) -> Result<Option<Reader>, AppError> {
-    let Actor::User { person_id, .. } = &principal.actor else { return Ok(None) };
-    if person_id == subject_id {
-        return Ok(None);
-    }
+    let Some(person_id) = principal.person_id().filter(|me| *me != subject_id) else { return Ok(None) };
     let shares: Vec<(String, Option<String>)> = db_run!(conn, |c| report_shares::table
         .inner_join(coaching_members::table.on(coaching_members::relationship_id.eq(report_shares::relationship_id)))
         .inner_join(coaching_relationships::table.on(coaching_relationships::id.eq(report_shares::relationship_id)))

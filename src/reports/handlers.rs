@@ -124,7 +124,7 @@ pub async fn my_reports(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<MyReport>>, AppError> {
-    let person_id = mine::own_person_id(&principal)?;
+    let person_id = principal.require_person()?.to_string();
     let list = state.db.run(move |conn| mine::my_reports(conn, &principal.org_id, &person_id)).await?;
     Ok(web::Json(list))
 }

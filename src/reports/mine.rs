@@ -3,22 +3,10 @@
 use diesel::prelude::*;
 
 use super::MyReport;
-use crate::auth::principal::{Actor, Principal};
 use crate::db::DbConn;
 use crate::db::schema::{cycles, report_releases};
 use crate::db_run;
 use crate::error::AppError;
-
-/// The person behind the caller: only a user token has reports of its own, so a client
-/// gets 403 rather than an empty list that would look like "nothing released yet".
-pub fn own_person_id(principal: &Principal) -> Result<String, AppError> {
-    match &principal.actor {
-        Actor::User { person_id, .. } => Ok(person_id.clone()),
-        Actor::Client { .. } => {
-            Err(AppError::Forbidden("This lists a person's own reports: call it with a user token.".into()))
-        }
-    }
-}
 
 /// The reports released to `person_id` in their organisation, newest first.
 pub fn my_reports(conn: &mut DbConn, org_id: &str, person_id: &str) -> Result<Vec<MyReport>, AppError> {
