@@ -158,7 +158,7 @@ pub fn run() -> anyhow::Result<()> {
 fn print_demo(demo: &crate::demo::Demo) {
     let (name, leader) = &demo.featured_leader;
     println!(
-        "Created the demo organisation \"{}\": {} people, a released feedback cycle, {} coaching pairs.",
+        "Created the demo organisation \"{}\": {} people, two released feedback cycles, {} coaching pairs started after the first.",
         demo.org.name, demo.people, demo.relationships
     );
     println!();
@@ -186,10 +186,14 @@ fn print_demo(demo: &crate::demo::Demo) {
         "  USER=$(curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"person_id\":\"{leader}\"}}' $BASE/api/v1/auth/user-tokens | jq -r .access_token)"
     );
     println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/me/reports");
-    println!("  # Coaching: the pairs HR set up, and fresh suggestions from the cycle's results.");
+    println!("  # {name}'s coaching, goals, and growth from the first cycle to the second:");
+    println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/me/coaching");
+    println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/people/{leader}/goals");
+    println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/people/{leader}/growth");
+    println!("  # Coaching: the pairs HR set up, and fresh suggestions from the latest cycle's results:");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/coaching/relationships");
     println!(
-        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{}}' $BASE/api/v1/cycles/{}/coaching/suggestions",
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"shape\":\"circles\"}}' $BASE/api/v1/cycles/{}/coaching/suggestions",
         demo.cycle_id
     );
     println!();

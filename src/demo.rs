@@ -14,17 +14,18 @@ use crate::anonymity::Relationship;
 use crate::auth::access::{Role, Scope};
 use crate::auth::principal::{Actor, Principal};
 use crate::coaching::create::{self, BatchCreateRequest};
+use crate::coaching::goals::{self, CheckInRequest, CreateGoalRequest};
 use crate::coaching::sessions::{self, ActionItemInput, CreateSessionRequest};
 use crate::coaching::share::{self, ShareRequest};
-use crate::coaching::suggest::{self, SuggestionRequest};
+use crate::coaching::suggest::{self, SuggestionRequest, SuggestionShape};
 use crate::coaching::{MemberRole, respond};
 use crate::cycles::settings::NominationRules;
 use crate::cycles::{Cycle, CycleState, NominationStatus, RaterSignIn};
-use crate::db::schema::{cycles, frameworks, invitations, nominations, participants, people};
+use crate::db::schema::{self, cycles, frameworks, invitations, nominations, participants, people};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
-use crate::frameworks::{QuestionKind, latest_version_id, load_version};
+use crate::frameworks::{QuestionKind, VersionResponse, latest_version_id, load_version};
 use crate::orgs::{NewOrganization, create_organization};
 use crate::people::Person;
 use crate::reports;
@@ -105,30 +106,48 @@ pub struct Demo {
     #[serde(flatten)]
     pub org: NewOrganization,
     pub people: usize,
+    /// The earlier cycle, whose results the coaching started from.
+    pub first_cycle_id: String,
+    /// The latest cycle.
     pub cycle_id: String,
-    /// A leader whose report is worth a look, with their person id.
+    /// A coached leader whose report and growth are worth a look, with their person id.
     pub featured_leader: (String, String),
     /// Coaching relationships set up from the cycle's suggestions.
     pub relationships: usize,
 }
 
-/// Coaching as it would start after the cycle: HR sets up a dozen of the suggested pairs,
-/// both members accept, half of them have met once, and some coachees share the focus of
-/// their report. Through the same operations as the API.
-fn coaching_from_suggestions(conn: &mut DbConn, hr: &Principal, cycle_id: &str) -> Result<usize, AppError> {
+/// What the demo's coaching set up: how many relationships, and each coachee's focus.
+struct Coaching {
+    relationships: usize,
+    focus: Vec<(String, Vec<String>)>,
+}
+
+/// Coaching as it would run after the cycle that ended at `ended`: HR sets up a dozen of
+/// the suggested pairs, both members accept, half of them have met, some coachees share
+/// the focus of their report, and every coachee sets a goal on their focus and checks in
+/// on it. Through the same operations as the API, then dated back to when it happened.
+fn coaching_from_suggestions(
+    conn: &mut DbConn,
+    hr: &Principal,
+    cycle_id: &str,
+    ended: chrono::NaiveDateTime,
+) -> Result<Coaching, AppError> {
     let request = SuggestionRequest {
         cross_department_weight: 1.0,
         max_coachees_per_coach: 1,
         min_coach_percentile: 75,
         seed: 1,
+        shape: SuggestionShape::Pairs,
+        circle_size: 4,
     };
     let suggestions = suggest::suggest(conn, hr, cycle_id, request)?.suggestions;
-    let chosen = suggestions.into_iter().take(12).map(|s| s.relationship).collect();
+    let chosen = suggestions.into_iter().take(12).flat_map(|s| s.relationships).collect();
     let created = create::create_batch(conn, hr, BatchCreateRequest { relationships: chosen })?.relationships;
     let as_member = |person_id: &str| Principal {
         org_id: hr.org_id.clone(),
         actor: Actor::User { person_id: person_id.to_string(), role: Role::Member, token_from: "demo".into() },
     };
+    let mut focus = Vec::new();
     for (i, relationship) in created.iter().enumerate() {
         for member in &relationship.members {
             respond::accept(conn, &as_member(&member.person_id), &relationship.id)?;
@@ -136,29 +155,52 @@ fn coaching_from_suggestions(conn: &mut DbConn, hr: &Principal, cycle_id: &str) 
         let coach = relationship.members.iter().find(|m| m.role == MemberRole::Coach);
         let coachee = relationship.members.iter().find(|m| m.role == MemberRole::Coachee);
         let (Some(coach), Some(coachee)) = (coach, coachee) else { continue };
+        let keys = relationship.focus_competencies.clone();
+        focus.push((coachee.person_id.clone(), keys.clone()));
         if i % 2 == 0 {
-            let focus = relationship.focus_competencies.join(", ");
             let session = CreateSessionRequest {
-                held_at: (now() - Duration::days(7)).and_utc(),
+                held_at: (ended + Duration::days(21)).and_utc(),
                 agenda: format!(
-                    "First session: what the report says about {focus}, and one real situation to work on."
+                    "First session: what the report says about {}, and one real situation to work on.",
+                    keys.join(", ")
                 ),
                 notes: "Agreed to try one change before next time and to compare notes on how it landed.".into(),
                 action_items: vec![ActionItemInput {
                     owner_id: coachee.person_id.clone(),
                     description: "Try the agreed change in next week's team meeting".into(),
-                    due_on: Some((now() + Duration::days(7)).date()),
+                    due_on: Some((ended + Duration::days(28)).date()),
                 }],
             };
             sessions::create_session(conn, &as_member(&coach.person_id), &relationship.id, session)?;
         }
         if i % 3 == 0 {
-            let keys = Some(relationship.focus_competencies.clone());
-            let request = ShareRequest { cycle_id: cycle_id.to_string(), competency_keys: keys };
+            let request = ShareRequest { cycle_id: cycle_id.to_string(), competency_keys: Some(keys.clone()) };
             share::share(conn, &as_member(&coachee.person_id), &relationship.id, request)?;
         }
+        let leader = as_member(&coachee.person_id);
+        let goal = CreateGoalRequest {
+            competency_key: keys[0].clone(),
+            title: "Make this my strength by the next cycle".into(),
+            target: "My team sees the change in the next 360.".into(),
+            due_on: Some((ended + Duration::days(190)).date()),
+            shared_with: vec![relationship.id.clone()],
+        };
+        let goal = goals::create_goal(conn, &leader, &coachee.person_id, goal)?;
+        db_run!(conn, |c| diesel::update(schema::goals::table.find(&goal.id))
+            .set((
+                schema::goals::created_at.eq(ended + Duration::days(14)),
+                schema::goals::updated_at.eq(ended + Duration::days(14))
+            ))
+            .execute(c))?;
+        for (step, progress) in [(60, 30), (120, 70)] {
+            let note = "Tried it in two meetings; asked the team what they noticed.".to_string();
+            let check_in = goals::check_in(conn, &leader, &goal.id, CheckInRequest { progress, note })?;
+            db_run!(conn, |c| diesel::update(schema::goal_check_ins::table.find(&check_in.id))
+                .set(schema::goal_check_ins::created_at.eq(ended + Duration::days(step)))
+                .execute(c))?;
+        }
     }
-    Ok(created.len())
+    Ok(Coaching { relationships: created.len(), focus })
 }
 
 /// Fills the database with the demo organisation.
@@ -213,45 +255,144 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
         }
         Ok::<_, AppError>(())
     })?;
-    let manager_of = |id: &str| staff.iter().find(|p| p.id == id).and_then(|p| p.manager_id.clone());
-    let reports_of = |id: &str| {
-        staff.iter().filter(|p| p.manager_id.as_deref() == Some(id)).map(|p| p.id.clone()).collect::<Vec<_>>()
-    };
-
-    // The cycle: every department head and manager is reviewed.
+    // Two cycles half a year apart review every department head and manager; coaching
+    // starts from the first one's results, and the second shows who grew.
     let framework_id: String = db_run!(conn, |c| frameworks::table
         .filter(frameworks::org_id.eq(&org.org_id))
         .select(frameworks::id)
         .first(c))?;
     let version_id = latest_version_id(conn, &org.org_id, &framework_id)?;
     let version = load_version(conn, &org.org_id, &version_id)?;
-    let mut cycle = Cycle {
-        id: new_id(),
-        org_id: org.org_id.clone(),
-        name: "Leadership 360 — autumn".into(),
-        framework_version_id: version_id,
-        state: CycleState::Collecting,
-        starts_at: Some(at - Duration::days(21)),
-        ends_at: Some(at - Duration::days(1)),
-        anonymity: serde_json::to_string(&AnonymitySettings::default()).map_err(AppError::internal)?,
-        nomination_rules: serde_json::to_string(&NominationRules::default()).map_err(AppError::internal)?,
-        version: 1,
-        created_at: at - Duration::days(28),
-        updated_at: at,
-        rater_sign_in: RaterSignIn::Link,
-    };
     let leaders: Vec<String> = heads.iter().chain(managers.iter()).cloned().collect();
+    let profiles: Vec<Profile> = leaders.iter().enumerate().map(|(l, _)| Profile::draw(&mut rng, l)).collect();
     let principal = Principal {
         org_id: org.org_id.clone(),
         actor: Actor::Client { client_id: org.client_id.clone(), scopes: Scope::ALL.to_vec() },
     };
+    let org_chart =
+        OrgChart { staff: &staff, heads: &heads, managers: &managers, leaders: &leaders, version: &version };
+    let spring = run_cycle(
+        conn,
+        &principal,
+        &org_chart,
+        CycleRun { name: "Leadership 360 — spring", ended: at - Duration::days(180), profiles: &profiles, lift: &[] },
+        &mut rng,
+    )?;
+    let coaching = coaching_from_suggestions(conn, &principal, &spring.id, spring.ends_at.unwrap_or(at))?;
+    // Coached leaders grow on their focus, as the premise hopes.
+    let lift: Vec<(String, usize)> = coaching
+        .focus
+        .iter()
+        .flat_map(|(coachee, keys)| {
+            keys.iter()
+                .filter_map(|k| version.competencies.iter().position(|c| &c.key == k))
+                .map(|c| (coachee.clone(), c))
+        })
+        .collect();
+    let autumn = run_cycle(
+        conn,
+        &principal,
+        &org_chart,
+        CycleRun { name: "Leadership 360 — autumn", ended: at - Duration::days(1), profiles: &profiles, lift: &lift },
+        &mut rng,
+    )?;
+    // Featured: a coached leader, whose growth shows the change.
+    let featured_id = coaching.focus.first().map(|(coachee, _)| coachee.clone()).unwrap_or_else(|| leaders[0].clone());
+    let featured =
+        staff.iter().find(|p| p.id == featured_id).map(|p| (p.display_name.clone(), p.id.clone())).unwrap_or_default();
+    Ok(Demo {
+        org,
+        people: staff.len(),
+        first_cycle_id: spring.id,
+        cycle_id: autumn.id,
+        featured_leader: featured,
+        relationships: coaching.relationships,
+    })
+}
+
+/// Who the demo's leaders are, and whom they manage.
+struct OrgChart<'a> {
+    staff: &'a [Person],
+    heads: &'a [String],
+    managers: &'a [String],
+    leaders: &'a [String],
+    /// The framework version the cycles use.
+    version: &'a VersionResponse,
+}
+
+impl OrgChart<'_> {
+    fn manager_of(&self, id: &str) -> Option<String> {
+        self.staff.iter().find(|p| p.id == id).and_then(|p| p.manager_id.clone())
+    }
+
+    fn reports_of(&self, id: &str) -> Vec<String> {
+        self.staff.iter().filter(|p| p.manager_id.as_deref() == Some(id)).map(|p| p.id.clone()).collect()
+    }
+}
+
+/// A leader's lasting shape in others' eyes: a level, two strong and one weak
+/// competency, and for some a self-image rosier than others see.
+struct Profile {
+    level: i32,
+    strong: [usize; 2],
+    weak: usize,
+    rosy: bool,
+}
+
+impl Profile {
+    fn draw(rng: &mut Rng, l: usize) -> Self {
+        Self {
+            level: 2 + rng.below(2) as i32,
+            strong: [rng.below(8), rng.below(8)],
+            weak: rng.below(8),
+            rosy: l.is_multiple_of(4),
+        }
+    }
+}
+
+struct CycleRun<'a> {
+    name: &'a str,
+    ended: chrono::NaiveDateTime,
+    profiles: &'a [Profile],
+    /// (leader, competency index) rated one point higher than their profile says.
+    lift: &'a [(String, usize)],
+}
+
+/// One cycle, answered by every rater, then closed and released through the same steps
+/// as the API.
+fn run_cycle(
+    conn: &mut DbConn,
+    principal: &Principal,
+    chart: &OrgChart,
+    run: CycleRun,
+    rng: &mut Rng,
+) -> Result<Cycle, AppError> {
+    let org_id = principal.org_id.clone();
+    let version = chart.version;
+    let at = run.ended;
+    let mut cycle = Cycle {
+        id: new_id(),
+        org_id: org_id.clone(),
+        name: run.name.into(),
+        framework_version_id: version.id.clone(),
+        state: CycleState::Collecting,
+        starts_at: Some(at - Duration::days(20)),
+        ends_at: Some(at),
+        anonymity: serde_json::to_string(&AnonymitySettings::default()).map_err(AppError::internal)?,
+        nomination_rules: serde_json::to_string(&NominationRules::default()).map_err(AppError::internal)?,
+        version: 1,
+        created_at: at - Duration::days(27),
+        updated_at: at,
+        rater_sign_in: RaterSignIn::Link,
+    };
+    let (heads, managers, leaders) = (chart.heads, chart.managers, chart.leaders);
     conn.transaction(|conn| {
         db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
         for (l, leader) in leaders.iter().enumerate() {
             db_run!(conn, |c| diesel::insert_into(participants::table)
                 .values((
                     participants::id.eq(new_id()),
-                    participants::org_id.eq(&org.org_id),
+                    participants::org_id.eq(&org_id),
                     participants::cycle_id.eq(&cycle.id),
                     participants::subject_id.eq(leader),
                     participants::created_at.eq(at),
@@ -259,7 +400,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                 .execute(c))?;
             // Raters: the manager, four peers from other departments, up to four reports.
             let mut raters: Vec<(String, Relationship)> = Vec::new();
-            if let Some(m) = manager_of(leader) {
+            if let Some(m) = chart.manager_of(leader) {
                 raters.push((m, Relationship::Manager));
             }
             let same_level = if l < heads.len() { &heads } else { &managers };
@@ -271,15 +412,10 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                 }
                 offset += 1;
             }
-            for report in reports_of(leader).into_iter().take(4) {
+            for report in chart.reports_of(leader).into_iter().take(4) {
                 raters.push((report, Relationship::DirectReport));
             }
-            // Each leader has a profile: a level, two strong and one weak competency, and
-            // for some a self-image rosier than others see.
-            let level = 2 + rng.below(2) as i32;
-            let strong = [rng.below(8), rng.below(8)];
-            let weak = rng.below(8);
-            let rosy = l % 4 == 0;
+            let Profile { level, strong, weak, rosy } = run.profiles[l];
             raters.push((leader.clone(), Relationship::Myself));
             let mut sets: BTreeMap<Relationship, AnswerSet> = BTreeMap::new();
             for (rater, relationship) in &raters {
@@ -287,7 +423,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                     db_run!(conn, |c| diesel::insert_into(nominations::table)
                         .values((
                             nominations::id.eq(new_id()),
-                            nominations::org_id.eq(&org.org_id),
+                            nominations::org_id.eq(&org_id),
                             nominations::cycle_id.eq(&cycle.id),
                             nominations::subject_id.eq(leader),
                             nominations::rater_id.eq(rater),
@@ -301,7 +437,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                 db_run!(conn, |c| diesel::insert_into(invitations::table)
                     .values((
                         invitations::id.eq(new_id()),
-                        invitations::org_id.eq(&org.org_id),
+                        invitations::org_id.eq(&org_id),
                         invitations::cycle_id.eq(&cycle.id),
                         invitations::subject_id.eq(leader),
                         invitations::rater_id.eq(rater),
@@ -321,6 +457,11 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                             if c_index == weak {
                                 s -= 1;
                             }
+                            if *relationship != Relationship::Myself
+                                && run.lift.iter().any(|(who, c)| who == leader && *c == c_index)
+                            {
+                                s += 1;
+                            }
                             if *relationship == Relationship::Myself && rosy {
                                 s += 2;
                             }
@@ -335,7 +476,7 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
                     }
                 }
                 sets.entry(*relationship)
-                    .or_insert_with(|| AnswerSet::new(&org.org_id, &cycle.id, leader, *relationship))
+                    .or_insert_with(|| AnswerSet::new(&org_id, &cycle.id, leader, *relationship))
                     .add(answers);
             }
             store::insert_sets(conn, &sets.into_values().collect::<Vec<_>>())?;
@@ -350,13 +491,9 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
         db_run!(conn, |c| diesel::update(cycles::table.find(&cycle.id))
             .set(cycles::state.eq(&cycle.state))
             .execute(c))?;
-        reports::release(conn, &principal, &cycle, None)?;
+        reports::release(conn, principal, &cycle, None)?;
         Ok::<_, AppError>(())
     })?;
     conn.purge_deleted_rows()?;
-
-    let relationships = coaching_from_suggestions(conn, &principal, &cycle.id)?;
-    let featured =
-        staff.iter().find(|p| p.id == leaders[0]).map(|p| (p.display_name.clone(), p.id.clone())).unwrap_or_default();
-    Ok(Demo { org, people: staff.len(), cycle_id: cycle.id, featured_leader: featured, relationships })
+    Ok(cycle)
 }

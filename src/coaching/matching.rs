@@ -26,7 +26,7 @@
 //! input and seed give the same pairs.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use crate::rng::Rng;
 
@@ -69,7 +69,7 @@ pub struct Leader {
 
 impl Problem {
     /// How many more coachees `coach` may take.
-    fn room(&self, settings: &Settings, coach: usize) -> usize {
+    pub fn room(&self, settings: &Settings, coach: usize) -> usize {
         settings.max_coachees.saturating_sub(self.leaders[coach].coaching_already)
     }
 }
@@ -456,19 +456,17 @@ impl Network<'_> {
     }
 }
 
-/// The optimal pairs on the candidate graph (see the module's documentation).
-pub fn solve(problem: &Problem, settings: &Settings) -> Solution {
-    let mut rng = Rng::new(settings.seed);
-    let candidates = candidates(problem, settings, &mut rng);
-    let n = problem.leaders.len();
+/// The min-cost flow over `candidates` (each coachee's candidate pairs) with each coach's
+/// `room`: every coachee's coach in the optimum on that graph, or `None`.
+fn assign(candidates: &[Vec<Pair>], room: Vec<usize>) -> Vec<Option<usize>> {
+    let n = candidates.len();
     let big = candidates.iter().flatten().map(|p| p.benefit).max().unwrap_or(0) + 1;
-    let potential = vec![0; 2 * n + 1];
     let mut network = Network {
         n,
-        candidates: &candidates,
-        room: (0..n).map(|l| problem.room(settings, l)).collect(),
+        candidates,
+        room,
         big,
-        potential,
+        potential: vec![0; 2 * n + 1],
         coach_of: vec![None; n],
         benefit_of: vec![0; n],
         coachees_of: vec![Vec::new(); n],
@@ -482,13 +480,170 @@ pub fn solve(problem: &Problem, settings: &Settings) -> Solution {
             break;
         }
     }
-    let pairs = (0..n)
-        .filter_map(|coachee| {
-            let coach = network.coach_of[coachee]?;
-            candidates[coachee].iter().find(|p| p.coach == coach).cloned()
-        })
+    network.coach_of
+}
+
+/// The optimal pairs on the candidate graph (see the module's documentation).
+pub fn solve(problem: &Problem, settings: &Settings) -> Solution {
+    let mut rng = Rng::new(settings.seed);
+    let candidates = candidates(problem, settings, &mut rng);
+    let room = (0..problem.leaders.len()).map(|l| problem.room(settings, l)).collect();
+    let coach_of = assign(&candidates, room);
+    let pairs = coach_of
+        .iter()
+        .enumerate()
+        .filter_map(|(coachee, coach)| candidates[coachee].iter().find(|p| Some(p.coach) == *coach).cloned())
         .collect();
     Solution::of(pairs)
+}
+
+/// Reciprocal pairs: each of the two coaches the other, on a need of the other's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reciprocal {
+    /// Per pair, `a` coaching `b` and `b` coaching `a`, with `a < b`.
+    pub pairs: Vec<(Pair, Pair)>,
+    /// The sum of both directions' benefits over the pairs.
+    pub objective: i64,
+    /// No set of reciprocal pairs on the candidate graph can do better than this.
+    pub bound: i64,
+}
+
+impl Reciprocal {
+    pub fn cross_department_share(&self) -> f64 {
+        if self.pairs.is_empty() {
+            return 0.0;
+        }
+        self.pairs.iter().filter(|(p, _)| p.cross_department).count() as f64 / self.pairs.len() as f64
+    }
+}
+
+/// The most valuable matching on a path of nodes `0..=k` whose consecutive nodes are
+/// joined by `weights[i]` (between `i` and `i + 1`): the edges taken, by index.
+fn path_matching(weights: &[i64]) -> Vec<usize> {
+    // best[i]: the best total over the first i edges; taken when edge i - 1 is in it.
+    let mut best = vec![0i64; weights.len() + 1];
+    for i in 1..=weights.len() {
+        let with = weights[i - 1] + if i >= 2 { best[i - 2] } else { 0 };
+        best[i] = best[i - 1].max(with);
+    }
+    let mut taken = Vec::new();
+    let mut i = weights.len();
+    while i > 0 {
+        if best[i] == best[i - 1] {
+            i -= 1;
+        } else {
+            taken.push(i - 1);
+            i = i.saturating_sub(2);
+        }
+    }
+    taken
+}
+
+/// The most valuable reciprocal pairs (see the README, "Match suggestions"): the edge
+/// between two leaders exists when each is strong in a need of the other, and is worth
+/// both directions' benefits. Finding the best matching of leaders is relaxed to the
+/// same min-cost flow as one-way pairs with every coach's room one, whose optimum is at
+/// least twice the best matching's and splits into chains and cycles of leaders; the
+/// best matching of each chain or cycle is exact by dynamic programming, and leaders
+/// still unmatched are then paired greedily on the edges left.
+pub fn solve_reciprocal(problem: &Problem, settings: &Settings) -> Reciprocal {
+    let mut rng = Rng::new(settings.seed);
+    let n = problem.leaders.len();
+    let one_way = candidates(problem, settings, &mut rng);
+    let open = |l: usize| problem.room(settings, l) > 0;
+    // Edges keyed by (a, b), a < b: (a coaching b, b coaching a).
+    let mut edges: BTreeMap<(usize, usize), (Pair, Pair)> = BTreeMap::new();
+    for p in one_way.iter().flatten() {
+        let (a, b) = (p.coach.min(p.coachee), p.coach.max(p.coachee));
+        if edges.contains_key(&(a, b)) || !open(a) || !open(b) {
+            continue;
+        }
+        if let (Some(ab), Some(ba)) = (pair(problem, settings, a, b), pair(problem, settings, b, a)) {
+            edges.insert((a, b), (ab, ba));
+        }
+    }
+    let weight = |a: usize, b: usize| {
+        let (x, y) = &edges[&(a.min(b), a.max(b))];
+        x.benefit + y.benefit
+    };
+    let mut two_way: Vec<Vec<Pair>> = vec![Vec::new(); n];
+    for &(a, b) in edges.keys() {
+        for (u, v) in [(a, b), (b, a)] {
+            two_way[u].push(Pair {
+                coach: v,
+                coachee: u,
+                focus: Vec::new(),
+                cross_department: false,
+                benefit: weight(a, b),
+            });
+        }
+    }
+    let next = assign(&two_way, vec![1; n]);
+    let bound = next.iter().enumerate().filter_map(|(u, v)| v.map(|v| weight(u, v))).sum::<i64>() / 2;
+    // Each leader has at most one successor and one predecessor: chains and cycles.
+    let mut previous = vec![None; n];
+    for (u, v) in next.iter().enumerate() {
+        if let Some(v) = *v {
+            previous[v] = Some(u);
+        }
+    }
+    let mut seen = vec![false; n];
+    let mut matched: Vec<(usize, usize)> = Vec::new();
+    let walk = |start: usize, seen: &mut Vec<bool>, matched: &mut Vec<(usize, usize)>| {
+        let mut nodes = vec![start];
+        seen[start] = true;
+        while let Some(v) = next[*nodes.last().unwrap()] {
+            if seen[v] {
+                break;
+            }
+            seen[v] = true;
+            nodes.push(v);
+        }
+        let closed = nodes.len() > 2 && next[*nodes.last().unwrap()] == Some(nodes[0]);
+        let weights: Vec<i64> = nodes.windows(2).map(|w| weight(w[0], w[1])).collect();
+        let mut taken: Vec<(usize, usize)> =
+            path_matching(&weights).into_iter().map(|i| (nodes[i], nodes[i + 1])).collect();
+        if closed {
+            // Or the edge closing the cycle, with the best of the path between its ends.
+            let closing = weight(nodes[nodes.len() - 1], nodes[0]);
+            let inner = &weights[1..weights.len() - 1];
+            let inner_taken = path_matching(inner);
+            let with: i64 = closing + inner_taken.iter().map(|&i| inner[i]).sum::<i64>();
+            if with > taken.iter().map(|&(a, b)| weight(a, b)).sum::<i64>() {
+                taken = inner_taken.into_iter().map(|i| (nodes[i + 1], nodes[i + 2])).collect();
+                taken.push((nodes[nodes.len() - 1], nodes[0]));
+            }
+        }
+        matched.extend(taken);
+    };
+    for start in (0..n).filter(|&u| previous[u].is_none() && next[u].is_some()) {
+        walk(start, &mut seen, &mut matched);
+    }
+    for start in 0..n {
+        if !seen[start] && next[start].is_some() {
+            walk(start, &mut seen, &mut matched);
+        }
+    }
+    // Those left unmatched: the best edges among them, in turn.
+    let mut used = vec![false; n];
+    for &(a, b) in &matched {
+        used[a] = true;
+        used[b] = true;
+    }
+    let mut rest: Vec<(i64, usize, usize)> =
+        edges.keys().filter(|&&(a, b)| !used[a] && !used[b]).map(|&(a, b)| (weight(a, b), a, b)).collect();
+    rest.sort_by_key(|&(w, a, b)| (Reverse(w), a, b));
+    for (_, a, b) in rest {
+        if !used[a] && !used[b] {
+            used[a] = true;
+            used[b] = true;
+            matched.push((a, b));
+        }
+    }
+    let mut pairs: Vec<(Pair, Pair)> = matched.into_iter().map(|(a, b)| edges[&(a.min(b), a.max(b))].clone()).collect();
+    pairs.sort_by_key(|(p, _)| (p.coach, p.coachee));
+    let objective = pairs.iter().map(|(x, y)| x.benefit + y.benefit).sum();
+    Reciprocal { pairs, objective, bound }
 }
 
 /// First come, first served, for comparison: each coachee in a seeded order takes the
@@ -629,6 +784,55 @@ mod tests {
         assert!(load.iter().all(|&l| l <= 2));
         assert_eq!(solve(&problem, &settings), solved, "same input and seed, same pairs");
         assert!(greedy(&problem, &settings).objective < solved.objective);
+    }
+
+    /// The best reciprocal matching by trying every one.
+    fn best_reciprocal(problem: &Problem, settings: &Settings) -> i64 {
+        fn go(problem: &Problem, settings: &Settings, free: &mut Vec<bool>) -> i64 {
+            let Some(a) = free.iter().position(|&f| f) else { return 0 };
+            free[a] = false;
+            let mut best = go(problem, settings, free);
+            for b in a + 1..free.len() {
+                if free[b]
+                    && problem.room(settings, a) > 0
+                    && problem.room(settings, b) > 0
+                    && let (Some(x), Some(y)) = (pair(problem, settings, a, b), pair(problem, settings, b, a))
+                {
+                    free[b] = false;
+                    best = best.max(x.benefit + y.benefit + go(problem, settings, free));
+                    free[b] = true;
+                }
+            }
+            free[a] = true;
+            best
+        }
+        go(problem, settings, &mut vec![true; problem.leaders.len()])
+    }
+
+    #[test]
+    fn reciprocal_pairs_help_both_ways_and_come_close_to_the_best() {
+        let (mut exact, mut total) = (0, 0);
+        for seed in 1..=60 {
+            let problem = organisation(seed, 8, 4, 3);
+            let settings = Settings { cross_department_weight: 0.5, max_coachees: 1, seed };
+            let found = solve_reciprocal(&problem, &settings);
+            let best = best_reciprocal(&problem, &settings);
+            assert!(
+                found.objective <= best && best <= found.bound,
+                "seed {seed}: {} {best} {}",
+                found.objective,
+                found.bound
+            );
+            exact += usize::from(found.objective == best);
+            total += 1;
+            let mut seen = std::collections::HashSet::new();
+            for (ab, ba) in &found.pairs {
+                assert_eq!((ab.coach, ab.coachee), (ba.coachee, ba.coach));
+                assert!(seen.insert(ab.coach) && seen.insert(ab.coachee), "a leader in one pair at most");
+            }
+            assert_eq!(solve_reciprocal(&problem, &settings), found);
+        }
+        assert!(exact * 10 >= total * 9, "exact in {exact} of {total}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! shapes a relationship for its reader and `handlers` only translate HTTP.
 
 pub mod amend;
+pub mod circles;
 pub mod create;
 pub mod goals;
 pub mod growth;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::circles::{self, Circle};
 use super::create::CreateRelationshipRequest;
 use super::matching::{self, Leader, Need, Problem, Settings, Standing};
 use super::{MemberRole, RelationshipKind, RelationshipStatus};
@@ -49,6 +50,23 @@ pub struct SuggestionRequest {
     /// same suggestions.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// What to suggest: one-way `pairs` (the default), `reciprocal` pairs where each
+    /// coaches the other on a need of theirs, or `circles` around a shared development area.
+    #[serde(default)]
+    pub shape: SuggestionShape,
+    /// With `circles`: the most members of a circle, 3 to 6, default 4 (the fewest is 3).
+    #[validate(range(min = 3, max = 6))]
+    #[serde(default = "default_circle_size")]
+    pub circle_size: u8,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionShape {
+    #[default]
+    Pairs,
+    Reciprocal,
+    Circles,
 }
 
 fn default_weight() -> f64 {
@@ -63,6 +81,9 @@ fn default_percentile() -> u8 {
 fn default_seed() -> u64 {
     1
 }
+fn default_circle_size() -> u8 {
+    4
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SuggestedPerson {
@@ -71,7 +92,33 @@ pub struct SuggestedPerson {
     pub department: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestedRole {
+    Coach,
+    Coachee,
+    /// In a reciprocal pair: coach of the other and coached by them.
+    Mutual,
+    /// In a circle.
+    Peer,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SuggestedMember {
+    #[serde(flatten)]
+    pub person: SuggestedPerson,
+    pub role: SuggestedRole,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionKind {
+    Pair,
+    ReciprocalPair,
+    Circle,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FocusCompetency {
     pub key: String,
     pub name: String,
@@ -79,15 +126,19 @@ pub struct FocusCompetency {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Suggestion {
-    pub coach: SuggestedPerson,
-    pub coachee: SuggestedPerson,
+    pub kind: SuggestionKind,
+    /// A pair's coach then coachee; a reciprocal pair's two; a circle's members.
+    pub members: Vec<SuggestedMember>,
+    /// What the relationship works on: a pair's one or two, both directions' for a
+    /// reciprocal pair, the shared development area for a circle.
     pub focus_competencies: Vec<FocusCompetency>,
+    /// Every member works in a department of their own.
     pub cross_department: bool,
     /// Why, in words, for HR alone: no score, no count, no figure a report withholds.
     pub rationale: String,
-    /// The body that sets this pair up at `POST /api/v1/coaching/relationships` (or in
-    /// a batch at `/api/v1/coaching/relationships/batch`).
-    pub relationship: CreateRelationshipRequest,
+    /// The bodies that set this up at `POST /api/v1/coaching/relationships/batch`: one
+    /// for a pair or a circle, two for a reciprocal pair (one pair each way).
+    pub relationships: Vec<CreateRelationshipRequest>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,7 +147,7 @@ pub struct SuggestionSummary {
     pub leaders: usize,
     pub suggestions: usize,
     pub cross_department: usize,
-    /// Leaders with a development area who got no coach.
+    /// Leaders with a development area, free to be coached, whom no suggestion coaches.
     pub without_coach: usize,
 }
 
@@ -217,34 +268,151 @@ fn load_input(conn: &mut DbConn, org_id: &str, cycle_id: &str, min_percentile: u
     Ok(Input { problem: Problem { competencies: keys.len(), leaders }, people, competencies })
 }
 
-/// Why a pair, in words only.
-fn rationale(input: &Input, pair: &matching::Pair) -> String {
-    let (coach, coachee) = (&input.people[pair.coach], &input.people[pair.coachee]);
-    let name = |c: usize| input.competencies[c].name.to_lowercase();
-    let (first, need) = pair.focus[0];
-    let mut text = format!(
-        "{}'s others rate {} among the organisation's strongest; {}",
-        coach.display_name,
-        name(first),
-        match need {
-            Need::BlindSpot => format!(
-                "it is a blind spot for {}, who rates themselves clearly higher than others do.",
-                coachee.display_name
-            ),
-            Need::DevelopmentArea => format!("it is among {}'s development areas.", coachee.display_name),
-        }
-    );
-    if let Some(&(second, _)) = pair.focus.get(1) {
-        text.push_str(&format!(" They can work on {} too.", name(second)));
+impl Input {
+    fn name(&self, competency: usize) -> String {
+        self.competencies[competency].name.to_lowercase()
     }
-    match (&coach.department, &coachee.department) {
-        (Some(a), Some(b)) if pair.cross_department => {
-            text.push_str(&format!(" They work in different departments ({a} and {b})."));
+
+    fn focus(&self, competencies: impl IntoIterator<Item = usize>) -> Vec<FocusCompetency> {
+        let mut focus: Vec<FocusCompetency> = Vec::new();
+        for c in competencies {
+            if !focus.iter().any(|f| f.key == self.competencies[c].key) {
+                focus.push(self.competencies[c].clone());
+            }
         }
-        (Some(a), Some(_)) => text.push_str(&format!(" Both work in {a}.")),
-        _ => {}
+        focus
     }
-    text
+
+    fn member(&self, leader: usize, role: SuggestedRole) -> SuggestedMember {
+        SuggestedMember { person: self.people[leader].clone(), role }
+    }
+
+    fn pair_body(&self, pair: &matching::Pair) -> CreateRelationshipRequest {
+        CreateRelationshipRequest {
+            kind: RelationshipKind::Pair,
+            coach_id: Some(self.people[pair.coach].person_id.clone()),
+            coachee_id: Some(self.people[pair.coachee].person_id.clone()),
+            member_ids: None,
+            agreement: None,
+            focus_competencies: self.focus(pair.focus.iter().map(|&(c, _)| c)).into_iter().map(|f| f.key).collect(),
+            override_reason: None,
+        }
+    }
+
+    /// Why the coach for this coachee, in words only.
+    fn why(&self, pair: &matching::Pair) -> String {
+        let (coach, coachee) = (&self.people[pair.coach], &self.people[pair.coachee]);
+        let (first, need) = pair.focus[0];
+        let mut text = format!(
+            "{}'s others rate {} among the organisation's strongest; {}",
+            coach.display_name,
+            self.name(first),
+            match need {
+                Need::BlindSpot => format!(
+                    "it is a blind spot for {}, who rates themselves clearly higher than others do.",
+                    coachee.display_name
+                ),
+                Need::DevelopmentArea => format!("it is among {}'s development areas.", coachee.display_name),
+            }
+        );
+        if let Some(&(second, _)) = pair.focus.get(1) {
+            text.push_str(&format!(" They can work on {} too.", self.name(second)));
+        }
+        text
+    }
+
+    /// Where the members work, in words.
+    fn departments(&self, members: &[usize], cross_department: bool) -> String {
+        let named: Vec<&str> = members.iter().filter_map(|&l| self.people[l].department.as_deref()).collect();
+        if named.len() < members.len() {
+            String::new()
+        } else if cross_department {
+            format!(" They work in different departments ({}).", and_list(&named))
+        } else if named.iter().all(|d| *d == named[0]) {
+            format!(" They all work in {}.", named[0])
+        } else {
+            let mut distinct = named.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            format!(" They work in {}.", and_list(&distinct))
+        }
+    }
+
+    fn pair(&self, pair: &matching::Pair) -> Suggestion {
+        let members = [pair.coach, pair.coachee];
+        Suggestion {
+            kind: SuggestionKind::Pair,
+            members: vec![
+                self.member(pair.coach, SuggestedRole::Coach),
+                self.member(pair.coachee, SuggestedRole::Coachee),
+            ],
+            focus_competencies: self.focus(pair.focus.iter().map(|&(c, _)| c)),
+            cross_department: pair.cross_department,
+            rationale: self.why(pair) + &self.departments(&members, pair.cross_department),
+            relationships: vec![self.pair_body(pair)],
+        }
+    }
+
+    fn reciprocal(&self, (ab, ba): &(matching::Pair, matching::Pair)) -> Suggestion {
+        let members = [ab.coach, ab.coachee];
+        Suggestion {
+            kind: SuggestionKind::ReciprocalPair,
+            members: members.iter().map(|&l| self.member(l, SuggestedRole::Mutual)).collect(),
+            focus_competencies: self.focus(ab.focus.iter().chain(&ba.focus).map(|&(c, _)| c)),
+            cross_department: ab.cross_department,
+            rationale: format!("{} In turn, {}", self.why(ab), self.why(ba))
+                + &self.departments(&members, ab.cross_department),
+            relationships: vec![self.pair_body(ab), self.pair_body(ba)],
+        }
+    }
+
+    fn circle(&self, circle: &Circle) -> Suggestion {
+        let leaders: Vec<usize> = circle.members.iter().map(|&(l, _)| l).collect();
+        let names: Vec<&str> = leaders.iter().map(|&l| self.people[l].display_name.as_str()).collect();
+        let blind: Vec<&str> = circle
+            .members
+            .iter()
+            .filter(|(_, need)| *need == Need::BlindSpot)
+            .map(|&(l, _)| self.people[l].display_name.as_str())
+            .collect();
+        let mut rationale = format!(
+            "{} share {} as an area to grow in, and coach one another on it.",
+            and_list(&names),
+            self.name(circle.competency)
+        );
+        if !blind.is_empty() {
+            rationale.push_str(&format!(
+                " For {} it is a blind spot: self-ratings clearly higher than others'.",
+                and_list(&blind)
+            ));
+        }
+        rationale.push_str(&self.departments(&leaders, circle.cross_department));
+        Suggestion {
+            kind: SuggestionKind::Circle,
+            members: leaders.iter().map(|&l| self.member(l, SuggestedRole::Peer)).collect(),
+            focus_competencies: self.focus([circle.competency]),
+            cross_department: circle.cross_department,
+            rationale,
+            relationships: vec![CreateRelationshipRequest {
+                kind: RelationshipKind::Circle,
+                coach_id: None,
+                coachee_id: None,
+                member_ids: Some(leaders.iter().map(|&l| self.people[l].person_id.clone()).collect()),
+                agreement: None,
+                focus_competencies: vec![self.competencies[circle.competency].key.clone()],
+                override_reason: None,
+            }],
+        }
+    }
+}
+
+/// "A", "A and B", "A, B and C".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// The suggestions for a cycle, computed fresh: nothing is stored until HR creates
@@ -265,37 +433,20 @@ pub fn suggest(
         max_coachees: input.max_coachees_per_coach as usize,
         seed: input.seed,
     };
-    let solution = matching::solve(&data.problem, &settings);
-    let suggestions: Vec<Suggestion> = solution
-        .pairs
-        .iter()
-        .map(|pair| {
-            let focus: Vec<String> = pair.focus.iter().map(|&(c, _)| data.competencies[c].key.clone()).collect();
-            Suggestion {
-                coach: data.people[pair.coach].clone(),
-                coachee: data.people[pair.coachee].clone(),
-                focus_competencies: pair
-                    .focus
-                    .iter()
-                    .map(|&(c, _)| FocusCompetency {
-                        key: data.competencies[c].key.clone(),
-                        name: data.competencies[c].name.clone(),
-                    })
-                    .collect(),
-                cross_department: pair.cross_department,
-                rationale: rationale(&data, pair),
-                relationship: CreateRelationshipRequest {
-                    kind: RelationshipKind::Pair,
-                    coach_id: Some(data.people[pair.coach].person_id.clone()),
-                    coachee_id: Some(data.people[pair.coachee].person_id.clone()),
-                    member_ids: None,
-                    agreement: None,
-                    focus_competencies: focus,
-                    override_reason: None,
-                },
-            }
-        })
-        .collect();
+    let (suggestions, coached): (Vec<Suggestion>, usize) = match input.shape {
+        SuggestionShape::Pairs => {
+            let pairs = matching::solve(&data.problem, &settings).pairs;
+            (pairs.iter().map(|p| data.pair(p)).collect(), pairs.len())
+        }
+        SuggestionShape::Reciprocal => {
+            let pairs = matching::solve_reciprocal(&data.problem, &settings).pairs;
+            (pairs.iter().map(|p| data.reciprocal(p)).collect(), 2 * pairs.len())
+        }
+        SuggestionShape::Circles => {
+            let found = circles::circles(&data.problem, &settings, usize::from(input.circle_size));
+            (found.iter().map(|c| data.circle(c)).collect(), found.iter().map(|c| c.members.len()).sum())
+        }
+    };
     let wanting = data.problem.leaders.iter().filter(|l| !l.needs.is_empty()).count();
     Ok(SuggestionsResponse {
         cycle_id: cycle_id.to_string(),
@@ -303,7 +454,7 @@ pub fn suggest(
             leaders: data.people.len(),
             suggestions: suggestions.len(),
             cross_department: suggestions.iter().filter(|s| s.cross_department).count(),
-            without_coach: wanting - suggestions.len(),
+            without_coach: wanting.saturating_sub(coached),
         },
         suggestions,
     })

@@ -465,8 +465,12 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
         manager_of.insert(p["id"].as_str().unwrap().to_string(), p["manager_id"].as_str().map(str::to_string));
     }
     for s in suggestions {
-        let (coach, coachee) = (s["coach"]["person_id"].as_str().unwrap(), s["coachee"]["person_id"].as_str().unwrap());
-        assert!(s["cross_department"].as_bool().unwrap() && s["coach"]["department"] != s["coachee"]["department"]);
+        assert_eq!((s["kind"].as_str(), s["members"][0]["role"].as_str()), (Some("pair"), Some("coach")));
+        let (coach, coachee) =
+            (s["members"][0]["person_id"].as_str().unwrap(), s["members"][1]["person_id"].as_str().unwrap());
+        assert!(
+            s["cross_department"].as_bool().unwrap() && s["members"][0]["department"] != s["members"][1]["department"]
+        );
         if let (Some(a), Some(b)) = (manager_of.get(coachee), manager_of.get(coach)) {
             assert_ne!(a.as_deref(), Some(coach), "never the coachee's manager");
             assert_ne!(b.as_deref(), Some(coachee), "never the coachee's direct report");
@@ -484,10 +488,11 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     let focus = s["focus_competencies"][0]["key"].as_str().unwrap();
     let report = |who: &str| format!("/api/v1/cycles/{}/reports/{who}", demo.cycle_id);
     let coachee =
-        json_with_status(app.get_as(&hr, &report(s["coachee"]["person_id"].as_str().unwrap())).await, 200).await;
+        json_with_status(app.get_as(&hr, &report(s["members"][1]["person_id"].as_str().unwrap())).await, 200).await;
     let named = |list: &str| coachee[list].as_array().unwrap().iter().any(|k| k == focus);
     assert!(named("blind_spots") || named("development_areas"), "{focus}: {}", coachee["development_areas"]);
-    let coach = json_with_status(app.get_as(&hr, &report(s["coach"]["person_id"].as_str().unwrap())).await, 200).await;
+    let coach =
+        json_with_status(app.get_as(&hr, &report(s["members"][0]["person_id"].as_str().unwrap())).await, 200).await;
     let strength = coach["competencies"].as_array().unwrap().iter().find(|c| c["key"] == focus).unwrap();
     assert!(strength["percentile"].as_f64().unwrap() >= 75.0);
 
@@ -497,14 +502,14 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     assert_eq!((before, demo.relationships), (12, 12));
 
     // HR creates the chosen ones in one call; one bad item and none is created.
-    let chosen: Vec<Value> = suggestions.iter().take(3).map(|s| s["relationship"].clone()).collect();
+    let chosen: Vec<Value> = suggestions.iter().take(3).map(|s| s["relationships"][0].clone()).collect();
     let created = app.post_as(&hr, "/api/v1/coaching/relationships/batch", &json!({"relationships": chosen})).await;
     let created = json_with_status(created, 201).await;
     assert_eq!(created["relationships"].as_array().unwrap().len(), 3);
     assert!(created["relationships"].as_array().unwrap().iter().all(|r| r["status"] == "proposed"));
     let (report_id, manager_id) = manager_of.iter().find_map(|(p, m)| Some((p.clone(), m.clone()?))).unwrap();
     let bad = json!({"kind": "pair", "coach_id": manager_id, "coachee_id": report_id});
-    let batch = json!({"relationships": [suggestions[3]["relationship"].clone(), bad]});
+    let batch = json!({"relationships": [suggestions[3]["relationships"][0].clone(), bad]});
     let refused = app.post_as(&hr, "/api/v1/coaching/relationships/batch", &batch).await;
     let problem = assert_problem(refused, 422, "reporting_line").await;
     assert!(problem["detail"].as_str().unwrap().starts_with("relationships[1]"), "{problem}");
@@ -513,7 +518,7 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
 
     // Leaders do not get suggestions.
     let leader = json_with_status(
-        app.post_as(&hr, "/api/v1/auth/user-tokens", &json!({"person_id": s["coach"]["person_id"]})).await,
+        app.post_as(&hr, "/api/v1/auth/user-tokens", &json!({"person_id": s["members"][0]["person_id"]})).await,
         201,
     )
     .await;
@@ -525,6 +530,135 @@ async fn suggestions_pair_needs_with_strengths_across_departments_and_show_no_fi
     let token =
         app.client_token(client["client_id"].as_str().unwrap(), client["client_secret"].as_str().unwrap()).await;
     assert_problem(app.post_as(&token, &path, &json!({})).await, 403, "forbidden").await;
+}
+
+/// Words only: no digit in a rationale, no number anywhere in a suggestion.
+fn assert_no_figures(suggestion: &Value) {
+    let rationale = suggestion["rationale"].as_str().unwrap();
+    assert!(!rationale.chars().any(|c| c.is_ascii_digit()), "{rationale}");
+    let text = suggestion.to_string();
+    assert!(!text.split(['"', ':', ',', '[', ']', '{', '}']).any(|t| t.parse::<f64>().is_ok()), "{text}");
+}
+
+#[actix_web::test]
+async fn reciprocal_pairs_and_circles_keep_the_rules_and_become_relationships_in_one_call() {
+    let app = crate::helpers::spawn_app().await;
+    let demo = roundtable::demo::create_demo(&mut app.database.conn()).expect("demo");
+    let hr = app.client_token(&demo.org.client_id, &demo.org.client_secret).await;
+    let path = format!("/api/v1/cycles/{}/coaching/suggestions", demo.cycle_id);
+    let mut manager_of = std::collections::HashMap::new();
+    let mut page = "/api/v1/people?limit=200".to_string();
+    loop {
+        let people = json_with_status(app.get_as(&hr, &page).await, 200).await;
+        for p in people["items"].as_array().unwrap() {
+            manager_of.insert(p["id"].as_str().unwrap().to_string(), p["manager_id"].as_str().map(str::to_string));
+        }
+        let Some(cursor) = people["next_cursor"].as_str() else { break };
+        page = format!("/api/v1/people?limit=200&cursor={cursor}");
+    }
+    let one_line = |a: &str, b: &str| manager_of[a].as_deref() == Some(b) || manager_of[b].as_deref() == Some(a);
+    let report = |who: &str| format!("/api/v1/cycles/{}/reports/{who}", demo.cycle_id);
+    let ids = |s: &Value| -> Vec<String> {
+        s["members"].as_array().unwrap().iter().map(|m| m["person_id"].as_str().unwrap().to_string()).collect()
+    };
+
+    // Reciprocal: each coaches the other on a need of theirs.
+    let body = json!({"shape": "reciprocal", "cross_department_weight": 2.0, "seed": 3});
+    let reciprocal = json_with_status(app.post_as(&hr, &path, &body).await, 200).await;
+    assert_eq!(json_with_status(app.post_as(&hr, &path, &body).await, 200).await, reciprocal, "same input and seed");
+    let pairs = reciprocal["suggestions"].as_array().unwrap();
+    assert!(pairs.len() >= 3, "{}", reciprocal["summary"]);
+    let mut seen = std::collections::HashSet::new();
+    for s in pairs {
+        assert_eq!(s["kind"], "reciprocal_pair");
+        let [a, b] = <[String; 2]>::try_from(ids(s)).unwrap();
+        assert!(s["members"].as_array().unwrap().iter().all(|m| m["role"] == "mutual"));
+        assert!(seen.insert(a.clone()) && seen.insert(b.clone()), "a leader in one suggestion at most");
+        assert!(!one_line(&a, &b), "never within a reporting line");
+        let [ab, ba] = <[Value; 2]>::try_from(s["relationships"].as_array().unwrap().clone()).unwrap();
+        assert_eq!((ab["coach_id"].as_str(), ab["coachee_id"].as_str()), (Some(a.as_str()), Some(b.as_str())));
+        assert_eq!((ba["coach_id"].as_str(), ba["coachee_id"].as_str()), (Some(b.as_str()), Some(a.as_str())));
+        // Each direction's focus is a need of its coachee's report.
+        for (direction, coachee) in [(&ab, &b), (&ba, &a)] {
+            let shown = json_with_status(app.get_as(&hr, &report(coachee)).await, 200).await;
+            let focus = &direction["focus_competencies"][0];
+            let named = |list: &str| shown[list].as_array().unwrap().contains(focus);
+            assert!(named("blind_spots") || named("development_areas"), "{focus}");
+        }
+        assert_no_figures(s);
+    }
+
+    // Circles: 3 to the size asked for, a shared need, no reporting line inside.
+    for size in [3, 4, 6] {
+        let body = json!({"shape": "circles", "circle_size": size, "seed": 2});
+        let found = json_with_status(app.post_as(&hr, &path, &body).await, 200).await;
+        let circles = found["suggestions"].as_array().unwrap();
+        assert!(!circles.is_empty(), "{}", found["summary"]);
+        let mut seen = std::collections::HashSet::new();
+        for s in circles {
+            assert_eq!(s["kind"], "circle");
+            let members = ids(s);
+            assert!((3..=size).contains(&members.len()), "size {size}: {s}");
+            let focus = &s["relationships"][0]["focus_competencies"][0];
+            assert_eq!(&s["focus_competencies"][0]["key"], focus);
+            for (i, a) in members.iter().enumerate() {
+                assert!(seen.insert(a.clone()), "a leader in one circle at most");
+                assert!(members[..i].iter().all(|b| !one_line(a, b)), "never within a reporting line");
+                let shown = json_with_status(app.get_as(&hr, &report(a)).await, 200).await;
+                let named = |list: &str| shown[list].as_array().unwrap().contains(focus);
+                assert!(named("blind_spots") || named("development_areas"), "{a}: {focus}");
+            }
+            assert_no_figures(s);
+        }
+    }
+    for size in [2, 7] {
+        let body = json!({"shape": "circles", "circle_size": size});
+        assert_problem(app.post_as(&hr, &path, &body).await, 422, "validation_failed").await;
+    }
+
+    // HR sets up a reciprocal pair and a circle in one call.
+    let circles = json_with_status(app.post_as(&hr, &path, &json!({"shape": "circles"})).await, 200).await;
+    let mut chosen: Vec<Value> = pairs[0]["relationships"].as_array().unwrap().clone();
+    let circle = circles["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| ids(c).iter().all(|m| !ids(&pairs[0]).contains(m)))
+        .expect("a circle apart from the first pair");
+    chosen.push(circle["relationships"][0].clone());
+    let created = app.post_as(&hr, "/api/v1/coaching/relationships/batch", &json!({"relationships": chosen})).await;
+    let created = json_with_status(created, 201).await;
+    let kinds: Vec<&str> =
+        created["relationships"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["pair", "pair", "circle"]);
+}
+
+#[actix_web::test]
+async fn the_demo_shows_a_coached_leader_growing_on_their_focus_between_two_cycles() {
+    let app = crate::helpers::spawn_app().await;
+    let demo = roundtable::demo::create_demo(&mut app.database.conn()).expect("demo");
+    let hr = app.client_token(&demo.org.client_id, &demo.org.client_secret).await;
+    let (_, leader) = &demo.featured_leader;
+    let token =
+        json_with_status(app.post_as(&hr, "/api/v1/auth/user-tokens", &json!({"person_id": leader})).await, 201).await
+            ["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let goals = json_with_status(app.get_as(&token, &format!("/api/v1/people/{leader}/goals")).await, 200).await;
+    let goal = &goals[0];
+    assert_eq!(goal["progress"], 70, "{goals}");
+    let growth = json_with_status(app.get_as(&token, &format!("/api/v1/people/{leader}/growth")).await, 200).await;
+    let focus = growth["competencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == goal["competency_key"])
+        .expect("the goal's competency");
+    let cycles: Vec<&Value> = focus["points"].as_array().unwrap().iter().map(|p| &p["cycle_id"]).collect();
+    assert_eq!(cycles, [&json!(demo.first_cycle_id), &json!(demo.cycle_id)]);
+    assert!(focus["points"][1]["change"]["delta"].as_f64().unwrap() > 0.0, "{focus}");
+    assert_eq!(focus["goals"][0]["goal_id"], goal["id"]);
 }
 
 #[actix_web::test]
