@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use roundtable::coaching::circles;
 use roundtable::coaching::matching::{self, Leader, Problem, Settings, Solution, Standing};
 use roundtable::rng::Rng;
 
@@ -82,7 +83,7 @@ fn row(name: &str, solution: &Solution, seconds: f64) -> String {
     )
 }
 
-fn timed(f: impl Fn() -> Solution) -> (Solution, f64) {
+fn timed<T>(f: impl Fn() -> T) -> (T, f64) {
     // The best of three runs, so one slow moment of a noisy machine does not count.
     let mut best = f64::MAX;
     let mut solution = None;
@@ -106,7 +107,7 @@ fn main() {
     let settings = Settings { cross_department_weight: 1.0, max_coachees: 2, seed: 1 };
     println!("| leaders | method | objective | pairs | across departments | time |");
     println!("|---:|---|---:|---:|---:|---:|");
-    for leaders in sizes {
+    for &leaders in &sizes {
         let problem = organisation(leaders, 42);
         for (name, solve) in [
             ("min-cost flow", matching::solve as fn(&Problem, &Settings) -> Solution),
@@ -115,6 +116,37 @@ fn main() {
         ] {
             let (solution, seconds) = timed(|| solve(&problem, &settings));
             println!("| {leaders} {}", row(name, &solution, seconds));
+        }
+    }
+    println!();
+    println!(
+        "| leaders | shape | suggestions | leaders in one | of those with a need | objective | bound | across departments | time |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for &leaders in &sizes {
+        let problem = organisation(leaders, 42);
+        let wanting = problem.leaders.iter().filter(|l| !l.needs.is_empty()).count().max(1) as f64;
+        let (reciprocal, seconds) = timed(|| matching::solve_reciprocal(&problem, &settings));
+        let placed = 2 * reciprocal.pairs.len();
+        println!(
+            "| {leaders} | reciprocal pairs | {} | {placed} | {:.1} % | {} | {} ({:.1} % of it) | {:.1} % | {seconds:.3} s |",
+            reciprocal.pairs.len(),
+            100.0 * placed as f64 / wanting,
+            reciprocal.objective,
+            reciprocal.bound,
+            100.0 * reciprocal.objective as f64 / reciprocal.bound.max(1) as f64,
+            100.0 * reciprocal.cross_department_share(),
+        );
+        for size in [4, 6] {
+            let (found, seconds) = timed(|| circles::circles(&problem, &settings, size));
+            let placed: usize = found.iter().map(|c| c.members.len()).sum();
+            let crossing = found.iter().filter(|c| c.cross_department).count();
+            println!(
+                "| {leaders} | circles of 3 to {size} | {} | {placed} | {:.1} % | – | – | {:.1} % | {seconds:.3} s |",
+                found.len(),
+                100.0 * placed as f64 / wanting,
+                100.0 * crossing as f64 / found.len().max(1) as f64,
+            );
         }
     }
 }

@@ -24,6 +24,9 @@
 //! rest of those strong there (so that coachees sharing a need do not all compete for the
 //! same few); the flow is optimal on that graph. Ties are broken by a seeded order, so the same
 //! input and seed give the same pairs.
+//!
+//! **Reciprocal pairs** ([`solve_reciprocal`]) reuse the same flow as a relaxation of a
+//! maximum-weight matching; circles are in `circles`.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -32,6 +35,8 @@ use crate::rng::Rng;
 
 /// Candidate coaches per need and per side of the department line.
 pub const CANDIDATES: usize = 8;
+/// Reciprocal partners kept per leader: their best edges.
+const RECIPROCAL_CANDIDATES: usize = 8;
 /// A need's weight unit: a development area weighs one, a blind spot two.
 const NEED_UNIT: i64 = 1_000;
 
@@ -562,6 +567,17 @@ pub fn solve_reciprocal(problem: &Problem, settings: &Settings) -> Reciprocal {
             edges.insert((a, b), (ab, ba));
         }
     }
+    // Sparse again: an edge stays when it is among the best few of either leader's.
+    let mut best: Vec<Vec<(i64, usize)>> = vec![Vec::new(); n];
+    for (&(a, b), (x, y)) in &edges {
+        best[a].push((x.benefit + y.benefit, b));
+        best[b].push((x.benefit + y.benefit, a));
+    }
+    for list in &mut best {
+        list.sort_by_key(|&(w, other)| (Reverse(w), other));
+        list.truncate(RECIPROCAL_CANDIDATES);
+    }
+    edges.retain(|&(a, b), _| best[a].iter().any(|&(_, o)| o == b) || best[b].iter().any(|&(_, o)| o == a));
     let weight = |a: usize, b: usize| {
         let (x, y) = &edges[&(a.min(b), a.max(b))];
         x.benefit + y.benefit
