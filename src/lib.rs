@@ -18,6 +18,7 @@ pub mod events;
 pub mod frameworks;
 pub mod http;
 pub mod idempotency;
+pub mod input_guard;
 pub mod lifecycle;
 pub mod nullable;
 pub mod oauth;
@@ -138,6 +139,7 @@ impl Application {
                 .app_data(http::path_config())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
                 .default_service(web::to(http::fallback))
+                .wrap(input_guard::RefuseNul { limit: serve.max_body_bytes })
                 .wrap(Compress::default())
                 .wrap(cors(&serve.cors_origins))
                 .wrap(ErrorHandlers::new().default_handler(http::problem_for_bare_errors))

@@ -3,7 +3,7 @@
 //! and `people`, which they look up; `auth` below them only verifies.
 
 mod jwks;
-mod token;
+pub mod token;
 mod user_tokens;
 
 /// The routes outside `/api/v1`: the token endpoint and the published keys.

@@ -85,6 +85,10 @@ impl OAuthError {
     fn new(code: &'static str, description: impl Into<String>) -> Self {
         Self { code, description: description.into(), basic_challenge: false }
     }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", description)
+    }
 }
 
 impl ResponseError for OAuthError {
@@ -227,6 +231,9 @@ impl ClientCredentials {
                 ));
             }
         };
+        if client_id.contains('\0') || secret.contains('\0') {
+            return Err(OAuthError::invalid_request("The client credentials hold a NUL character (U+0000)."));
+        }
         let requested = match form.scope.as_deref() {
             Some(scope) => Some(Scope::parse_list(scope).map_err(|e| OAuthError::new("invalid_scope", e))?),
             None => None,

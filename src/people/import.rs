@@ -73,6 +73,10 @@ fn parse_csv(body: &[u8]) -> Result<Vec<RowInput>, AppError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| bad_csv(format!("The file is not UTF-8 (first bad byte at offset {}).", e.valid_up_to())))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(bad_csv(format!("Line {line} holds a NUL character (U+0000), which no field accepts.")));
+    }
 
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let headers: Vec<String> = reader
@@ -145,4 +149,16 @@ pub async fn import_people_csv(
     let deactivate_missing = query.deactivate_missing;
     let response = state.db.run(move |conn| upsert_people(conn, &principal, rows, deactivate_missing, "csv")).await?;
     Ok(web::Json(response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_in_a_cell_is_refused_with_its_line() {
+        let refused = parse_csv(b"external_id,email,display_name\nE-1,a@example.com,A\nE-2,b@example.com,B\0\n");
+        let Err(AppError::BadRequest { code, detail }) = refused else { panic!("refused") };
+        assert_eq!((code, detail.starts_with("Line 3 holds a NUL")), ("invalid_csv", true), "{detail}");
+    }
 }

@@ -11,6 +11,7 @@ mod cycles;
 mod database_reader;
 mod drafts;
 mod foundation;
+mod hostile;
 mod idempotency;
 mod layout;
 mod logs;
