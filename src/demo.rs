@@ -123,9 +123,10 @@ struct Coaching {
 }
 
 /// Coaching as it would run after the cycle that ended at `ended`: HR sets up a dozen of
-/// the suggested pairs, both members accept, half of them have met, some coachees share
-/// the focus of their report, and every coachee sets a goal on their focus and checks in
-/// on it. Through the same operations as the API, then dated back to when it happened.
+/// the suggested pairs a week later, both members accept, half of them met last week, some
+/// coachees share the focus of their report, and every coachee sets a goal on their focus
+/// and checks in on it twice. Through the same operations as the API, then dated back to
+/// when it happened.
 fn coaching_from_suggestions(
     conn: &mut DbConn,
     hr: &Principal,
@@ -152,6 +153,20 @@ fn coaching_from_suggestions(
         for member in &relationship.members {
             respond::accept(conn, &as_member(&member.person_id), &relationship.id)?;
         }
+        let started = ended + Duration::days(7);
+        db_run!(conn, |c| diesel::update(schema::coaching_relationships::table.find(&relationship.id))
+            .set((
+                schema::coaching_relationships::created_at.eq(started),
+                schema::coaching_relationships::updated_at.eq(started + Duration::days(3)),
+                schema::coaching_relationships::starts_on.eq((started + Duration::days(7)).date()),
+                schema::coaching_relationships::review_on.eq((now() + Duration::days(30)).date()),
+            ))
+            .execute(c))?;
+        db_run!(conn, |c| diesel::update(
+            schema::coaching_members::table.filter(schema::coaching_members::relationship_id.eq(&relationship.id))
+        )
+        .set(schema::coaching_members::accepted_at.eq(started + Duration::days(3)))
+        .execute(c))?;
         let coach = relationship.members.iter().find(|m| m.role == MemberRole::Coach);
         let coachee = relationship.members.iter().find(|m| m.role == MemberRole::Coachee);
         let (Some(coach), Some(coachee)) = (coach, coachee) else { continue };
@@ -159,7 +174,7 @@ fn coaching_from_suggestions(
         focus.push((coachee.person_id.clone(), keys.clone()));
         if i % 2 == 0 {
             let session = CreateSessionRequest {
-                held_at: (ended + Duration::days(21)).and_utc(),
+                held_at: (now() - Duration::days(7)).and_utc(),
                 agenda: format!(
                     "First session: what the report says about {}, and one real situation to work on.",
                     keys.join(", ")
@@ -168,7 +183,7 @@ fn coaching_from_suggestions(
                 action_items: vec![ActionItemInput {
                     owner_id: coachee.person_id.clone(),
                     description: "Try the agreed change in next week's team meeting".into(),
-                    due_on: Some((ended + Duration::days(28)).date()),
+                    due_on: Some((now() + Duration::days(7)).date()),
                 }],
             };
             sessions::create_session(conn, &as_member(&coach.person_id), &relationship.id, session)?;

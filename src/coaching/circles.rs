@@ -3,15 +3,18 @@
 //! one reporting line. Pure, like `matching`, over the same problem.
 //!
 //! **Construction.** First every leader who may join is placed in the pool of their first
-//! need (blind spots first, then development areas); a pool too small for a circle sends
-//! its leaders on to their next need, until every pool is empty or large enough. Then
+//! need (blind spots first, then development areas); the smallest pool too small for a
+//! circle sends its leaders on to their next need, one pool at a time, until every pool is
+//! empty or large enough. Then
 //! each pool of `p` leaders becomes `k` circles, as few as hold it (`⌈p / size⌉`, fewer
 //! when that would leave a circle under three; those left over have the lowest need
 //! weight). Its leaders are dealt round the circles one by one, department by department
 //! (the largest first), which puts no more of a department's `m` leaders in any circle
-//! than `⌈m / k⌉`, the least possible. Finally two members in one reporting line are
-//! parted by a swap with a member of another circle of the pool, or the later one leaves.
-//! This is a construction, not a proven optimum: the pairs are the optimisation.
+//! than `⌈m / k⌉`, the least possible. Finally, of two members in one reporting line, the
+//! later moves to another circle of the pool with a free seat where they fit, or swaps with
+//! a member of one where both then fit, or leaves; a circle left under three hands its
+//! members on the same way. This is a construction, not a proven optimum: the pairs are
+//! the optimisation.
 
 use std::cmp::Reverse;
 
@@ -52,23 +55,21 @@ pub fn circles(problem: &Problem, settings: &Settings, size: usize) -> Vec<Circl
     let need_of = |l: usize, c: usize| problem.leaders[l].needs.iter().find(|(k, _)| *k == c).map(|&(_, need)| need);
 
     // Pools: each leader's first need whose pool is large enough.
-    let eligible: Vec<usize> =
-        (0..n).filter(|&l| !problem.leaders[l].needs.is_empty() && problem.room(settings, l) > 0).collect();
     let mut choice = vec![0usize; n];
-    let pools = loop {
-        let mut pools: Vec<Vec<usize>> = vec![Vec::new(); problem.competencies];
-        for &l in &eligible {
+    let mut pools: Vec<Vec<usize>> = vec![Vec::new(); problem.competencies];
+    for l in (0..n).filter(|&l| !problem.leaders[l].needs.is_empty() && problem.room(settings, l) > 0) {
+        pools[problem.leaders[l].needs[0].0].push(l);
+    }
+    while let Some(small) =
+        (0..pools.len()).filter(|&c| (1..MIN_MEMBERS).contains(&pools[c].len())).min_by_key(|&c| (pools[c].len(), c))
+    {
+        for l in std::mem::take(&mut pools[small]) {
+            choice[l] += 1;
             if let Some(&(c, _)) = problem.leaders[l].needs.get(choice[l]) {
                 pools[c].push(l);
             }
         }
-        let small: Vec<usize> =
-            pools.iter().filter(|p| !p.is_empty() && p.len() < MIN_MEMBERS).flatten().copied().collect();
-        if small.is_empty() {
-            break pools;
-        }
-        small.into_iter().for_each(|l| choice[l] += 1);
-    };
+    }
 
     let mut result = Vec::new();
     for (competency, mut pool) in pools.into_iter().enumerate() {
@@ -96,7 +97,7 @@ pub fn circles(problem: &Problem, settings: &Settings, size: usize) -> Vec<Circl
         for (i, l) in pool.into_iter().enumerate() {
             dealt[i % k].push(l);
         }
-        part_reporting_lines(problem, &mut dealt);
+        part_reporting_lines(problem, &mut dealt, size);
         for mut members in dealt.into_iter().filter(|m| m.len() >= MIN_MEMBERS) {
             members.sort_unstable();
             let departments: Vec<Option<u32>> = members.iter().map(|&l| problem.leaders[l].department).collect();
@@ -109,41 +110,66 @@ pub fn circles(problem: &Problem, settings: &Settings, size: usize) -> Vec<Circl
     result
 }
 
-/// Parts every two members of a circle in one reporting line: the later one swaps with a
-/// member of another circle where both then fit (one of their own department if any), or
-/// leaves the circle.
-fn part_reporting_lines(problem: &Problem, dealt: &mut [Vec<usize>]) {
+/// Where `leader`, leaving circle `from`, can go: a circle with a free seat where they
+/// fit, or a swap with a member of another circle where both then fit (one of their own
+/// department first).
+enum Place {
+    Seat(usize),
+    Swap(usize, usize),
+}
+
+fn place(problem: &Problem, dealt: &[Vec<usize>], from: usize, leader: usize, size: usize) -> Option<Place> {
+    let others = || dealt.iter().enumerate().filter(move |&(o, _)| o != from);
+    if let Some((o, _)) = others().find(|(_, other)| other.len() < size && fits(problem, other, leader, None)) {
+        return Some(Place::Seat(o));
+    }
+    let swaps = || {
+        others().flat_map(|(o, other)| other.iter().enumerate().map(move |(x, &candidate)| (o, x, candidate))).filter(
+            |&(o, _, candidate)| {
+                fits(problem, &dealt[from], candidate, Some(leader))
+                    && fits(problem, &dealt[o], leader, Some(candidate))
+            },
+        )
+    };
+    let department = problem.leaders[leader].department;
+    swaps()
+        .find(|&(_, _, candidate)| problem.leaders[candidate].department == department)
+        .or_else(|| swaps().next())
+        .map(|(o, x, _)| Place::Swap(o, x))
+}
+
+/// Parts every two members of a circle in one reporting line (the later one moves, swaps
+/// or leaves), then hands on the members of circles left under three.
+fn part_reporting_lines(problem: &Problem, dealt: &mut [Vec<usize>], size: usize) {
     for i in 0..dealt.len() {
         let mut j = 0;
         while j < dealt[i].len() {
             let leader = dealt[i][j];
-            if fits(problem, &dealt[i], leader, None) {
+            if fits(problem, &dealt[i][..j], leader, None) {
                 j += 1;
                 continue;
             }
-            let department = problem.leaders[leader].department;
-            let mut swap = None;
-            for (o, other) in dealt.iter().enumerate().filter(|&(o, _)| o != i) {
-                for (x, &candidate) in other.iter().enumerate() {
-                    let ok = fits(problem, &dealt[i], candidate, Some(leader))
-                        && fits(problem, other, leader, Some(candidate));
-                    let same = problem.leaders[candidate].department == department;
-                    if ok && (swap.is_none() || same) {
-                        swap = Some((o, x));
-                        if same {
-                            break;
-                        }
-                    }
+            match place(problem, dealt, i, leader, size) {
+                Some(Place::Seat(o)) => {
+                    dealt[i].remove(j);
+                    dealt[o].push(leader);
                 }
-            }
-            match swap {
-                Some((o, x)) => {
-                    let candidate = dealt[o][x];
-                    dealt[o][x] = leader;
-                    dealt[i][j] = candidate;
+                Some(Place::Swap(o, x)) => {
+                    dealt[i][j] = std::mem::replace(&mut dealt[o][x], leader);
                 }
                 None => {
                     dealt[i].remove(j);
+                }
+            }
+        }
+    }
+    for i in 0..dealt.len() {
+        if (1..MIN_MEMBERS).contains(&dealt[i].len()) {
+            for leader in std::mem::take(&mut dealt[i]) {
+                if let Some((o, _)) = dealt.iter().enumerate().find(|(o, other)| {
+                    *o != i && other.len() >= MIN_MEMBERS && other.len() < size && fits(problem, other, leader, None)
+                }) {
+                    dealt[o].push(leader);
                 }
             }
         }
@@ -211,5 +237,23 @@ mod tests {
         let spread = circles(&problem, &Settings { cross_department_weight: 1.0, max_coachees: 1, seed: 3 }, 4);
         assert_eq!(spread.len(), 3);
         assert!(spread.iter().all(|c| c.cross_department), "{spread:?}");
+    }
+
+    #[test]
+    fn small_pools_break_up_one_at_a_time_so_a_shared_second_need_still_makes_a_circle() {
+        // Two leaders need A then B, two need B then A: neither first need makes a circle,
+        // but all four share both.
+        let need = |first: usize, second: usize| Leader {
+            department: Some(first as u32 * 2 + second as u32),
+            needs: vec![(first, Need::DevelopmentArea), (second, Need::DevelopmentArea)],
+            ..Leader::default()
+        };
+        let mut leaders = vec![need(0, 1), need(0, 1), need(1, 0), need(1, 0)];
+        leaders[1].department = Some(9);
+        leaders[3].department = Some(8);
+        let problem = Problem { leaders, competencies: 2 };
+        let found = circles(&problem, &Settings { cross_department_weight: 1.0, max_coachees: 1, seed: 1 }, 4);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].members.len(), 4);
     }
 }

@@ -162,11 +162,13 @@ impl Solution {
     }
 
     pub fn cross_department_share(&self) -> f64 {
-        if self.pairs.is_empty() {
-            return 0.0;
-        }
-        self.pairs.iter().filter(|p| p.cross_department).count() as f64 / self.pairs.len() as f64
+        share(self.pairs.iter().filter(|p| p.cross_department).count(), self.pairs.len())
     }
+}
+
+/// `part` of `whole` as a fraction, zero of nothing.
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
 /// Whether `a` may coach `b`: not themselves, not within a reporting line.
@@ -509,16 +511,14 @@ pub struct Reciprocal {
     pub pairs: Vec<(Pair, Pair)>,
     /// The sum of both directions' benefits over the pairs.
     pub objective: i64,
-    /// No set of reciprocal pairs on the candidate graph can do better than this.
+    /// No set of reciprocal pairs on the kept edges (each leader's best few) can do better
+    /// than this; one using edges left out may.
     pub bound: i64,
 }
 
 impl Reciprocal {
     pub fn cross_department_share(&self) -> f64 {
-        if self.pairs.is_empty() {
-            return 0.0;
-        }
-        self.pairs.iter().filter(|(p, _)| p.cross_department).count() as f64 / self.pairs.len() as f64
+        share(self.pairs.iter().filter(|(p, _)| p.cross_department).count(), self.pairs.len())
     }
 }
 
@@ -542,6 +542,25 @@ fn path_matching(weights: &[i64]) -> Vec<usize> {
         }
     }
     taken
+}
+
+/// The most valuable matching on a chain of nodes `0..=k` (`weights[i]` joins `i` and
+/// `i + 1`), or on a cycle when `closing` joins `k` and `0`: the node pairs taken.
+fn walk_matching(weights: &[i64], closing: Option<i64>) -> Vec<(usize, usize)> {
+    let path: Vec<(usize, usize)> = path_matching(weights).into_iter().map(|i| (i, i + 1)).collect();
+    let Some(closing) = closing.filter(|_| weights.len() >= 2) else { return path };
+    // Or the closing edge, with the best of the chain between its ends.
+    let last = weights.len();
+    let inner = &weights[1..last - 1];
+    let inner_taken = path_matching(inner);
+    let with = closing + inner_taken.iter().map(|&i| inner[i]).sum::<i64>();
+    if with > path.iter().map(|&(a, _)| weights[a]).sum::<i64>() {
+        let mut taken: Vec<(usize, usize)> = inner_taken.into_iter().map(|i| (i + 1, i + 2)).collect();
+        taken.push((last, 0));
+        taken
+    } else {
+        path
+    }
 }
 
 /// The most valuable reciprocal pairs (see the README, "Match suggestions"): the edge
@@ -617,20 +636,8 @@ pub fn solve_reciprocal(problem: &Problem, settings: &Settings) -> Reciprocal {
         }
         let closed = nodes.len() > 2 && next[*nodes.last().unwrap()] == Some(nodes[0]);
         let weights: Vec<i64> = nodes.windows(2).map(|w| weight(w[0], w[1])).collect();
-        let mut taken: Vec<(usize, usize)> =
-            path_matching(&weights).into_iter().map(|i| (nodes[i], nodes[i + 1])).collect();
-        if closed {
-            // Or the edge closing the cycle, with the best of the path between its ends.
-            let closing = weight(nodes[nodes.len() - 1], nodes[0]);
-            let inner = &weights[1..weights.len() - 1];
-            let inner_taken = path_matching(inner);
-            let with: i64 = closing + inner_taken.iter().map(|&i| inner[i]).sum::<i64>();
-            if with > taken.iter().map(|&(a, b)| weight(a, b)).sum::<i64>() {
-                taken = inner_taken.into_iter().map(|i| (nodes[i + 1], nodes[i + 2])).collect();
-                taken.push((nodes[nodes.len() - 1], nodes[0]));
-            }
-        }
-        matched.extend(taken);
+        let closing = closed.then(|| weight(nodes[nodes.len() - 1], nodes[0]));
+        matched.extend(walk_matching(&weights, closing).into_iter().map(|(a, b)| (nodes[a], nodes[b])));
     };
     for start in (0..n).filter(|&u| previous[u].is_none() && next[u].is_some()) {
         walk(start, &mut seen, &mut matched);
@@ -849,6 +856,31 @@ mod tests {
             assert_eq!(solve_reciprocal(&problem, &settings), found);
         }
         assert!(exact * 10 >= total * 9, "exact in {exact} of {total}");
+    }
+
+    #[test]
+    fn chains_and_cycles_are_matched_at_their_best() {
+        assert_eq!(walk_matching(&[2, 5, 2], None), [(1, 2)]);
+        let mut chain = walk_matching(&[3, 1, 3], None);
+        chain.sort();
+        assert_eq!(chain, [(0, 1), (2, 3)]);
+        assert_eq!(walk_matching(&[1, 1], Some(5)), [(2, 0)], "a triangle's heaviest edge is its closing one");
+        assert_eq!(walk_matching(&[4, 1], Some(2)), [(0, 1)]);
+        // A five-cycle: the closing edge and the better of the chain between its ends.
+        let mut cycle = walk_matching(&[1, 1, 2, 1], Some(10));
+        cycle.sort();
+        assert_eq!(cycle, [(2, 3), (4, 0)]);
+        assert_eq!(walk_matching(&[7], Some(7)), [(0, 1)], "a two-cycle is one pair");
+    }
+
+    #[test]
+    fn reciprocal_pairs_on_larger_organisations_never_exceed_the_best_or_the_bound() {
+        for seed in 1..=10 {
+            let problem = organisation(seed, 12, 3, 3);
+            let settings = Settings { cross_department_weight: 0.5, max_coachees: 1, seed };
+            let found = solve_reciprocal(&problem, &settings);
+            assert!(found.objective <= found.bound && found.objective <= best_reciprocal(&problem, &settings));
+        }
     }
 
     #[test]

@@ -329,7 +329,8 @@ impl Input {
         } else if cross_department {
             format!(" They work in different departments ({}).", and_list(&named))
         } else if named.iter().all(|d| *d == named[0]) {
-            format!(" They all work in {}.", named[0])
+            let all = if members.len() == 2 { "Both" } else { "They all" };
+            format!(" {all} work in {}.", named[0])
         } else {
             let mut distinct = named.clone();
             distinct.sort_unstable();
