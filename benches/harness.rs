@@ -5,6 +5,8 @@
 //! create databases; without it only SQLite runs). `BENCH_LARGE` sets the large cycle's
 //! leaders (default 10,000), `BENCH_ENGINES` limits the engines (`sqlite,postgres`).
 
+mod machine;
+
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -516,52 +518,13 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     figures
 }
 
-/// What this machine does alone, so runs on different machines can be compared: how
-/// many 4 KiB writes a second reach the disk one `fdatasync` each (what a commit waits
-/// for), and how fast one core hashes (SHA-256, MB/s).
+/// What this machine does alone, so runs on different machines can be compared.
 fn calibration() -> String {
-    use std::os::unix::fs::FileExt;
-    let dir = tempfile::tempdir().unwrap();
-    let file = std::fs::File::create(dir.path().join("sync")).unwrap();
-    let block = [7u8; 4096];
-    // The same block rewritten in place, as a commit rewrites the log's last page.
-    file.write_all_at(&block, 0).unwrap();
-    file.sync_all().unwrap();
-    let started = Instant::now();
-    let mut syncs = 0;
-    while started.elapsed() < Duration::from_secs(2) {
-        file.write_all_at(&block, 0).unwrap();
-        file.sync_data().unwrap();
-        syncs += 1;
-    }
-    let syncs_per_second = f64::from(syncs) / started.elapsed().as_secs_f64();
-    let data = vec![1u8; 64 << 20];
-    let started = Instant::now();
-    let mut hashed = 0usize;
-    while started.elapsed() < Duration::from_secs(2) {
-        std::hint::black_box(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &data));
-        hashed += data.len();
-    }
-    let mb_per_second = hashed as f64 / 1e6 / started.elapsed().as_secs_f64();
-    format!("{syncs_per_second:.0} synced 4 KiB writes/s, SHA-256 at {mb_per_second:.0} MB/s on one core")
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
-        .map(|kb| kb / 1024.0 / 1024.0)
-        .unwrap_or(0.0);
-    format!("{cores} cores ({cpu}), {mem:.0} GiB")
+    format!(
+        "{:.0} synced 4 KiB writes/s, SHA-256 at {:.0} MB/s on one core",
+        machine::synced_writes_per_second(),
+        machine::sha256_mb_per_second()
+    )
 }
 
 fn main() {
@@ -570,7 +533,7 @@ fn main() {
     let engines = env_or("BENCH_ENGINES", "sqlite,postgres");
     let pg = std::env::var("BENCH_DATABASE_URL").ok().filter(|v| !v.is_empty());
     let calibrated = calibration();
-    println!("machine: {}; {calibrated}", machine());
+    println!("machine: {}; {calibrated}", machine::machine());
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut results = Vec::new();
     if engines.contains("sqlite") {
@@ -591,7 +554,7 @@ fn main() {
     md.push_str(&format!(
         "Measured {} on {} ({calibrated}), both engines in one run of:\n\n```sh\nBENCH_DATABASE_URL=postgres://roundtable:roundtable@localhost:5432/roundtable cargo bench --bench harness\n```\n\n",
         chrono::Utc::now().format("%Y-%m-%d"),
-        machine()
+        machine::machine()
     ));
     md.push_str(&format!(
         "Seeded with `roundtable seed` ({RATERS} raters and {QUESTIONS} questions per leader); the server is the release build, \

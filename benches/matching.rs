@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench matching` (add `-- --sizes 1000,10000,50000` for other sizes).
 
+mod machine;
+
 use std::time::Instant;
 
 use roundtable::coaching::circles;
@@ -105,6 +107,8 @@ fn main() {
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1_000, 10_000]);
     let settings = Settings { cross_department_weight: 1.0, max_coachees: 2, seed: 1 };
+    // The CPU's speed now: this machine's runs differ by twice from one hour to the next.
+    println!("machine: {}; SHA-256 at {:.0} MB/s on one core\n", machine::machine(), machine::sha256_mb_per_second());
     println!("| leaders | method | objective | pairs | across departments | time |");
     println!("|---:|---|---:|---:|---:|---:|");
     for &leaders in &sizes {

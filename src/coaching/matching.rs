@@ -317,9 +317,13 @@ impl Scratch {
 
 /// The residual network of the flow: coachees are nodes `0..n`, coaches `n..2n`, the
 /// sink `2n`; potentials keep every residual arc's reduced cost at zero or more.
-struct Network<'a> {
+struct Network {
     n: usize,
-    candidates: &'a [Vec<Pair>],
+    /// Coachee `u`'s candidate arcs are `start[u]..start[u + 1]` of `arc_coach` and
+    /// `arc_cost` (`B − benefit`), laid out flat for the many scans of each round.
+    start: Vec<usize>,
+    arc_coach: Vec<u32>,
+    arc_cost: Vec<i64>,
     /// How many more coachees each coach may take.
     room: Vec<usize>,
     /// `B`, above every benefit: an arc coachee → coach costs `B − benefit`, coachee →
@@ -332,7 +336,7 @@ struct Network<'a> {
     routed: Vec<bool>,
 }
 
-impl Network<'_> {
+impl Network {
     fn sink(&self) -> usize {
         2 * self.n
     }
@@ -341,9 +345,11 @@ impl Network<'_> {
     fn arcs(&self, u: usize, mut visit: impl FnMut(usize, i64)) {
         let (n, sink) = (self.n, self.sink());
         if u < n {
-            for p in &self.candidates[u] {
-                if self.coach_of[u] != Some(p.coach) {
-                    visit(n + p.coach, self.big - p.benefit);
+            let current = self.coach_of[u];
+            for a in self.start[u]..self.start[u + 1] {
+                let coach = self.arc_coach[a] as usize;
+                if current != Some(coach) {
+                    visit(n + coach, self.arc_cost[a]);
                 }
             }
             // Leaving the programme, unless already out of it.
@@ -457,7 +463,8 @@ impl Network<'_> {
                 let coach = v - n;
                 self.coach_of[u] = Some(coach);
                 self.coachees_of[coach].push(u);
-                self.benefit_of[u] = self.candidates[u].iter().find(|p| p.coach == coach).map_or(0, |p| p.benefit);
+                let arc = (self.start[u]..self.start[u + 1]).find(|&a| self.arc_coach[a] as usize == coach);
+                self.benefit_of[u] = arc.map_or(0, |a| self.big - self.arc_cost[a]);
             }
         }
     }
@@ -468,9 +475,16 @@ impl Network<'_> {
 fn assign(candidates: &[Vec<Pair>], room: Vec<usize>) -> Vec<Option<usize>> {
     let n = candidates.len();
     let big = candidates.iter().flatten().map(|p| p.benefit).max().unwrap_or(0) + 1;
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0);
+    for list in candidates {
+        start.push(start[start.len() - 1] + list.len());
+    }
     let mut network = Network {
         n,
-        candidates,
+        start,
+        arc_coach: candidates.iter().flatten().map(|p| p.coach as u32).collect(),
+        arc_cost: candidates.iter().flatten().map(|p| big - p.benefit).collect(),
         room,
         big,
         potential: vec![0; 2 * n + 1],
