@@ -120,8 +120,14 @@ pub async fn read_body(payload: web::Payload, limit: usize) -> Result<web::Bytes
         .map_err(|e| AppError::bad_request("malformed_body", format!("The request body could not be read: {e}.")))
 }
 
-/// Parses a JSON body read with [`read_body`], with the same errors as the JSON extractor.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+/// Parses a JSON body read with [`read_body`], with the same errors as the JSON extractor
+/// and the input guard: 415 unless it is sent as JSON, a NUL refused.
+pub fn parse_json<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, AppError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !crate::input_guard::is_json(content_type) {
+        return Err(json_error(JsonPayloadError::ContentType));
+    }
+    crate::input_guard::check_body(content_type, body)?;
     serde_json::from_slice(body).map_err(|e| json_error(JsonPayloadError::Deserialize(e)))
 }
 

@@ -3,7 +3,8 @@
 //! answers 404 (no resource has one in its id); in the query string 400 naming the
 //! parameter; in a JSON body 422 naming each field, as validation does; in any other body,
 //! raw or as a form's `%00`, 400 (the OAuth error shape at `/oauth/token`). Bodies up to the
-//! JSON body limit are read here in full and handed on; a longer one is passed on unread.
+//! JSON body limit are read here in full and handed on; a longer one is passed on unread to
+//! the two routes that take one (bulk and CSV import), which check it themselves.
 
 use std::future::{Future, ready};
 use std::pin::Pin;
@@ -43,7 +44,8 @@ fn encoded_has_nul(text: &[u8]) -> bool {
     text.windows(3).any(|w| w == b"%00")
 }
 
-fn is_json(content_type: &str) -> bool {
+/// Whether a `Content-Type` is JSON (`application/json` or any `+json`).
+pub fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json")
 }
@@ -78,11 +80,12 @@ fn nul_fields(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The problem for a body that holds a NUL.
-fn body_problem(path: &str, content_type: &str, body: &[u8]) -> HttpResponse {
-    let detail = format!("The request body holds {NUL}.");
-    if path.starts_with("/oauth/") {
-        return OAuthError::invalid_request(detail).error_response();
+/// Refuses a body that holds a NUL, saying where: each field of a JSON body, as validation
+/// names fields (422), or the body as a whole (400). For routes that read their body
+/// themselves, past the limit this middleware reads.
+pub fn check_body(content_type: &str, body: &[u8]) -> Result<(), AppError> {
+    if !body_has_nul(content_type, body) {
+        return Ok(());
     }
     if is_json(content_type)
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
@@ -91,10 +94,10 @@ fn body_problem(path: &str, content_type: &str, body: &[u8]) -> HttpResponse {
         nul_fields(&value, "", &mut fields);
         if !fields.is_empty() {
             let errors = fields.into_iter().map(|f| FieldError::new(f, "nul", "must not contain a NUL character"));
-            return AppError::Validation(errors.collect()).error_response();
+            return Err(AppError::Validation(errors.collect()));
         }
     }
-    AppError::bad_request("nul_character", detail).error_response()
+    Err(AppError::bad_request("nul_character", format!("The request body holds {NUL}.")))
 }
 
 /// The query parameters whose name or value holds a NUL.
@@ -160,7 +163,7 @@ where
                 return refuse(req, problem.error_response());
             }
             // Bodies up to the JSON limit are checked whole; a longer one (only the CSV import
-            // takes one) is handed on unread, and the import refuses a NUL itself.
+            // takes one) is handed on unread, and those routes call `check_body` themselves.
             let mut payload = req.take_payload();
             let mut body = BytesMut::new();
             while body.len() <= limit {
@@ -176,8 +179,12 @@ where
                 return service.call(req).await.map(ServiceResponse::map_into_left_body);
             }
             let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            if body_has_nul(content_type, &body) {
-                let response = body_problem(req.path(), content_type, &body);
+            if let Err(problem) = check_body(content_type, &body) {
+                let response = if req.path().starts_with("/oauth/") {
+                    OAuthError::invalid_request(format!("The request body holds {NUL}.")).error_response()
+                } else {
+                    problem.error_response()
+                };
                 return refuse(req, response);
             }
             if !body.is_empty() {

@@ -1,6 +1,6 @@
 //! `POST /people/bulk`: the JSON form of the bulk upsert.
 
-use actix_web::{post, web};
+use actix_web::{HttpRequest, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -51,6 +51,7 @@ impl BulkUpsertRequest {
 )]
 #[post("/people/bulk", wrap = "crate::idempotency::Idempotent")]
 pub async fn bulk_upsert_people(
+    req: HttpRequest,
     principal: Principal,
     state: web::Data<AppState>,
     payload: web::Payload,
@@ -58,7 +59,7 @@ pub async fn bulk_upsert_people(
     // Checked before a body of up to `max_import_bytes` is read and parsed.
     principal.require(Permission::WritePeople)?;
     let body = read_body(payload, state.max_import_bytes).await?;
-    let rows = parse_json::<BulkUpsertRequest>(&body)?.into_rows()?;
+    let rows = parse_json::<BulkUpsertRequest>(&req, &body)?.into_rows()?;
     let response = state.db.run(move |conn| upsert_people(conn, &principal, rows, false, "bulk")).await?;
     Ok(web::Json(response))
 }

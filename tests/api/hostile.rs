@@ -20,6 +20,12 @@ fn stored(app: &TestApp) -> Vec<i64> {
     ]
 }
 
+/// A body as sent, with the admin's token.
+async fn raw(app: &TestApp, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    let request = app.client.post(app.url(path)).bearer_auth(&app.admin_token).header("content-type", content_type);
+    request.body(body).send().await.expect("request")
+}
+
 #[actix_web::test]
 async fn a_nul_in_a_path_query_body_form_or_credentials_is_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
@@ -58,28 +64,32 @@ async fn a_nul_in_a_path_query_body_form_or_credentials_is_refused_and_nothing_i
     let key = json!({"email": "k@example.com", "display_name": "K", "ti\u{0}tle": "x"});
     let problem = assert_problem(app.post_as(&admin, "/api/v1/people", &key).await, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "ti\\u0000tle", "{problem}");
+    // Past the JSON body limit (64 KiB here) only the bulk and import routes take a body;
+    // they refuse a NUL themselves.
+    let long = "x".repeat(100 * 1024);
+    let big = json!({"people": [{"email": "big@example.com", "display_name": "Big\u{0}", "title": long}]});
+    let problem =
+        assert_problem(app.post_as(&admin, "/api/v1/people/bulk", &big).await, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "people[0].display_name", "{problem}");
+    let big_csv = format!("external_id,email,display_name,title\nE-9,big@example.com,B\0ig,{long}\n");
+    let imported = raw(&app, "/api/v1/people/import", "text/csv", big_csv).await;
+    let problem = assert_problem(imported, 400, "invalid_csv").await;
+    assert!(problem["detail"].as_str().unwrap().starts_with("Line 2 holds a NUL"), "{problem}");
+    // Bulk rows sent as something other than JSON: 415, as on every JSON route.
+    let plain = raw(
+        &app,
+        "/api/v1/people/bulk",
+        "text/plain",
+        json!({"people": [{"email": "t@example.com", "display_name": "T"}]}).to_string(),
+    )
+    .await;
+    assert_problem(plain, 415, "unsupported_media_type").await;
     // Malformed JSON with a NUL in it still gets a 4xx.
-    let raw = app
-        .client
-        .post(app.url("/api/v1/people"))
-        .bearer_auth(&admin)
-        .header("content-type", "application/json")
-        .body("{\"display_name\": \"\\u0000")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(raw, 400, "nul_character").await;
+    let malformed = raw(&app, "/api/v1/people", "application/json", "{\"display_name\": \"\\u0000").await;
+    assert_problem(malformed, 400, "nul_character").await;
     // A CSV cell.
     let csv = "external_id,email,display_name\nE-1,csv@example.com,Ca\0t\n";
-    let imported = app
-        .client
-        .post(app.url("/api/v1/people/import"))
-        .bearer_auth(&admin)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
+    let imported = raw(&app, "/api/v1/people/import", "text/csv", csv).await;
     assert_problem(imported, 400, "nul_character").await;
 
     // The token endpoint, in its own error shape: in a form field and in HTTP Basic.
