@@ -95,6 +95,11 @@ impl InvitationStatus {
             Self::Declined => "declined",
         }
     }
+
+    /// Not yet answered or declined.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Pending | Self::Started)
+    }
 }
 
 crate::stored_as_text!(InvitationStatus, "invitation status");
@@ -120,7 +125,7 @@ impl InvitationResponse {
         Self {
             relationship: invitation.relationship,
             status: invitation.status,
-            has_link: invitation.token_hash.is_some(),
+            has_link: invitation.token_hash.is_some() && invitation.status.is_open(),
             id: invitation.id,
             cycle_id: invitation.cycle_id,
             cycle_name,

@@ -53,15 +53,18 @@ pub fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Resu
     }
 }
 
-/// Moves an open invitation to `submitted` or `declined`, ending its link and deleting its
-/// draft. Only one request can: a concurrent one finds it closed and gets 409.
+/// Moves an open invitation to `submitted` or `declined` and deletes its draft. Only one
+/// request can: a concurrent one finds it closed and gets 409. Its link stays known until
+/// the cycle closes (or HR revokes it), so a retry after a lost answer gets that 409
+/// rather than the 401 of a revoked link; the link opens nothing but this closed
+/// invitation, and the invitation row said it was answered already.
 pub fn finish_invitation(conn: &mut DbConn, invitation_id: &str, status: InvitationStatus) -> Result<(), AppError> {
     let claimed = db_run!(conn, |c| diesel::update(
         invitations::table
             .filter(invitations::id.eq(invitation_id))
             .filter(invitations::status.eq_any([InvitationStatus::Pending, InvitationStatus::Started]))
     )
-    .set((invitations::status.eq(status), invitations::token_hash.eq(None::<String>)))
+    .set(invitations::status.eq(status))
     .execute(c))?;
     if claimed == 0 {
         return Err(AppError::conflict("already_submitted", "This invitation is already answered or declined."));

@@ -532,3 +532,43 @@ async fn cycle_progress_matches_its_snapshot() {
         json_with_status(org.app.get_as(&org.admin(), &format!("/api/v1/cycles/{cycle_id}/progress")).await, 200).await;
     insta::assert_json_snapshot!("cycle_progress", redacted(&progress, &org.labels(&[(&cycle_id, "cycle")])));
 }
+
+#[actix_web::test]
+async fn a_submission_retried_through_its_link_answers_409_until_the_link_ends() {
+    let mut org = Org::new().await;
+    let cycle_id = org.collecting_cycle(2).await;
+    let admin = org.admin();
+    let link_for = |invitation: &str| format!("/api/v1/cycles/{cycle_id}/invitations/{invitation}/link");
+    let mut links = Vec::new();
+    for peer in ["peer1", "peer2"] {
+        let invitation = org.invitation_of(peer, "subject").await["id"].as_str().unwrap().to_string();
+        let token = json_with_status(org.app.post_as(&admin, &link_for(&invitation), &json!({})).await, 201).await;
+        let answers = org.full_answers(peer, &invitation, 4, "Clear and kind.").await;
+        links.push((invitation, token["token"].as_str().unwrap().to_string(), answers));
+    }
+    let submit = |invitation: &str| format!("/api/v1/invitations/{invitation}/submit");
+    for (invitation, token, answers) in &links {
+        let body = json!({"answers": answers});
+        json_with_status(org.app.post_as(token, &submit(invitation), &body).await, 200).await;
+        // The answer was lost on the way back: the retry learns it went through.
+        assert_problem(org.app.post_as(token, &submit(invitation), &body).await, 409, "already_submitted").await;
+        let draft =
+            org.app.client.put(org.app.url(&format!("/api/v1/invitations/{invitation}/draft"))).bearer_auth(token);
+        assert_problem(draft.json(&json!({"answers": []})).send().await.unwrap(), 409, "already_submitted").await;
+    }
+    let (respondents, _) = org.stored_answers();
+    assert_eq!(respondents, 2, "each submission stored once");
+    // HR sees the links as no longer in force; a revoked one answers 401 as before.
+    let (first, first_token, first_answers) = &links[0];
+    let listed =
+        json_with_status(org.app.get_as(&admin, &format!("/api/v1/cycles/{cycle_id}/invitations")).await, 200).await;
+    assert!(listed["items"].as_array().unwrap().iter().all(|i| i["has_link"] == false), "{listed}");
+    assert_eq!(org.app.delete_as(&admin, &link_for(first)).await.status(), 204);
+    let retried = org.app.post_as(first_token, &submit(first), &json!({"answers": first_answers})).await;
+    assert_problem(retried, 401, "unauthorized").await;
+    // Closing ends the other link.
+    org.move_to(&cycle_id, "closed").await;
+    let (second, second_token, second_answers) = &links[1];
+    let retried = org.app.post_as(second_token, &submit(second), &json!({"answers": second_answers})).await;
+    assert_problem(retried, 401, "unauthorized").await;
+}
