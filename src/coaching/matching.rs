@@ -29,7 +29,7 @@
 //! maximum-weight matching; circles are in `circles`.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap};
 
 use crate::rng::Rng;
 
@@ -182,6 +182,33 @@ fn crosses(problem: &Problem, a: usize, b: usize) -> bool {
     matches!((problem.leaders[a].department, problem.leaders[b].department), (Some(x), Some(y)) if x != y)
 }
 
+/// What working on a need is worth with a coach at `percentile` there.
+fn focus_score(need: Need, percentile: u8) -> i64 {
+    need.weight() + i64::from(percentile / 5) * 25
+}
+
+fn cross_bonus(problem: &Problem, settings: &Settings, coach: usize, coachee: usize) -> i64 {
+    if crosses(problem, coach, coachee) {
+        (settings.cross_department_weight * NEED_UNIT as f64).round() as i64
+    } else {
+        0
+    }
+}
+
+/// A pair's benefit alone, as [`pair`] computes it, without building the pair.
+fn benefit(problem: &Problem, settings: &Settings, coach: usize, coachee: usize) -> Option<i64> {
+    if !allowed(problem, coach, coachee) {
+        return None;
+    }
+    let strengths = &problem.leaders[coach].strengths;
+    let best = problem.leaders[coachee]
+        .needs
+        .iter()
+        .filter_map(|&(c, need)| strengths.iter().find(|(k, _)| *k == c).map(|&(_, p)| focus_score(need, p)))
+        .max()?;
+    Some(best + cross_bonus(problem, settings, coach, coachee))
+}
+
 /// The pair's benefit and focus, or `None` when the coach is strong in none of the
 /// coachee's needs.
 pub fn pair(problem: &Problem, settings: &Settings, coach: usize, coachee: usize) -> Option<Pair> {
@@ -194,19 +221,17 @@ pub fn pair(problem: &Problem, settings: &Settings, coach: usize, coachee: usize
         .iter()
         .filter_map(|&(c, need)| {
             let (_, percentile) = strengths.iter().find(|(k, _)| *k == c)?;
-            Some((need.weight() + i64::from(*percentile / 5) * 25, c, need))
+            Some((focus_score(need, *percentile), c, need))
         })
         .collect();
     scored.sort_by_key(|&(score, c, _)| (Reverse(score), c));
     let &(best, _, _) = scored.first()?;
-    let cross_department = crosses(problem, coach, coachee);
-    let bonus = if cross_department { (settings.cross_department_weight * NEED_UNIT as f64).round() as i64 } else { 0 };
     Some(Pair {
         coach,
         coachee,
         focus: scored.iter().take(2).map(|&(_, c, need)| (c, need)).collect(),
-        cross_department,
-        benefit: best + bonus,
+        cross_department: crosses(problem, coach, coachee),
+        benefit: best + cross_bonus(problem, settings, coach, coachee),
     })
 }
 
@@ -589,42 +614,37 @@ pub fn solve_reciprocal(problem: &Problem, settings: &Settings) -> Reciprocal {
     let n = problem.leaders.len();
     let one_way = candidates(problem, settings, &mut rng);
     let open = |l: usize| problem.room(settings, l) > 0;
-    // Edges keyed by (a, b), a < b: (a coaching b, b coaching a).
-    let mut edges: BTreeMap<(usize, usize), (Pair, Pair)> = BTreeMap::new();
-    for p in one_way.iter().flatten() {
-        let (a, b) = (p.coach.min(p.coachee), p.coach.max(p.coachee));
-        if edges.contains_key(&(a, b)) || !open(a) || !open(b) {
-            continue;
-        }
-        if let (Some(ab), Some(ba)) = (pair(problem, settings, a, b), pair(problem, settings, b, a)) {
-            edges.insert((a, b), (ab, ba));
-        }
-    }
+    // Edges (a, b), a < b, from the one-way candidates, worth both directions' benefits.
+    let mut keys: Vec<(usize, usize)> = one_way
+        .iter()
+        .flatten()
+        .map(|p| (p.coach.min(p.coachee), p.coach.max(p.coachee)))
+        .filter(|&(a, b)| open(a) && open(b))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let all: Vec<((usize, usize), i64)> = keys
+        .into_iter()
+        .filter_map(|(a, b)| Some(((a, b), benefit(problem, settings, a, b)? + benefit(problem, settings, b, a)?)))
+        .collect();
     // Sparse again: an edge stays when it is among the best few of either leader's.
     let mut best: Vec<Vec<(i64, usize)>> = vec![Vec::new(); n];
-    for (&(a, b), (x, y)) in &edges {
-        best[a].push((x.benefit + y.benefit, b));
-        best[b].push((x.benefit + y.benefit, a));
+    for &((a, b), w) in &all {
+        best[a].push((w, b));
+        best[b].push((w, a));
     }
     for list in &mut best {
         list.sort_by_key(|&(w, other)| (Reverse(w), other));
         list.truncate(RECIPROCAL_CANDIDATES);
     }
-    edges.retain(|&(a, b), _| best[a].iter().any(|&(_, o)| o == b) || best[b].iter().any(|&(_, o)| o == a));
-    let weight = |a: usize, b: usize| {
-        let (x, y) = &edges[&(a.min(b), a.max(b))];
-        x.benefit + y.benefit
-    };
+    let kept = |a: usize, b: usize| best[a].iter().any(|&(_, o)| o == b) || best[b].iter().any(|&(_, o)| o == a);
+    let edges: Vec<((usize, usize), i64)> = all.iter().copied().filter(|&((a, b), _)| kept(a, b)).collect();
+    let weights: HashMap<(usize, usize), i64> = edges.iter().copied().collect();
+    let weight = |a: usize, b: usize| weights[&(a.min(b), a.max(b))];
     let mut two_way: Vec<Vec<Pair>> = vec![Vec::new(); n];
-    for &(a, b) in edges.keys() {
+    for &((a, b), w) in &edges {
         for (u, v) in [(a, b), (b, a)] {
-            two_way[u].push(Pair {
-                coach: v,
-                coachee: u,
-                focus: Vec::new(),
-                cross_department: false,
-                benefit: weight(a, b),
-            });
+            two_way[u].push(Pair { coach: v, coachee: u, focus: Vec::new(), cross_department: false, benefit: w });
         }
     }
     let next = assign(&two_way, vec![1; n]);
@@ -668,7 +688,7 @@ pub fn solve_reciprocal(problem: &Problem, settings: &Settings) -> Reciprocal {
         used[b] = true;
     }
     let mut rest: Vec<(i64, usize, usize)> =
-        edges.keys().filter(|&&(a, b)| !used[a] && !used[b]).map(|&(a, b)| (weight(a, b), a, b)).collect();
+        edges.iter().filter(|&&((a, b), _)| !used[a] && !used[b]).map(|&((a, b), w)| (w, a, b)).collect();
     rest.sort_by_key(|&(w, a, b)| (Reverse(w), a, b));
     for (_, a, b) in rest {
         if !used[a] && !used[b] {
@@ -677,7 +697,13 @@ pub fn solve_reciprocal(problem: &Problem, settings: &Settings) -> Reciprocal {
             matched.push((a, b));
         }
     }
-    let mut pairs: Vec<(Pair, Pair)> = matched.into_iter().map(|(a, b)| edges[&(a.min(b), a.max(b))].clone()).collect();
+    let mut pairs: Vec<(Pair, Pair)> = matched
+        .into_iter()
+        .filter_map(|(a, b)| {
+            let (a, b) = (a.min(b), a.max(b));
+            Some((pair(problem, settings, a, b)?, pair(problem, settings, b, a)?))
+        })
+        .collect();
     pairs.sort_by_key(|(p, _)| (p.coach, p.coachee));
     let objective = pairs.iter().map(|(x, y)| x.benefit + y.benefit).sum();
     Reciprocal { pairs, objective, bound }
