@@ -78,8 +78,17 @@ impl KnownRoutes {
         Self(routes)
     }
 
+    /// The methods of the documented paths `path` matches, the most specific only: of
+    /// `/people/bulk` and `/people/{person_id}`, the first, as routing picks it.
     fn allowed(&self, path: &str) -> Vec<Method> {
-        self.0.iter().filter(|(def, _)| def.is_match(path)).flat_map(|(_, methods)| methods.iter().cloned()).collect()
+        let fixed = |def: &ResourceDef| def.pattern().unwrap_or("").split('/').filter(|s| !s.contains('{')).count();
+        let matching: Vec<&(ResourceDef, Vec<Method>)> = self.0.iter().filter(|(def, _)| def.is_match(path)).collect();
+        let most = matching.iter().map(|(def, _)| fixed(def)).max().unwrap_or(0);
+        matching
+            .into_iter()
+            .filter(|(def, _)| fixed(def) == most)
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect()
     }
 }
 
@@ -94,13 +103,21 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<KnownRoutes>) -> HttpR
     error.error_response()
 }
 
-/// The `If-Match` header, if sent.
+/// The `If-Match` header, if sent (empty when it is not visible ASCII, which no ETag of
+/// ours contains).
 pub fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string)
+    req.headers().get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("").to_string())
 }
 
-/// 412 unless `If-Match` is absent, `*`, or names the current `etag` of the `what`.
+/// 412 unless `If-Match` is absent, `*`, or names the current `etag` of the `what`; 400
+/// when it names nothing.
 pub fn check_if_match(if_match: Option<&str>, etag: &str, what: &str) -> Result<(), AppError> {
+    if if_match.is_some_and(|tag| tag.split(',').all(|t| t.trim().is_empty())) {
+        return Err(AppError::bad_request(
+            "invalid_if_match",
+            "If-Match names no ETag: send the ETag you read (for example \"3\"), or `*`.",
+        ));
+    }
     match if_match {
         Some(tag) if tag.trim() != "*" && !tag.split(',').any(|t| t.trim() == etag) => {
             Err(AppError::PreconditionFailed(format!(

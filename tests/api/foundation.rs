@@ -21,6 +21,13 @@ async fn wrong_method_is_a_405_problem_with_allow() {
     let response = app.client.delete(app.url("/healthz")).send().await.unwrap();
     assert_eq!(response.headers()["allow"], "GET");
     assert_problem(response, 405, "method_not_allowed").await;
+    // A fixed path lists its own methods, not those of a path with a parameter it fits.
+    let release = "/api/v1/cycles/0193a5d2-7b1f-7d2c-8a4f-3e5c6b7d8e01/reports/release";
+    for (path, allow) in [("/api/v1/people/bulk", "POST"), ("/api/v1/people/import", "POST"), (release, "POST")] {
+        let response = app.client.request(reqwest::Method::OPTIONS, app.url(path)).send().await.unwrap();
+        assert_eq!(response.headers()["allow"], allow, "{path}");
+        assert_problem(response, 405, "method_not_allowed").await;
+    }
 }
 
 #[actix_web::test]

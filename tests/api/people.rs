@@ -59,6 +59,12 @@ async fn a_person_is_created_read_updated_with_etags_and_deactivated() {
         .await
         .unwrap();
     assert_problem(stale, 412, "precondition_failed").await;
+    // An If-Match that names nothing is a malformed request, not a lost race.
+    for empty in ["", " , "] {
+        let request = app.client.patch(app.url(&location)).bearer_auth(&app.admin_token).header("if-match", empty);
+        let refused = request.json(&json!({"title": "Overwritten"})).send().await.unwrap();
+        assert_problem(refused, 400, "invalid_if_match").await;
+    }
     assert_eq!(json_with_status(app.get_as(&app.admin_token, &location).await, 200).await["title"], "Rear Admiral");
 
     let deactivated =
