@@ -3,8 +3,9 @@
 //! answers 404 (no resource has one in its id); in the query string 400 naming the
 //! parameter; in a JSON body 422 naming each field, as validation does; in any other body,
 //! raw or as a form's `%00`, 400 (the OAuth error shape at `/oauth/token`). Bodies up to the
-//! JSON body limit are read here in full and handed on; a longer one is passed on unread to
-//! the two routes that take one (bulk and CSV import), which check it themselves.
+//! JSON body limit are read here in full and handed on; a longer one, and a CSV file, is
+//! passed on unread to the two routes that take one (bulk and CSV import), which check it
+//! themselves. A compressed request body answers 415.
 
 use std::future::{Future, ready};
 use std::pin::Pin;
@@ -162,13 +163,40 @@ where
                     AppError::bad_request("invalid_query", format!("The query parameter `{names}` holds {NUL}."));
                 return refuse(req, problem.error_response());
             }
-            // Bodies up to the JSON limit are checked whole; a longer one (only the CSV import
-            // takes one) is handed on unread, and those routes call `check_body` themselves.
+            // A compressed body would be checked as it was sent, not as it is read: refused.
+            let encoding = req.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+            if encoding.is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity")) {
+                let problem = AppError::UnsupportedMediaType(
+                    "Request bodies are accepted uncompressed only: send no `Content-Encoding`.".into(),
+                );
+                return refuse(req, problem.error_response());
+            }
+            // Bodies up to the JSON limit are checked whole. A longer one, or one that says it
+            // is longer, is handed on unread (only the bulk and CSV import routes take one, and
+            // they check it themselves), as is a CSV file, which the import checks line by line.
+            let content_type =
+                req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let declared = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let is_csv = content_type.trim().to_ascii_lowercase().starts_with("text/csv");
+            if is_csv || declared.is_some_and(|n| n > limit) {
+                return service.call(req).await.map(ServiceResponse::map_into_left_body);
+            }
             let mut payload = req.take_payload();
             let mut body = BytesMut::new();
             while body.len() <= limit {
                 match payload.next().await {
-                    Some(chunk) => body.extend_from_slice(&chunk?),
+                    Some(Ok(chunk)) => body.extend_from_slice(&chunk),
+                    Some(Err(e)) => {
+                        let problem = AppError::bad_request(
+                            "malformed_body",
+                            format!("The request body could not be read: {e}."),
+                        );
+                        return refuse(req, problem.error_response());
+                    }
                     None => break,
                 }
             }
@@ -178,8 +206,7 @@ where
                 req.set_payload(Payload::Stream { payload: Box::pin(rest) });
                 return service.call(req).await.map(ServiceResponse::map_into_left_body);
             }
-            let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            if let Err(problem) = check_body(content_type, &body) {
+            if let Err(problem) = check_body(&content_type, &body) {
                 let response = if req.path().starts_with("/oauth/") {
                     OAuthError::invalid_request(format!("The request body holds {NUL}.")).error_response()
                 } else {

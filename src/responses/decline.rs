@@ -1,5 +1,5 @@
 //! Declining: the rater will not answer. The invitation is closed like a submitted one
-//! (link ended, draft deleted) but adds nothing to the answer sets. Like submission it
+//! (draft deleted, its link answering 409 from then on) but adds nothing to the answer sets. Like submission it
 //! records no event, so the audit log keeps no timeline of what raters did.
 
 use super::queries::{answerable, finish_invitation};

@@ -104,6 +104,13 @@ pub struct AnswersShown {
 /// The rater's invitation with its questions and draft; 404 if it is not theirs.
 pub fn questionnaire(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<Questionnaire, AppError> {
     let invitation = rater.invitation(conn, invitation_id)?;
+    // A used link opens nothing more: it only tells a retry that the answer went through.
+    if matches!(rater, Rater::Link { .. }) && !invitation.status.is_open() {
+        return Err(match invitation.status {
+            InvitationStatus::Declined => AppError::conflict("declined", "This invitation was declined."),
+            _ => AppError::conflict("already_submitted", "This invitation is already answered."),
+        });
+    }
     let cycle = find_cycle(conn, &invitation.org_id, &invitation.cycle_id)?;
     rater.may_answer(&cycle)?;
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;

@@ -1,5 +1,5 @@
 //! Submission: the answers join their group's answer set (`store`) and the invitation is
-//! marked submitted, its link ended and its draft deleted, all in one transaction, so
+//! marked submitted and its draft deleted, all in one transaction, so
 //! nothing that names the rater outlives it next to the answers.
 //!
 //! It records no event: an audit row naming the rater, written in the transaction that

@@ -152,6 +152,11 @@ async fn a_whole_cycle_runs_through_the_api() {
     )
     .await;
     assert_eq!(declined["status"], "declined");
+    // The used link now only says so, to a retry or to anyone who finds it.
+    let again = org.app.post_as(&link_token, &format!("/api/v1/invitations/{peer2_id}/decline"), &json!({})).await;
+    assert_problem(again, 409, "declined").await;
+    assert_problem(org.app.get_as(&link_token, &format!("/api/v1/invitations/{peer2_id}")).await, 409, "declined")
+        .await;
 
     // The subject's self-assessment and the manager's answers.
     let own = org.invitation_of("subject", "subject").await;
@@ -552,6 +557,9 @@ async fn a_submission_retried_through_its_link_answers_409_until_the_link_ends()
         json_with_status(org.app.post_as(token, &submit(invitation), &body).await, 200).await;
         // The answer was lost on the way back: the retry learns it went through.
         assert_problem(org.app.post_as(token, &submit(invitation), &body).await, 409, "already_submitted").await;
+        // Nor does a used link open the questionnaire again.
+        let opened = org.app.get_as(token, &format!("/api/v1/invitations/{invitation}")).await;
+        assert_problem(opened, 409, "already_submitted").await;
         let draft =
             org.app.client.put(org.app.url(&format!("/api/v1/invitations/{invitation}/draft"))).bearer_auth(token);
         assert_problem(draft.json(&json!({"answers": []})).send().await.unwrap(), 409, "already_submitted").await;

@@ -90,7 +90,20 @@ async fn a_nul_in_a_path_query_body_form_or_credentials_is_refused_and_nothing_i
     // A CSV cell.
     let csv = "external_id,email,display_name\nE-1,csv@example.com,Ca\0t\n";
     let imported = raw(&app, "/api/v1/people/import", "text/csv", csv).await;
-    assert_problem(imported, 400, "nul_character").await;
+    let problem = assert_problem(imported, 400, "invalid_csv").await;
+    assert!(problem["detail"].as_str().unwrap().starts_with("Line 2 holds a NUL"), "{problem}");
+    // A compressed body would be checked as sent, not as read: refused, and nothing stored.
+    let gzipped = app
+        .client
+        .post(app.url("/api/v1/people"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(vec![0x1f, 0x8b, 0x08, 0x00])
+        .send()
+        .await
+        .unwrap();
+    assert_problem(gzipped, 415, "unsupported_media_type").await;
 
     // The token endpoint, in its own error shape: in a form field and in HTTP Basic.
     let form = app
