@@ -106,7 +106,7 @@ impl Application {
         let (bootstrap, keys) = {
             let mut conn = db.get()?;
             lifecycle::prepare_answers(&mut conn)?;
-            coaching::resources::ensure_starter_sets(&mut conn)?;
+            coaching::resources::backfill_starter_sets(&mut conn)?;
             (orgs::bootstrap(&mut conn)?, KeyStore::load(&mut conn, &settings.auth)?)
         };
         let tokens = TokenAuthority::new(keys, &settings.auth)?;

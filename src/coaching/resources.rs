@@ -160,15 +160,10 @@ impl From<ResourceRow> for ResourceResponse {
     }
 }
 
-/// Adds the starter resources an organisation lacks (all of them when it is new).
-pub fn ensure_starter_set(conn: &mut DbConn, org_id: &str) -> Result<(), AppError> {
-    let present: Vec<Option<String>> = db_run!(conn, |c| coaching_resources::table
-        .filter(coaching_resources::org_id.eq(org_id))
-        .filter(coaching_resources::starter.is_not_null())
-        .select(coaching_resources::starter)
-        .load(c))?;
+/// A new organisation's library: the starter set, whole.
+pub fn create_starter_set(conn: &mut DbConn, org_id: &str) -> Result<(), AppError> {
     let at = now();
-    for starter in STARTERS.iter().filter(|s| !present.iter().flatten().any(|p| p == s.key)) {
+    for starter in STARTERS {
         let keys = serde_json::to_string(starter.competencies).map_err(AppError::internal)?;
         db_run!(conn, |c| diesel::insert_into(coaching_resources::table)
             .values((
@@ -187,11 +182,17 @@ pub fn ensure_starter_set(conn: &mut DbConn, org_id: &str) -> Result<(), AppErro
     Ok(())
 }
 
-/// At start: every organisation has the starter set (those made before it existed too).
-pub fn ensure_starter_sets(conn: &mut DbConn) -> Result<(), AppError> {
-    let orgs: Vec<String> = db_run!(conn, |c| organizations::table.select(organizations::id).load(c))?;
-    for org_id in orgs {
-        conn.transaction(|conn| ensure_starter_set(conn, &org_id))?;
+/// At start, one query: organisations made before the starter set existed, which hold no
+/// starter resource at all, get it. One whose HR deleted a starter resource keeps it deleted.
+pub fn backfill_starter_sets(conn: &mut DbConn) -> Result<(), AppError> {
+    let with_starters =
+        coaching_resources::table.filter(coaching_resources::starter.is_not_null()).select(coaching_resources::org_id);
+    let without: Vec<String> = db_run!(conn, |c| organizations::table
+        .filter(organizations::id.ne_all(with_starters))
+        .select(organizations::id)
+        .load(c))?;
+    for org_id in without {
+        conn.transaction(|conn| create_starter_set(conn, &org_id))?;
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ pub fn create_organization(conn: &mut DbConn, name: &str) -> Result<NewOrganizat
         db_run!(conn, |c| diesel::insert_into(organizations::table).values(&org).execute(c))?;
         let IssuedClient { client, secret } = clients::insert_client(conn, &org.id, "Administrator", &Scope::ALL)?;
         frameworks::create_default_framework(conn, &org.id)?;
-        crate::coaching::resources::ensure_starter_set(conn, &org.id)?;
+        crate::coaching::resources::create_starter_set(conn, &org.id)?;
         let created = Event::OrganizationCreated {
             org_id: org.id.clone(),
             name: org.name.clone(),

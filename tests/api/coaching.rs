@@ -737,6 +737,28 @@ async fn the_library_starts_with_the_starter_set_and_recommends_for_a_leaders_de
     let starters: Vec<&Value> = library["items"].as_array().unwrap().iter().filter(|r| r["starter"] == true).collect();
     assert_eq!(starters.len(), 6);
     assert!(starters.iter().any(|r| r["title"] == "A coaching agreement template"));
+    // A starter resource HR deletes stays deleted across restarts; an organisation made
+    // before the starter set existed (none at all) gets it at the next start.
+    let starters_now = |org: &Org| {
+        use diesel::prelude::*;
+        use roundtable::db::schema::coaching_resources as r;
+        let mut conn = org.app.database.conn();
+        roundtable::db_run!(&mut conn, |c| r::table.filter(r::starter.is_not_null()).count().get_result::<i64>(c))
+            .unwrap()
+    };
+    let first = format!("/api/v1/coaching/resources/{}", starters[0]["id"].as_str().unwrap());
+    assert_eq!(org.app.delete_as(&org.admin(), &first).await.status(), 204);
+    roundtable::coaching::resources::backfill_starter_sets(&mut org.app.database.conn()).unwrap();
+    assert_eq!(starters_now(&org), 5);
+    {
+        use diesel::prelude::*;
+        use roundtable::db::schema::coaching_resources as r;
+        let mut conn = org.app.database.conn();
+        roundtable::db_run!(&mut conn, |c| diesel::delete(r::table.filter(r::starter.is_not_null())).execute(c))
+            .unwrap();
+    }
+    roundtable::coaching::resources::backfill_starter_sets(&mut org.app.database.conn()).unwrap();
+    assert_eq!(starters_now(&org), 6);
 
     // HR adds to it; a leader may not; a resource has a link or a text, and known tags.
     let resources = "/api/v1/coaching/resources";
