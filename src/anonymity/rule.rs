@@ -142,6 +142,13 @@ pub struct OthersSummary {
     pub self_gap: Option<f64>,
 }
 
+impl OthersSummary {
+    /// A summary as `competency_summaries` stores it: what comparing cycles needs.
+    pub fn stored(mean: f64, spread: f64, respondents: i32) -> Self {
+        Self { mean, spread, respondents: i64::from(respondents), sum: 0, answers: 0, self_gap: None }
+    }
+}
+
 /// Pools the shown cells of a competency's questions.
 pub fn competency_cells(
     cells: &[QuestionCells],

@@ -117,11 +117,7 @@ pub fn growth(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Resu
         .load(c))?;
     let summaries: HashMap<(String, String), OthersSummary> = rows
         .into_iter()
-        .map(|(cycle, key, mean, spread, respondents)| {
-            let summary =
-                OthersSummary { mean, spread, respondents: i64::from(respondents), sum: 0, answers: 0, self_gap: None };
-            ((cycle, key), summary)
-        })
+        .map(|(cycle, key, mean, spread, respondents)| ((cycle, key), OthersSummary::stored(mean, spread, respondents)))
         .collect();
     // Competencies in the order of the latest framework version that has them.
     let mut names: BTreeMap<String, (usize, String)> = BTreeMap::new();

@@ -85,12 +85,13 @@ pub async fn create_relationships(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// Suggests coaching pairs from a cycle's released results (HR): each leader's
-/// development areas, blind spots first, paired with peers whose others rate them among
-/// the strongest there, preferring other departments, never within a reporting line, at
-/// most `max_coachees_per_coach` each; solved as one optimisation over the organisation
-/// (README, "Match suggestions"). Deterministic for the same input and seed. Nothing is
-/// stored: create the chosen ones with their `relationship` bodies.
+/// Suggests coaching from a cycle's released results (HR): each leader's development
+/// areas, blind spots first, met by peers whose others rate them among the strongest
+/// there, preferring other departments, never within a reporting line. As one-way pairs
+/// (at most `max_coachees_per_coach` each, one optimisation over the organisation),
+/// reciprocal pairs, or circles around a shared development area (`shape`; README,
+/// "Match suggestions"). Deterministic for the same input and seed. Nothing is stored:
+/// create the chosen ones with their `relationships` bodies.
 #[utoipa::path(
     tag = "coaching",
     params(("cycle_id" = String, Path, description = "The cycle's id")),
@@ -102,7 +103,7 @@ pub async fn create_relationships(
     ),
 )]
 #[post("/cycles/{cycle_id}/coaching/suggestions")]
-pub async fn suggest_pairs(
+pub async fn suggest_coaching(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -36,7 +36,7 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config
         .service(handlers::create_relationship)
         .service(handlers::create_relationships)
-        .service(handlers::suggest_pairs)
+        .service(handlers::suggest_coaching)
         .service(handlers::list_relationships)
         .service(handlers::get_relationship)
         .service(handlers::amend_relationship)

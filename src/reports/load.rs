@@ -56,10 +56,7 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
         .load(c))?;
     let mut previous = HashMap::new();
     for (cycle_id, key, mean, spread, respondents) in earlier {
-        previous.entry(key).or_insert((
-            cycle_id,
-            OthersSummary { mean, spread, respondents: i64::from(respondents), sum: 0, answers: 0, self_gap: None },
-        ));
+        previous.entry(key).or_insert((cycle_id, OthersSummary::stored(mean, spread, respondents)));
     }
     let released_at: Option<chrono::NaiveDateTime> = db_run!(conn, |c| report_releases::table
         .filter(report_releases::cycle_id.eq(&cycle.id))
