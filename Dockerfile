@@ -1,5 +1,6 @@
-# Build stage: compiles SQLite and libpq from bundled sources, so no database client
-# libraries are needed in either stage.
+# Build stage: compiles SQLite, libpq and the OpenSSL libpq encrypts with from bundled
+# sources (the image's perl and make run OpenSSL's configure), so the binary links only
+# the C library.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
@@ -8,10 +9,11 @@ COPY migrations ./migrations
 COPY openapi ./openapi
 RUN cargo build --release --locked && strip target/release/roundtable
 
-# Runtime stage: the binary, TLS roots and an unprivileged user.
+# Runtime stage: the binary, the TLS roots `sslrootcert=system` trusts, and an
+# unprivileged user.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libssl3 \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/roundtable --create-home roundtable
 COPY --from=build /src/target/release/roundtable /usr/local/bin/roundtable
