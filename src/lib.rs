@@ -32,6 +32,7 @@ pub mod request_id;
 pub mod responses;
 pub mod rng;
 pub mod sealing;
+pub mod security_headers;
 pub mod seed;
 pub mod state;
 
@@ -40,7 +41,7 @@ use std::net::TcpListener;
 use actix_cors::Cors;
 use actix_web::body::BoxBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, ErrorHandlers};
+use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -143,6 +144,7 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(cors(&serve.cors_origins))
                 .wrap(ErrorHandlers::new().default_handler(http::problem_for_bare_errors))
+                .wrap(from_fn(security_headers::add))
                 .wrap(request_id::RequestIdentity)
         })
         .listen(listener)?;

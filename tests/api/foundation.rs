@@ -31,6 +31,44 @@ async fn wrong_method_is_a_405_problem_with_allow() {
 }
 
 #[actix_web::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let people = app.get_as(&app.admin_token, "/api/v1/people").await;
+    let unknown = app.get_as(&app.admin_token, "/api/v1/people/no-such-person").await;
+    let bad_token = app.get_as("not-a-token", "/api/v1/people").await;
+    let token = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", &app.org.client_id), ("client_secret", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    for (what, response) in [("list", &people), ("404", &unknown), ("401", &bad_token), ("token error", &token)] {
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{what}");
+        assert_eq!(headers["cache-control"], "no-store", "{what}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.starts_with("default-src 'none'") && policy.contains("frame-ancestors 'none'"),
+            "{what}: {policy}"
+        );
+    }
+    assert_eq!(people.status(), 200);
+
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status(), 200);
+    let policy = docs.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self';") && !policy.contains("unsafe-eval"), "{policy}");
+    assert_eq!(docs.headers()["x-content-type-options"], "nosniff");
+    // The page runs no inline script, so the policy's `script-src 'self'` lets it all run.
+    let page = docs.text().await.unwrap();
+    assert!(
+        page.matches("<script").count() > 0 && page.matches("<script").count() == page.matches("<script src=").count()
+    );
+}
+
+#[actix_web::test]
 async fn request_id_is_echoed_when_sane_and_replaced_otherwise() {
     let app = spawn_app().await;
     let response = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
