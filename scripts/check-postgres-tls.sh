@@ -51,25 +51,26 @@ for _ in $(seq 1 50); do
 done
 
 base="postgres://roundtable:roundtable@localhost:5432/roundtable_tls"
+# migrate [env arguments]: connects with $url, the given variables set or unset.
 migrate() { env -u SSL_CERT_DIR "$@" "$bin" migrate --database-url "$url" >"$client_dir/out" 2>&1; }
 
 url="$base?sslmode=verify-full&sslrootcert=$client_dir/ca.pem"
-migrate env || { cat "$client_dir/out"; fail "verify-full with the server's authority did not connect"; }
+migrate || { cat "$client_dir/out"; fail "verify-full with the server's authority did not connect"; }
 echo "verify-full with the server's authority: connected"
 
 url="$base?sslmode=require"
-migrate env || { cat "$client_dir/out"; fail "sslmode=require did not connect"; }
+migrate || { cat "$client_dir/out"; fail "sslmode=require did not connect"; }
 echo "require: connected"
 
 url="$base?sslmode=verify-full&sslrootcert=$client_dir/stranger.pem"
-if migrate env; then fail "verify-full trusted a certificate another authority signed"; fi
+if migrate; then fail "verify-full trusted a certificate another authority signed"; fi
 grep -qi "certificate verify failed" "$client_dir/out" || { cat "$client_dir/out"; fail "refused, but not for the certificate"; }
 echo "verify-full with another authority: refused (certificate verify failed)"
 
 url="$base?sslmode=verify-full&sslrootcert=system"
-if migrate env -u SSL_CERT_FILE; then fail "the host's roots trusted the CI authority"; fi
+if migrate -u SSL_CERT_FILE; then fail "the host's roots trusted the CI authority"; fi
 grep -qi "certificate verify failed" "$client_dir/out" || { cat "$client_dir/out"; fail "sslrootcert=system refused, but not for the certificate"; }
-migrate env SSL_CERT_FILE="$client_dir/ca.pem" || { cat "$client_dir/out"; fail "sslrootcert=system ignored SSL_CERT_FILE"; }
+migrate SSL_CERT_FILE="$client_dir/ca.pem" || { cat "$client_dir/out"; fail "sslrootcert=system ignored SSL_CERT_FILE"; }
 echo "verify-full with sslrootcert=system: refused with the host's roots, connected with SSL_CERT_FILE"
 
 # The service itself: its pooled connections are encrypted.
@@ -80,8 +81,7 @@ server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$client_dir"' EXIT
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18090/readyz >/dev/null && break; sleep 0.1; done
 curl -sf http://127.0.0.1:18090/readyz >/dev/null || { cat "$client_dir/serve"; fail "the service did not become ready"; }
-plain=$(su postgres -c "psql -tAc \"SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = 'roundtable_tls' AND NOT s.ssl\"")
-encrypted=$(su postgres -c "psql -tAc \"SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = 'roundtable_tls' AND s.ssl\"")
+read -r encrypted plain < <(su postgres -c "psql -tA -F ' ' -c \"SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = 'roundtable_tls'\"")
 kill $server
 wait $server 2>/dev/null || true
 [ "$encrypted" -ge 1 ] && [ "$plain" -eq 0 ] || fail "service connections: $encrypted encrypted, $plain plain"

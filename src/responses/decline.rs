@@ -1,6 +1,7 @@
 //! Declining: the rater will not answer. The invitation is closed like a submitted one
-//! (draft deleted, its link answering 409 from then on) but adds nothing to the answer sets. Like submission it
-//! records no event, so the audit log keeps no timeline of what raters did.
+//! (draft deleted, its link answering 409 from then on) but adds nothing to the answer
+//! sets. Like submission it records no event, so the audit log keeps no timeline of what
+//! raters did.
 
 use super::queries::{answerable, finish_invitation};
 use super::rater::Rater;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::answers::AnswerInput;
-use super::queries::invitation_response;
+use super::queries::{invitation_response, require_open};
 use super::rater::Rater;
 use super::{Invitation, InvitationResponse, InvitationStatus, draft};
 use crate::auth::principal::{Actor, Principal};
@@ -105,11 +105,8 @@ pub struct AnswersShown {
 pub fn questionnaire(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<Questionnaire, AppError> {
     let invitation = rater.invitation(conn, invitation_id)?;
     // A used link opens nothing more: it only tells a retry that the answer went through.
-    if matches!(rater, Rater::Link { .. }) && !invitation.status.is_open() {
-        return Err(match invitation.status {
-            InvitationStatus::Declined => AppError::conflict("declined", "This invitation was declined."),
-            _ => AppError::conflict("already_submitted", "This invitation is already answered."),
-        });
+    if matches!(rater, Rater::Link { .. }) {
+        require_open(invitation.status)?;
     }
     let cycle = find_cycle(conn, &invitation.org_id, &invitation.cycle_id)?;
     rater.may_answer(&cycle)?;

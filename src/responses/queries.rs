@@ -44,12 +44,18 @@ pub fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Resu
     let cycle = lock_cycle(conn, &invitation.org_id, &invitation.cycle_id, CycleLock::Share)?;
     rater.may_answer(&cycle)?;
     cycle.require_state(&[CycleState::Collecting], "answer")?;
-    match invitation.status {
+    require_open(invitation.status)?;
+    Ok((cycle, invitation))
+}
+
+/// 409 for an invitation already answered or declined, saying which.
+pub fn require_open(status: InvitationStatus) -> Result<(), AppError> {
+    match status {
         InvitationStatus::Submitted => {
             Err(AppError::conflict("already_submitted", "This invitation is already answered."))
         }
         InvitationStatus::Declined => Err(AppError::conflict("declined", "This invitation was declined.")),
-        InvitationStatus::Pending | InvitationStatus::Started => Ok((cycle, invitation)),
+        InvitationStatus::Pending | InvitationStatus::Started => Ok(()),
     }
 }
 
