@@ -5,6 +5,7 @@
 //! batch inserts) compile on both. Query functions take `&mut DbConn`, so the same
 //! function runs inside or outside [`DbConn::transaction`].
 
+mod group;
 pub mod schema;
 pub mod text;
 
@@ -20,6 +21,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::config::DatabaseSettings;
 use crate::error::AppError;
 use crate::sealing::{AnswerKeys, KeySource};
+use group::GroupCommit;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -203,8 +205,8 @@ pub struct DbPool {
 
 #[derive(Clone)]
 enum EnginePool {
-    /// The pool, and the lock its writers take in turn.
-    Sqlite(SqlitePool, Arc<Mutex<()>>),
+    /// The pool, the lock its writers take in turn, and the queue of its group commits.
+    Sqlite(SqlitePool, Arc<Mutex<()>>, GroupCommit),
     Postgres(PgPool),
 }
 
@@ -285,15 +287,13 @@ impl DbPool {
                     std::fs::create_dir_all(parent)?;
                 }
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
-                EnginePool::Sqlite(
-                    Pool::builder()
-                        .max_size(max_size)
-                        .min_idle(Some(u32::from(keep_open)))
-                        .connection_timeout(timeout)
-                        .connection_customizer(Box::new(SqlitePragmas))
-                        .build(manager)?,
-                    Arc::new(Mutex::new(())),
-                )
+                let pool = Pool::builder()
+                    .max_size(max_size)
+                    .min_idle(Some(u32::from(keep_open)))
+                    .connection_timeout(timeout)
+                    .connection_customizer(Box::new(SqlitePragmas))
+                    .build(manager)?;
+                EnginePool::Sqlite(pool, Arc::new(Mutex::new(())), GroupCommit::start()?)
             }
             DatabaseUrl::Postgres(url) => {
                 let manager = ConnectionManager::<PgConnection>::new(url);
@@ -327,7 +327,7 @@ impl DbPool {
     pub fn get(&self) -> Result<DbConn, AppError> {
         let keys = Arc::clone(&self.keys);
         match &self.engine {
-            EnginePool::Sqlite(p, writer) => {
+            EnginePool::Sqlite(p, writer, _) => {
                 p.get().map(|conn| DbConn::Sqlite(SqliteConn { conn, writer: Arc::clone(writer), keys }))
             }
             EnginePool::Postgres(p) => p.get().map(|conn| DbConn::Postgres(PgConn { conn, keys })),
@@ -348,6 +348,21 @@ impl DbPool {
         })
         .await
         .map_err(AppError::internal)?
+    }
+
+    /// [`DbPool::transaction`] for a write that many callers make at once (submissions):
+    /// on SQLite the writes that queue while one group commits are committed together,
+    /// each in its own savepoint, and each caller answered once that commit is durable
+    /// (`group`). PostgreSQL commits concurrent transactions together by itself.
+    pub async fn grouped_transaction<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.engine {
+            EnginePool::Sqlite(_, _, group) => group.write(self.clone(), f).await,
+            EnginePool::Postgres(_) => self.transaction(f).await,
+        }
     }
 
     /// [`DbPool::run`] inside one transaction.

@@ -208,7 +208,8 @@ pub async fn submit_invitation(
 ) -> Result<web::Json<InvitationState>, AppError> {
     let answers = body.into_inner().answers;
     let invitation_id = path.into_inner();
-    let submitted = state.db.run(move |conn| submit::submit(conn, &rater, &invitation_id, answers)).await?;
+    let submitted =
+        state.db.grouped_transaction(move |conn| submit::submit(conn, &rater, &invitation_id, answers)).await?;
     Ok(web::Json(submitted))
 }
 
