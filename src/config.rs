@@ -77,6 +77,15 @@ pub struct ServeSettings {
     /// Largest bulk upsert or CSV import accepted, in bytes.
     #[arg(long, env = "ROUNDTABLE_MAX_IMPORT_BYTES", default_value_t = 33_554_432)]
     pub max_import_bytes: usize,
+
+    /// Requests a second that each API client, each person and each invitation link may
+    /// make, sustained; over it they get 429 with `Retry-After` (0: no limit).
+    #[arg(long, env = "ROUNDTABLE_RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+    pub rate_limit_per_second: u32,
+
+    /// Requests each of them may make at once before the sustained rate applies.
+    #[arg(long, env = "ROUNDTABLE_RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -31,8 +31,13 @@ impl FieldError {
 /// The error answers every operation documents, declared once: `responses(…, Errors)`.
 #[derive(utoipa::IntoResponses)]
 pub enum Errors {
-    /// The request was refused: what is wrong is in `detail`, `code` and `errors`.
-    #[response(status = "4XX", description = "Error", content_type = "application/problem+json")]
+    /// The request was refused: what is wrong is in `detail`, `code` and `errors`; 429
+    /// (`rate_limited`) carries `Retry-After`, the seconds until the caller may try again.
+    #[response(
+        status = "4XX",
+        description = "Error; a 429 (`rate_limited`) carries `Retry-After`",
+        content_type = "application/problem+json"
+    )]
     Refused(Problem),
     /// The service could not answer: 503 with `Retry-After` while the database is busy.
     #[response(status = "5XX", description = "Server error", content_type = "application/problem+json")]
@@ -93,6 +98,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("method not allowed")]
     MethodNotAllowed(Vec<String>),
+    /// Over the caller's rate limit; the seconds until the next request is allowed.
+    #[error("Too many requests from this caller; retry in {0} s.")]
+    TooManyRequests(u64),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -139,6 +147,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::TooManyRequests(_) => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -189,6 +198,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -209,6 +219,9 @@ impl ResponseError for AppError {
                 if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
                     response.insert_header((header::ALLOW, value));
                 }
+            }
+            Self::TooManyRequests(seconds) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from(*seconds)));
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));

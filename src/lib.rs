@@ -27,6 +27,7 @@ pub mod ops;
 pub mod orgs;
 pub mod pagination;
 pub mod people;
+pub mod rate_limit;
 pub mod reports;
 pub mod request_id;
 pub mod responses;
@@ -51,6 +52,7 @@ use crate::auth::tokens::TokenAuthority;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::orgs::NewOrganization;
+use crate::rate_limit::RateLimits;
 use crate::state::AppState;
 
 /// The routes with their documentation, registered in one call each so they cannot drift.
@@ -119,6 +121,8 @@ impl Application {
         let known_routes = web::Data::new(http::KnownRoutes::from_openapi(&api));
         let tokens = web::Data::new(tokens);
         let pool = web::Data::new(db.clone());
+        let limits =
+            web::Data::new(RateLimits::new(settings.serve.rate_limit_per_second, settings.serve.rate_limit_burst));
         let state = web::Data::new(AppState {
             db,
             tokens: tokens.clone(),
@@ -133,6 +137,7 @@ impl Application {
             app.app_data(state.clone())
                 .app_data(tokens.clone())
                 .app_data(pool.clone())
+                .app_data(limits.clone())
                 .app_data(known_routes.clone())
                 .app_data(http::json_config(serve.max_body_bytes))
                 .app_data(http::payload_config(serve.max_body_bytes))

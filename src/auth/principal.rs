@@ -1,7 +1,7 @@
 //! The caller, as handlers declare it in their signature: `principal: Principal`.
 //! The organisation comes from the verified token only, never from a header or a path.
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
 
 use diesel::prelude::*;
@@ -12,6 +12,7 @@ use crate::db::schema::people;
 use crate::db::{DbConn, DbPool};
 use crate::db_run;
 use crate::error::AppError;
+use crate::rate_limit::RateLimits;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actor {
@@ -29,6 +30,15 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Whose rate limit a request of this caller counts against: the client, or the
+    /// person whatever token they came with.
+    pub fn caller(&self) -> String {
+        match &self.actor {
+            Actor::Client { client_id, .. } => format!("client:{}:{client_id}", self.org_id),
+            Actor::User { person_id, .. } => format!("person:{}:{person_id}", self.org_id),
+        }
+    }
+
     pub fn can(&self, permission: Permission) -> bool {
         match &self.actor {
             Actor::Client { scopes, .. } => permission.scopes().iter().any(|s| scopes.contains(s)),
@@ -146,15 +156,28 @@ impl FromRequest for Principal {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
+    /// Verifies the token once per request (a middleware that needs the caller, such as
+    /// idempotency, leaves it for the handler) and takes the request from the caller's
+    /// rate limit.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(known) = req.extensions().get::<Principal>().cloned() {
+            return Box::pin(async move { Ok(known) });
+        }
         let tokens = req.app_data::<web::Data<TokenAuthority>>().cloned();
         let db = req.app_data::<web::Data<DbPool>>().map(|db| db.get_ref().clone());
+        let limits = req.app_data::<web::Data<RateLimits>>().cloned();
         let token = bearer_token(req);
+        let req = req.clone();
         Box::pin(async move {
-            let (Some(tokens), Some(db)) = (tokens, db) else {
-                return Err(AppError::internal("the token authority or the database is not registered"));
+            let (Some(tokens), Some(db), Some(limits)) = (tokens, db, limits) else {
+                return Err(AppError::internal(
+                    "the token authority, the database or the rate limits are not registered",
+                ));
             };
-            authenticate(tokens, db, token?).await
+            let principal = authenticate(tokens, db, token?).await?;
+            limits.take(&principal.caller())?;
+            req.extensions_mut().insert(principal.clone());
+            Ok(principal)
         })
     }
 }

@@ -14,6 +14,7 @@ use crate::db::DbConn;
 use crate::db::schema::invitations;
 use crate::db_run;
 use crate::error::AppError;
+use crate::rate_limit::RateLimits;
 use crate::state::AppState;
 
 pub const LINK_PREFIX: &str = "rt_inv_";
@@ -106,8 +107,11 @@ impl FromRequest for Rater {
             });
         };
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let limits = req.app_data::<web::Data<RateLimits>>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state is missing"))?;
+            let (Some(state), Some(limits)) = (state, limits) else {
+                return Err(AppError::internal("the application state or the rate limits are not registered"));
+            };
             let hash = hash_secret(&token);
             let token_hash = hash.clone();
             let found: Option<(String, String)> = state
@@ -125,6 +129,7 @@ impl FromRequest for Rater {
                     "This invitation link is not valid: it was re-issued, revoked, or its cycle closed.".into(),
                 )
             })?;
+            limits.take(&format!("link:{invitation_id}"))?;
             Ok(Rater::Link { org_id, invitation_id, token_hash })
         })
     }

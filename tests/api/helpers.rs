@@ -98,6 +98,9 @@ pub fn test_settings(database_url: &str) -> Settings {
             cors_origins: vec!["https://app.example.com".into()],
             max_body_bytes: 64 * 1024,
             max_import_bytes: 8 * 1024 * 1024,
+            // High enough for every test but the one of the limit itself.
+            rate_limit_per_second: 10_000,
+            rate_limit_burst: 10_000,
         },
         auth: AuthSettings {
             public_url: ISSUER.into(),

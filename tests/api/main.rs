@@ -14,6 +14,7 @@ mod foundation;
 mod hostile;
 mod idempotency;
 mod layout;
+mod limits;
 mod logs;
 mod me;
 mod people;
