@@ -1,7 +1,7 @@
 //! Requests per caller: a token bucket for each API client, each person and each
 //! invitation link, keyed by who the credential was verified to be (so minting another
 //! token does not buy another bucket, and nobody can spend someone else's). A caller over
-//! its limit gets 429 with `Retry-After`, before any work is done for the request.
+//! its limit gets 429 with `Retry-After`, before the route does any work.
 //!
 //! Buckets live in the process: with several instances, each allows its own rate.
 
