@@ -1,6 +1,7 @@
 //! Requests per caller: a token bucket for each API client, each person and each
 //! invitation link, keyed by who the credential was verified to be (so minting another
-//! token does not buy another bucket, and nobody can spend someone else's). A caller over
+//! token does not buy another bucket, and only a holder of a caller's credential spends
+//! that caller's). A caller over
 //! its limit gets 429 with `Retry-After`, before the route does any work.
 //!
 //! Buckets live in the process: with several instances, each allows its own rate.
@@ -57,14 +58,18 @@ impl RateLimits {
             return Ok(());
         }
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= self.tracked && !buckets.contains_key(caller) {
-            let (per_second, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| b.now(now, per_second, burst) < burst);
+        // The caller's name is copied only for a new bucket, not at every request.
+        if !buckets.contains_key(caller) {
             if buckets.len() >= self.tracked {
-                buckets.clear();
+                let (per_second, burst) = (self.per_second, self.burst);
+                buckets.retain(|_, b| b.now(now, per_second, burst) < burst);
+                if buckets.len() >= self.tracked {
+                    buckets.clear();
+                }
             }
+            buckets.insert(caller.to_string(), Bucket { tokens: self.burst, at: now });
         }
-        let bucket = buckets.entry(caller.to_string()).or_insert(Bucket { tokens: self.burst, at: now });
+        let Some(bucket) = buckets.get_mut(caller) else { unreachable!("inserted above") };
         let tokens = bucket.now(now, self.per_second, self.burst);
         if tokens < 1.0 {
             let wait = ((1.0 - tokens) / self.per_second).ceil().max(1.0) as u64;
