@@ -156,6 +156,9 @@ pub enum Event {
         relationship_id: String,
         share_id: String,
     },
+    AnalyticsSettingsChanged {
+        min_cell: i32,
+    },
 }
 
 /// What a state change did besides changing the state, counted.
@@ -197,6 +200,7 @@ impl Event {
             Event::CoachingRelationshipStatusChanged { .. } => "coaching.relationship_status_changed",
             Event::ReportShared { .. } => "report.shared",
             Event::ReportShareRevoked { .. } => "report.share_revoked",
+            Event::AnalyticsSettingsChanged { .. } => "analytics.settings_changed",
         }
     }
 
@@ -230,6 +234,7 @@ impl Event {
             | Event::CoachingRelationshipStatusChanged { relationship_id, .. }
             | Event::ReportShared { relationship_id, .. }
             | Event::ReportShareRevoked { relationship_id, .. } => ("coaching_relationship", Some(relationship_id)),
+            Event::AnalyticsSettingsChanged { .. } => ("analytics_settings", None),
         }
     }
 
@@ -318,6 +323,7 @@ impl Event {
                 "competency_keys": competency_keys,
             }),
             Event::ReportShareRevoked { share_id, .. } => json!({ "share_id": share_id }),
+            Event::AnalyticsSettingsChanged { min_cell } => json!({ "min_cell": min_cell }),
         }
     }
 }

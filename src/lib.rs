@@ -3,6 +3,7 @@
 //! [`Application::build`] turns typed [`config::Settings`] into a running HTTP server;
 //! `main.rs` only parses the command line.
 
+pub mod analytics;
 pub mod anonymity;
 pub mod audit;
 pub mod auth;
@@ -84,7 +85,8 @@ fn routes() -> (
                 .configure(lifecycle::routes)
                 .configure(responses::routes)
                 .configure(reports::routes)
-                .configure(coaching::routes),
+                .configure(coaching::routes)
+                .configure(analytics::routes),
         )
         .split_for_parts()
 }

@@ -30,6 +30,7 @@ use crate::auth::access::Scope;
         (name = "invitations", description = "Invitations and answering: for raters, and links for HR to send"),
         (name = "reports", description = "Growth reports, under the anonymity rule"),
         (name = "coaching", description = "Leaders coaching leaders: relationships, agreements, shared reports, sessions and their ratings"),
+        (name = "analytics", description = "Organisation-wide aggregates for analysts: never fewer than the minimum of leaders behind a figure"),
     ),
     modifiers(&Security),
 )]

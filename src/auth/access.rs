@@ -167,6 +167,8 @@ pub enum Permission {
     /// Every coaching relationship, which shares exist (not their content), never a
     /// session's agenda or notes.
     ReadCoaching,
+    /// Organisation-wide aggregates: analytics views and exports, never a person's figures.
+    ReadAnalytics,
     /// Set up coaching relationships for others, end or pause any of them, and let a
     /// leader coach their manager or a direct report (with a reason, audited).
     ManageCoaching,
@@ -187,6 +189,7 @@ impl Permission {
             Permission::ReadReports => &[Scope::ReportsRead],
             Permission::ReadCoaching => &[Scope::CoachingRead, Scope::CoachingWrite],
             Permission::ManageCoaching => &[Scope::CoachingWrite],
+            Permission::ReadAnalytics => &[Scope::AnalyticsRead],
         }
     }
 
@@ -206,10 +209,28 @@ impl Permission {
             // Everyone sees which cycles and questions exist; what they may see inside a
             // cycle is decided per route (their own nominations, their reports' progress).
             Permission::ReadCycles => &[Role::Admin, Role::Analyst, Role::Member],
+            Permission::ReadAnalytics => &[Role::Admin, Role::Analyst],
             // Minting is for server-side clients only.
             Permission::MintUserTokens => &[],
         }
     }
+}
+
+/// Whether a route is about one person's feedback or coaching: reports, growth, goals,
+/// coaching and its suggestions.
+pub fn personal_route(pattern: &str) -> bool {
+    const PREFIXES: [&str; 7] = [
+        "/api/v1/coaching",
+        "/api/v1/goals",
+        "/api/v1/me/coaching",
+        "/api/v1/me/reports",
+        "/api/v1/me/recommendations",
+        "/api/v1/cycles/{cycle_id}/reports",
+        "/api/v1/cycles/{cycle_id}/coaching",
+    ];
+    PREFIXES.iter().any(|p| pattern.starts_with(p))
+        || (pattern.starts_with("/api/v1/people/{person_id}/")
+            && (pattern.ends_with("/growth") || pattern.ends_with("/goals")))
 }
 
 #[cfg(test)]

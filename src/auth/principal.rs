@@ -6,7 +6,7 @@ use futures_util::future::LocalBoxFuture;
 
 use diesel::prelude::*;
 
-use crate::auth::access::{Permission, Role, Scope};
+use crate::auth::access::{self, Permission, Role, Scope};
 use crate::auth::tokens::{PersonMatch, TokenAuthority, TokenError, TokenSubject};
 use crate::db::schema::people;
 use crate::db::{DbConn, DbPool};
@@ -58,6 +58,12 @@ impl Principal {
             }
             Actor::User { role, .. } => format!("The role `{}` may not do this.", role.as_str()),
         }))
+    }
+
+    /// An analyst, or a client that may read analytics but not reports: one who sees
+    /// aggregates and never a person's feedback or coaching.
+    pub fn aggregates_only(&self) -> bool {
+        self.can(Permission::ReadAnalytics) && !self.can(Permission::ReadReports)
     }
 
     /// The signed-in person's id; `None` for a service client.
@@ -176,6 +182,12 @@ impl FromRequest for Principal {
             };
             let principal = authenticate(tokens, db, token?).await?;
             limits.take(&principal.caller())?;
+            if principal.aggregates_only() && req.match_pattern().is_some_and(|p| access::personal_route(&p)) {
+                return Err(AppError::Forbidden(
+                    "Analytics callers read aggregates only: reports, growth, goals and coaching are closed to them."
+                        .into(),
+                ));
+            }
             req.extensions_mut().insert(principal.clone());
             Ok(principal)
         })

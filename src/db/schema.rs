@@ -394,6 +394,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    analytics_departments (cycle_id, position) {
+        cycle_id -> Text,
+        position -> Integer,
+        name -> Nullable<Text>,
+        leaders -> Integer,
+    }
+}
+
+diesel::table! {
+    analytics_ratings (cycle_id, department, relationship, question_id) {
+        cycle_id -> Text,
+        department -> Integer,
+        relationship -> Text,
+        question_id -> Text,
+        leaders -> Binary,
+        answers -> BigInt,
+        score_sum -> BigInt,
+        score_squares -> BigInt,
+    }
+}
+
+diesel::table! {
+    analytics_participation (cycle_id, department, relationship) {
+        cycle_id -> Text,
+        department -> Integer,
+        relationship -> Text,
+        leaders -> Binary,
+        invited -> BigInt,
+        answered -> BigInt,
+    }
+}
+
+diesel::table! {
+    analytics_gaps (cycle_id, competency_key, hundredths) {
+        cycle_id -> Text,
+        competency_key -> Text,
+        hundredths -> Integer,
+        leaders -> Integer,
+        gap_sum -> Double,
+    }
+}
+
+diesel::table! {
+    analytics_settings (org_id) {
+        org_id -> Text,
+        min_cell -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(service_clients -> organizations (org_id));
 diesel::joinable!(people -> organizations (org_id));
 diesel::joinable!(audit_events -> organizations (org_id));
@@ -444,4 +495,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     goal_shares,
     goal_check_ins,
     coaching_resources,
+    analytics_departments,
+    analytics_ratings,
+    analytics_participation,
+    analytics_gaps,
+    analytics_settings,
 );

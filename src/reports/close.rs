@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use super::build::close_subject;
 use super::compute::percentile;
 use super::results;
+use crate::analytics::rollup::{self as analytics, Places, Ratings};
 use crate::anonymity::{AnonymitySettings, MIN_NORM_SUBJECTS, OthersSummary};
 use crate::cycles::Cycle;
 use crate::db::DbConn;
@@ -34,7 +35,8 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
     responses::close_answers(conn, cycle)?;
     let started = std::time::Instant::now();
-    let (answers, rollups) = sets_into_results(conn, cycle, &version)?;
+    let places = Places::load(conn, cycle)?;
+    let (answers, rollups) = sets_into_results(conn, cycle, &version, &places)?;
     let sealed = started.elapsed();
     let mut summary_rows = Vec::new();
     for (key, subjects) in &rollups.summaries {
@@ -73,6 +75,7 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
         db_run!(conn, |c| diesel::insert_into(competency_summaries::table).values(chunk).execute(c))?;
     }
     db_run!(conn, |c| diesel::insert_into(competency_norms::table).values(&norm_rows).execute(c))?;
+    analytics::write(conn, cycle, &places, &rollups.ratings, &rollups.summaries)?;
     if let DbConn::Postgres(c) = conn {
         c.batch_execute("ANALYZE competency_summaries, competency_norms, subject_results")?;
     }
@@ -87,10 +90,10 @@ pub fn close_cycle(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppError> 
 }
 
 /// Turns the answer sets of a cycle that closed before results existed into results (its
-/// roll-ups were written when it closed).
+/// roll-ups were written when it closed; analytics did not exist yet, and are not made).
 pub fn finish_close(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
     let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
-    sets_into_results(conn, cycle, &version).map(|_| ())
+    sets_into_results(conn, cycle, &version, &Places::none()).map(|_| ())
 }
 
 /// Opens some subjects' sets, applies the rule to each subject and seals the results.
@@ -100,6 +103,7 @@ fn compute_batch(
     cycle: &Cycle,
     version: &VersionResponse,
     anonymity: &AnonymitySettings,
+    places: &Places,
 ) -> Result<Batch, AppError> {
     let at = Instant::now();
     let sets = sealed.open(keys)?;
@@ -109,6 +113,7 @@ fn compute_batch(
     for subject in sets.chunk_by(|a, b| a.subject_id == b.subject_id) {
         let subject_id = subject[0].subject_id.clone();
         let closed = close_subject(version, subject, anonymity);
+        batch.ratings.add_subject(places, &subject_id, &closed.results.questions);
         batch.summaries.push((subject_id.clone(), closed.summaries));
         batch.totals.extend(closed.totals);
         results.push((subject_id, closed.results));
@@ -137,6 +142,8 @@ struct Batch {
     /// (competency key, sum of scores, answers) of every answer of others, per subject
     totals: Vec<(String, i64, i64)>,
     sealed: Vec<results::SealedResults>,
+    /// Others' ratings per department, group and question, for analytics
+    ratings: Ratings,
 }
 
 /// What the roll-ups are computed from, gathered subject by subject.
@@ -146,6 +153,8 @@ struct Rollups {
     summaries: HashMap<String, Vec<(String, OthersSummary)>>,
     /// competency key → (sum of scores, answers, subjects) of every answer of others
     pooled: HashMap<String, (i64, i64, i64)>,
+    /// Others' ratings per department, group and question, for analytics
+    ratings: Ratings,
 }
 
 /// In batches of subjects: each subject's sets become their results, and are destroyed.
@@ -154,6 +163,7 @@ fn sets_into_results(
     conn: &mut DbConn,
     cycle: &Cycle,
     version: &VersionResponse,
+    places: &Places,
 ) -> Result<(usize, Rollups), AppError> {
     let anonymity = cycle.anonymity();
     let mut rollups = Rollups::default();
@@ -168,7 +178,7 @@ fn sets_into_results(
         // the batch's subjects, while the engine deletes the batch.
         let (halves, deleted) = std::thread::scope(|scope| {
             let (one, two) = sealed.halves();
-            let compute = |half| compute_batch(half, &keys, cycle, version, &anonymity);
+            let compute = |half| compute_batch(half, &keys, cycle, version, &anonymity, places);
             let (one, two) = (scope.spawn(move || compute(one)), scope.spawn(move || compute(two)));
             let at = Instant::now();
             let deleted = store::delete_sets(conn, &cycle.id, &first, &last);
@@ -184,6 +194,7 @@ fn sets_into_results(
             batch.summaries.extend(half.summaries);
             batch.totals.extend(half.totals);
             batch.sealed.extend(half.sealed);
+            rollups.ratings.merge(half.ratings);
         }
         answers += batch.answers;
         spent.compute += batch.spent;

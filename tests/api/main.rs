@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod analytics;
 mod attribution;
 mod auth;
 mod coaching;

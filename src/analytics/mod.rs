@@ -1,0 +1,28 @@
+//! Analytics for analysts: organisation-wide aggregates of closed cycles, never a figure
+//! about fewer than the organisation's minimum of leaders (5 unless set, never below 3).
+//!
+//! One file per part: `rollup` (what closing a cycle writes), `data` (reading it back,
+//! kept per process), `views` (the figures, and the rule that leaves small grains out),
+//! `read` (who may read which cycle), `export` (CSV and NDJSON), `settings`; `handlers`
+//! only translate HTTP.
+
+mod data;
+mod export;
+mod handlers;
+mod leaders;
+mod read;
+pub mod rollup;
+mod settings;
+pub mod views;
+
+pub use settings::AnalyticsSettings;
+
+/// The analytics routes.
+pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config
+        .service(handlers::heatmap)
+        .service(handlers::participation)
+        .service(handlers::blind_spots)
+        .service(handlers::get_settings)
+        .service(handlers::put_settings);
+}
