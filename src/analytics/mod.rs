@@ -15,6 +15,9 @@ pub mod rollup;
 mod settings;
 pub mod views;
 
+#[cfg(test)]
+mod tests;
+
 pub use settings::AnalyticsSettings;
 
 /// The analytics routes.
