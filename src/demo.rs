@@ -284,6 +284,9 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
         org_id: org.org_id.clone(),
         actor: Actor::Client { client_id: org.client_id.clone(), scopes: Scope::ALL.to_vec() },
     };
+    // The demo reviews four leaders per department; a minimum of 3 (the least allowed) lets
+    // its analytics show departments, where the default of 5 would withhold every one.
+    crate::analytics::settings::save(conn, &principal, crate::analytics::AnalyticsSettings { min_cell: 3 })?;
     let org_chart =
         OrgChart { staff: &staff, heads: &heads, managers: &managers, leaders: &leaders, version: &version };
     let spring = run_cycle(

@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod anonymity;
 pub mod audit;
 pub mod auth;
+pub mod change;
 pub mod cli;
 pub mod clients;
 pub mod coaching;

@@ -5,8 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::coaching::{self, ImpactQuery, ImpactResponse, SilosQuery, SilosResponse};
 use super::export::{self, Format};
-use super::read::{self, BlindSpotsResponse, HeatmapResponse, ParticipationResponse};
+use super::read::{self, BlindSpotsResponse, HeatmapResponse, ParticipationResponse, TrendsResponse};
 use super::settings::{self, AnalyticsSettings};
 use super::views::By;
 use crate::auth::access::Permission;
@@ -118,6 +119,77 @@ pub async fn blind_spots(
         Some(format) => export::respond(view.competencies, format, &format!("blind-spots-{}", view.cycle_id)),
         None => HttpResponse::Ok().json(view),
     })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrendsQuery {
+    /// A department's trend (exact name); absent, the organisation's.
+    pub department: Option<String>,
+}
+
+/// All others' ratings per competency across the latest closed cycles (oldest first), of
+/// the organisation or of one department: each cycle's figure is its heatmap cell, under
+/// the same rule, and change since the previous shown figure is flagged as reports flag
+/// it.
+#[utoipa::path(
+    tag = "analytics",
+    params(TrendsQuery),
+    responses((status = 200, description = "Trends per competency", body = TrendsResponse), Errors),
+)]
+#[get("/analytics/trends")]
+pub async fn trends(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<TrendsQuery>,
+) -> Result<web::Json<TrendsResponse>, AppError> {
+    let department = query.into_inner().department;
+    Ok(web::Json(state.db.run(move |conn| read::trends(conn, &principal, department)).await?))
+}
+
+/// Whether peer coaching works: per competency, the change of leaders coached on it between
+/// two closed cycles against leaders not coached, with a 95 % interval of the difference
+/// and the counts behind it; the first row pools the competencies shown. `method` states
+/// how.
+#[utoipa::path(
+    tag = "analytics",
+    params(ImpactQuery),
+    responses(
+        (status = 200, description = "Coaching impact", body = ImpactResponse),
+        (status = 409, description = "A cycle is not closed yet", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[get("/analytics/coaching-impact")]
+pub async fn coaching_impact(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ImpactQuery>,
+) -> Result<web::Json<ImpactResponse>, AppError> {
+    let query = query.into_inner();
+    Ok(web::Json(state.db.run(move |conn| coaching::impact(conn, &principal, query)).await?))
+}
+
+/// The silo view: the coaching that followed a closed cycle as a department × department
+/// matrix of coaching links, with the share that joins two departments.
+#[utoipa::path(
+    tag = "analytics",
+    params(SilosQuery),
+    responses(
+        (status = 200, description = "Coaching links between departments", body = SilosResponse),
+        (status = 409, description = "The cycle is not closed yet", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[get("/analytics/silos")]
+pub async fn silos(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<SilosQuery>,
+) -> Result<web::Json<SilosResponse>, AppError> {
+    let cycle_id = query.into_inner().cycle_id;
+    Ok(web::Json(state.db.run(move |conn| coaching::silos(conn, &principal, &cycle_id)).await?))
 }
 
 /// The organisation's analytics setting: the least leaders behind any figure.

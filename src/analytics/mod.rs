@@ -3,16 +3,17 @@
 //!
 //! One file per part: `rollup` (what closing a cycle writes), `data` (reading it back,
 //! kept per process), `views` (the figures, and the rule that leaves small grains out),
-//! `read` (who may read which cycle), `export` (CSV and NDJSON), `settings`; `handlers`
-//! only translate HTTP.
+//! `read` (who may read which cycle, and trends), `coaching` (impact and the silo view),
+//! `export` (CSV and NDJSON), `settings`; `handlers` only translate HTTP.
 
+mod coaching;
 mod data;
 mod export;
 mod handlers;
 mod leaders;
 mod read;
 pub mod rollup;
-mod settings;
+pub mod settings;
 pub mod views;
 
 #[cfg(test)]
@@ -26,6 +27,9 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::heatmap)
         .service(handlers::participation)
         .service(handlers::blind_spots)
+        .service(handlers::trends)
+        .service(handlers::coaching_impact)
+        .service(handlers::silos)
         .service(handlers::get_settings)
         .service(handlers::put_settings);
 }

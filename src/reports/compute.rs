@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::anonymity::{Cell, OthersSummary, QuestionInput, Relationship, Stat, round};
+use crate::anonymity::{Cell, QuestionInput, Relationship, Stat, round};
+pub use crate::change::{Change, change};
 
 /// A question in the report.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -23,17 +24,6 @@ pub struct QuestionReport {
     pub others_includes: Vec<Relationship>,
     /// Self mean minus others mean.
     pub gap: Option<f64>,
-}
-
-/// How a competency stands against its previous cycle.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Change {
-    pub previous_cycle_id: String,
-    pub previous_mean: f64,
-    pub delta: f64,
-    /// True when the change is larger than the noise: |delta| > 1.96 × √(sd₁²/n₁ + sd₂²/n₂),
-    /// with n the respondents behind each "all others" mean.
-    pub significant: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -85,19 +75,6 @@ pub fn gap_flag(gap: f64, scale: (i32, i32)) -> Option<GapFlag> {
         Some(GapFlag::HiddenStrength)
     } else {
         None
-    }
-}
-
-/// Whether a change is larger than the noise of the two means.
-pub fn change(previous_cycle_id: &str, previous: &OthersSummary, current: &OthersSummary) -> Change {
-    let delta = current.mean - previous.mean;
-    let se = |s: &OthersSummary| s.spread.powi(2) / (s.respondents.max(1) as f64);
-    let noise = 1.96 * (se(previous) + se(current)).sqrt();
-    Change {
-        previous_cycle_id: previous_cycle_id.to_string(),
-        previous_mean: round(previous.mean),
-        delta: round(delta),
-        significant: delta.abs() > noise && delta.abs() > 0.0,
     }
 }
 

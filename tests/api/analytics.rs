@@ -285,6 +285,14 @@ async fn analysts_read_aggregates_and_nothing_about_a_person() {
 
     let heatmap = format!("/api/v1/analytics/cycles/{cycle}/heatmap");
     assert_problem(app.get_as(&member, &heatmap).await, 403, "forbidden").await;
+    // A client that may read analytics, and not reports, is kept to aggregates as well.
+    let body = json!({"name": "BI tool", "scopes": ["analytics:read", "people:read"]});
+    let created = json_with_status(app.post_as(&app.admin_token, "/api/v1/clients", &body).await, 201).await;
+    let bi = app.client_token(created["client_id"].as_str().unwrap(), created["client_secret"].as_str().unwrap()).await;
+    json_with_status(app.get_as(&bi, &heatmap).await, 200).await;
+    let report = format!("/api/v1/cycles/{cycle}/reports/{subject}");
+    assert_problem(app.get_as(&bi, &report).await, 403, "forbidden").await;
+    assert_problem(app.get_as(&bi, &format!("/api/v1/people/{subject}/growth")).await, 403, "forbidden").await;
     let (_, other_admin) = app.other_org("Elsewhere").await;
     assert_problem(app.get_as(&other_admin, &heatmap).await, 404, "not_found").await;
     let low = json!({"min_cell": 2});
@@ -301,4 +309,72 @@ async fn a_cycle_still_collecting_has_no_analytics_yet() {
     let app = spawn_app_on(database, seeded.org.clone(), |_| {}).await;
     let path = format!("/api/v1/analytics/cycles/{}/heatmap", seeded.cycle_id);
     assert_problem(app.get_as(&app.admin_token, &path).await, 409, "cycle_not_closed").await;
+}
+
+#[actix_web::test]
+async fn the_demo_shows_trends_coaching_impact_and_the_silo_view() {
+    let app = crate::helpers::spawn_app().await;
+    let demo = roundtable::demo::create_demo(&mut app.database.conn()).expect("demo");
+    let admin = app.client_token(&demo.org.client_id, &demo.org.client_secret).await;
+    let get = |path: String| {
+        let (app, admin) = (&app, &admin);
+        async move { json_with_status(app.get_as(admin, &path).await, 200).await }
+    };
+
+    let trends = get("/api/v1/analytics/trends".into()).await;
+    let competencies = trends["competencies"].as_array().unwrap();
+    assert_eq!(competencies.len(), 8, "the default framework's competencies");
+    for competency in competencies {
+        let points = competency["points"].as_array().unwrap();
+        assert_eq!(points.len(), 2, "spring, then autumn: {competency}");
+        assert_eq!(points[0]["cycle_id"], demo.first_cycle_id.as_str());
+        assert!(points[0]["change"].is_null());
+        let (before, after) =
+            (points[0]["figures"]["mean"].as_f64().unwrap(), points[1]["figures"]["mean"].as_f64().unwrap());
+        assert_eq!(points[1]["change"]["delta"].as_f64().unwrap(), ((after - before) * 1000.0).round() / 1000.0);
+    }
+    let department = get("/api/v1/analytics/trends?department=Sales".into()).await;
+    assert_eq!(department["department"], "Sales");
+    assert_eq!(department["competencies"][0]["points"][1]["figures"]["leaders"], 4);
+
+    let impact = get(format!(
+        "/api/v1/analytics/coaching-impact?from_cycle_id={}&to_cycle_id={}",
+        demo.first_cycle_id, demo.cycle_id
+    ))
+    .await;
+    let rows = impact["competencies"].as_array().unwrap();
+    let pooled = &rows[0];
+    assert!(pooled["competency_key"].is_null());
+    // The demo lifts coached leaders on their focus, and its interval says so.
+    assert!(pooled["difference"]["low"].as_f64().unwrap() > 0.0, "{pooled}");
+    for row in rows {
+        for group in ["coached", "not_coached"] {
+            if let Some(leaders) = row[group]["leaders"].as_i64() {
+                assert!(leaders >= 3, "{row}");
+            }
+        }
+        let d = &row["difference"];
+        if d["suppressed"] != true {
+            assert!(d["low"].as_f64() <= d["estimate"].as_f64() && d["estimate"].as_f64() <= d["high"].as_f64());
+        }
+    }
+
+    let silos = get(format!("/api/v1/analytics/silos?cycle_id={}", demo.first_cycle_id)).await;
+    let cells = silos["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 9 * 10 / 2, "every pair of the nine departments, a department with itself included");
+    let shown: Vec<&Value> = cells.iter().filter(|c| c["figures"]["suppressed"] != true).collect();
+    assert!(!shown.is_empty());
+    for cell in &shown {
+        assert!(cell["figures"]["leaders"].as_i64().unwrap() >= 3, "{cell}");
+    }
+    let links: i64 = shown.iter().map(|c| c["figures"]["links"].as_i64().unwrap()).sum();
+    assert_eq!(silos["links"], links);
+    let share = silos["crossing_share"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&share));
+
+    let (_, analyst) = app.user_with_role("analyst").await;
+    json_with_status(app.get_as(&analyst, "/api/v1/analytics/trends").await, 200).await;
+    let open =
+        format!("/api/v1/analytics/coaching-impact?from_cycle_id={}&to_cycle_id={}", demo.cycle_id, demo.cycle_id);
+    assert_problem(app.get_as(&admin, &open).await, 422, "validation_failed").await;
 }
