@@ -196,6 +196,16 @@ fn print_demo(demo: &crate::demo::Demo) {
         "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"shape\":\"circles\"}}' $BASE/api/v1/cycles/{}/coaching/suggestions",
         demo.cycle_id
     );
+    println!("  # Analytics: the heatmap (also as CSV), and whether coaching moved the coached leaders:");
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/analytics/cycles/{}/heatmap", demo.cycle_id);
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Accept: text/csv' $BASE/api/v1/analytics/cycles/{}/heatmap",
+        demo.cycle_id
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" \"$BASE/api/v1/analytics/coaching-impact?from_cycle_id={}&to_cycle_id={}\"",
+        demo.first_cycle_id, demo.cycle_id
+    );
     println!();
     println!("The admin client's secret is shown only now. API docs: $BASE/docs/");
 }

@@ -102,11 +102,13 @@ pub struct ParticipationCell {
     pub figures: Cell<ParticipationFigures>,
 }
 
-/// One bar of a gap distribution: subjects whose gap lies in `[from, to)`.
+/// One bar of a gap distribution: subjects whose gap lies in `[from, to)`; the first range
+/// has no lower end and the last no upper one, so no edge marks where a single subject's
+/// gap lies.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct GapRange {
-    pub from: f64,
-    pub to: f64,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
     pub leaders: i64,
 }
 
@@ -373,7 +375,8 @@ pub fn blind_spots(data: &CycleData, version: &VersionResponse, min_cell: i64) -
 }
 
 /// Quarter-point ranges, each merged into the next until it holds at least `min_cell`
-/// subjects; a short last range joins the one before it.
+/// subjects; a short last range joins the one before it. Ranges meet, and the outer ones
+/// are open.
 fn distribution(bins: &[&GapBin], min_cell: i64) -> Vec<GapRange> {
     let mut quarters: BTreeMap<i32, i64> = BTreeMap::new();
     for bin in bins {
@@ -383,8 +386,9 @@ fn distribution(bins: &[&GapBin], min_cell: i64) -> Vec<GapRange> {
     let mut ranges: Vec<GapRange> = Vec::new();
     let mut open: Option<GapRange> = None;
     for (quarter, leaders) in quarters {
-        let range = open.get_or_insert(GapRange { from: edge(quarter), to: edge(quarter), leaders: 0 });
-        range.to = edge(quarter + 1);
+        let from = ranges.last().and_then(|r| r.to);
+        let range = open.get_or_insert(GapRange { from, to: None, leaders: 0 });
+        range.to = Some(edge(quarter + 1));
         range.leaders += leaders;
         if range.leaders >= min_cell {
             ranges.extend(open.take());
@@ -392,12 +396,12 @@ fn distribution(bins: &[&GapBin], min_cell: i64) -> Vec<GapRange> {
     }
     if let Some(rest) = open {
         match ranges.last_mut() {
-            Some(last) => {
-                last.to = rest.to;
-                last.leaders += rest.leaders;
-            }
+            Some(last) => last.leaders += rest.leaders,
             None => ranges.push(rest),
         }
+    }
+    if let Some(last) = ranges.last_mut() {
+        last.to = None;
     }
     ranges
 }

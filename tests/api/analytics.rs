@@ -247,9 +247,12 @@ async fn blind_spots_pool_every_range_over_the_minimum() {
         assert_eq!(f["leaders"], 40, "every leader has a self-assessment and others' ratings: {row}");
         let ranges = f["distribution"].as_array().unwrap();
         assert_eq!(ranges.iter().map(|r| r["leaders"].as_i64().unwrap()).sum::<i64>(), 40);
-        for range in ranges {
+        assert!(ranges[0]["from"].is_null() && ranges[ranges.len() - 1]["to"].is_null(), "open ends: {row}");
+        for (i, range) in ranges.iter().enumerate() {
             assert!(range["leaders"].as_i64().unwrap() >= 5, "{range}");
-            assert!(range["from"].as_f64() < range["to"].as_f64());
+            if i > 0 {
+                assert_eq!(range["from"], ranges[i - 1]["to"], "ranges meet: {row}");
+            }
         }
     }
 }
