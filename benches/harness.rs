@@ -141,8 +141,15 @@ async fn client_token(client: &reqwest::Client, base: &str, seeded: &Seeded) -> 
     response["access_token"].as_str().unwrap().to_string()
 }
 
-fn seed_cycle(pool: &DbPool, leaders: usize, answered: bool) -> Seeded {
-    let options = SeedOptions { leaders, raters: RATERS, questions: QUESTIONS, answered, random_seed: leaders as u64 };
+fn seed_cycle(pool: &DbPool, leaders: usize, answered: bool, answers_csv: Option<std::path::PathBuf>) -> Seeded {
+    let options = SeedOptions {
+        leaders,
+        raters: RATERS,
+        questions: QUESTIONS,
+        answered,
+        random_seed: leaders as u64,
+        answers_csv,
+    };
     seed(&mut pool.get().unwrap(), &options).unwrap()
 }
 
@@ -200,6 +207,44 @@ async fn report_latencies(
     }
     all.sort_by(f64::total_cmp);
     all
+}
+
+/// Heatmap latency (competency × department), one request at a time; returns sorted ms.
+async fn heatmap_latencies(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    cycle: &str,
+    requests: usize,
+) -> Vec<f64> {
+    let mut times = Vec::new();
+    for _ in 0..requests {
+        let started = Instant::now();
+        let response = client
+            .get(format!("{base}/api/v1/analytics/cycles/{cycle}/heatmap"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+/// DuckDB computing the heatmap's cells from the raw answers (scripts/heatmap-duckdb.py):
+/// `None` when `.venv` has no DuckDB.
+fn duckdb_heatmap(answers_csv: &std::path::Path) -> Option<Value> {
+    let output = Command::new(".venv/bin/python")
+        .arg("scripts/heatmap-duckdb.py")
+        .arg(answers_csv)
+        .arg("20")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    serde_json::from_slice(&output.stdout).ok()
 }
 
 /// Pending invitations of a seeded cycle with a user token for each rater.
@@ -441,9 +486,10 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
 
     let mut report_medians = Vec::new();
+    let answers_csv = std::path::PathBuf::from("target/bench-answers.csv");
     for leaders in [1000, large] {
         let started = Instant::now();
-        let seeded = seed_cycle(&pool, leaders, true);
+        let seeded = seed_cycle(&pool, leaders, true, (leaders == large).then(|| answers_csv.clone()));
         figures.add(
             &format!("seed {leaders} leaders ({} answers)", seeded.answers),
             format!("{:.1} s", started.elapsed().as_secs_f64()),
@@ -470,6 +516,72 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             format!("{:.0} MB", server.rss_mb("VmRSS:")),
             "",
         );
+        // The first read loads the cycle's roll-ups from the database; later ones find them
+        // kept by the process.
+        let cold = heatmap_latencies(&client, &server.base, &token, &seeded.cycle_id, 1).await[0];
+        figures.add(
+            &format!("analytics heatmap, first read (roll-ups from the database), {leaders} leaders"),
+            format!("{cold:.2} ms"),
+            "",
+        );
+        heatmap_latencies(&client, &server.base, &token, &seeded.cycle_id, 5).await; // warm up
+        let times = heatmap_latencies(&client, &server.base, &token, &seeded.cycle_id, 200).await;
+        let (heatmap_p50, heatmap_p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        figures.add(
+            &format!("analytics heatmap (competency × department) p50 / p99, {leaders} leaders"),
+            format!("{heatmap_p50:.2} / {heatmap_p99:.2} ms"),
+            "",
+        );
+        if leaders != large {
+            continue;
+        }
+        match duckdb_heatmap(&answers_csv) {
+            Some(duck) => {
+                let p50 = |k: &str| duck[k]["p50"].as_f64().unwrap_or(f64::NAN);
+                let p99 = |k: &str| duck[k]["p99"].as_f64().unwrap_or(f64::NAN);
+                figures.add(
+                    &format!("DuckDB, the same cells from {} raw answers in Parquet: p50 / p99", duck["rows"]),
+                    format!("{:.1} / {:.1} ms", p50("parquet"), p99("parquet")),
+                    "",
+                );
+                figures.add(
+                    "DuckDB, from a table in memory: p50 / p99",
+                    format!("{:.1} / {:.1} ms", p50("memory"), p99("memory")),
+                    "",
+                );
+                figures.add(
+                    "heatmap p50 / DuckDB p50 (Parquet; in memory)",
+                    format!("{:.3}; {:.3}", heatmap_p50 / p50("parquet"), heatmap_p50 / p50("memory")),
+                    "< 1",
+                );
+            }
+            None => {
+                for what in ["DuckDB heatmap", "DuckDB, from a table in memory", "heatmap p50 / DuckDB p50"] {
+                    figures.add(what, "not run: no DuckDB in .venv".into(), "");
+                }
+            }
+        }
+        let peak_before = server.rss_mb("VmHWM:");
+        let started = Instant::now();
+        let export = client
+            .get(format!("{}/api/v1/analytics/cycles/{}/heatmap?by=question", server.base, seeded.cycle_id))
+            .bearer_auth(&token)
+            .header("accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(export.status(), 200);
+        let body = export.bytes().await.unwrap();
+        let rows = body.iter().filter(|b| **b == b'\n').count().saturating_sub(1);
+        figures.add(
+            "heatmap by question exported as CSV: rows, time, server peak resident before / after",
+            format!(
+                "{rows} rows, {:.0} ms, {peak_before:.0} / {:.0} MB",
+                started.elapsed().as_secs_f64() * 1000.0,
+                server.rss_mb("VmHWM:")
+            ),
+            "",
+        );
     }
     figures.add(
         &format!("report p50 ratio, {large} vs 1000 leaders"),
@@ -478,7 +590,7 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     );
 
     // Submissions: the database's raw commit rate, the API's rate, then open-loop latency.
-    let pending = seed_cycle(&pool, 8000, false);
+    let pending = seed_cycle(&pool, 8000, false, None);
     let mut work = pending_submissions(&pool, &pending);
     let raw_work: Vec<_> = work.drain(..work.len() / 4).collect();
     let (raw, _) = raw_commit_rate(&mut pool.get().unwrap(), &pending, &raw_work, 5.0);

@@ -61,6 +61,10 @@ pub enum Command {
         /// Leave the invitations pending instead of answered.
         #[arg(long)]
         pending: bool,
+        /// Also write every answer to this CSV file (department, relationship, competency
+        /// key, question id, score), for checking aggregates with another tool.
+        #[arg(long)]
+        answers_csv: Option<std::path::PathBuf>,
         #[command(flatten)]
         database: DatabaseSettings,
     },
@@ -138,10 +142,16 @@ pub fn run() -> anyhow::Result<()> {
             print_demo(&demo);
             Ok(())
         }
-        Command::Seed { leaders, raters, questions, pending, database } => {
+        Command::Seed { leaders, raters, questions, pending, answers_csv, database } => {
             let pool = DbPool::connect_for_command(&database)?;
-            let options =
-                crate::seed::SeedOptions { leaders, raters, questions, answered: !pending, random_seed: 2026 };
+            let options = crate::seed::SeedOptions {
+                leaders,
+                raters,
+                questions,
+                answered: !pending,
+                random_seed: 2026,
+                answers_csv,
+            };
             let seeded = crate::seed::seed(&mut pool.get()?, &options)?;
             println!("{}", serde_json::to_string(&seeded)?);
             Ok(())

@@ -41,6 +41,9 @@ pub struct SeedOptions {
     /// Whether raters have already answered (else invitations are left pending).
     pub answered: bool,
     pub random_seed: u64,
+    /// Where to write every answer as a CSV row (department, relationship, competency
+    /// key, question id, score), for checking aggregates with another tool.
+    pub answers_csv: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,6 +110,18 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
     let org = create_organization(conn, &format!("Seeded organisation {}", &new_id()[..8]))?;
     let (_, version) = insert_framework(conn, &org.org_id, "Benchmark framework", "", &framework(options.questions))?;
     let question_ids: Vec<String> = version.questions().map(|q| q.id.clone()).collect();
+    let competency_of: Vec<&str> =
+        version.competencies.iter().flat_map(|c| c.questions.iter().map(|_| c.key.as_str())).collect();
+    let mut answers_csv = match &options.answers_csv {
+        Some(path) => {
+            let mut writer = csv::Writer::from_path(path).map_err(AppError::internal)?;
+            writer
+                .write_record(["department", "relationship", "competency_key", "question_id", "score"])
+                .map_err(AppError::internal)?;
+            Some(writer)
+        }
+        None => None,
+    };
 
     let at = now();
     let leader_ids: Vec<String> = (0..options.leaders).map(|_| new_id()).collect();
@@ -186,11 +201,23 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
                         .or_insert_with(|| AnswerSet::new(&org.org_id, &cycle.id, &leader_ids[i], relationship));
                     if options.answered {
                         let lean = 2 + rng.below(3) as i32;
-                        set.add(question_ids.iter().map(|q| CheckedAnswer {
-                            question_id: q.clone(),
-                            score: Some((lean + rng.below(3) as i32 - 1).clamp(1, 5)),
-                            comment: None,
-                        }));
+                        let answers: Vec<CheckedAnswer> = question_ids
+                            .iter()
+                            .map(|q| CheckedAnswer {
+                                question_id: q.clone(),
+                                score: Some((lean + rng.below(3) as i32 - 1).clamp(1, 5)),
+                                comment: None,
+                            })
+                            .collect();
+                        if let Some(writer) = answers_csv.as_mut() {
+                            let department = DEPARTMENTS[i % DEPARTMENTS.len()];
+                            for (answer, competency) in answers.iter().zip(&competency_of) {
+                                let score = answer.score.unwrap_or_default().to_string();
+                                let row = [department, relationship.as_str(), competency, &answer.question_id, &score];
+                                writer.write_record(row).map_err(AppError::internal)?;
+                            }
+                        }
+                        set.add(answers);
                     }
                 }
                 sets.extend(groups.into_values());
@@ -203,6 +230,9 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
             answer_count += sets.iter().map(AnswerSet::answers).sum::<usize>();
             Ok::<_, AppError>(())
         })?;
+    }
+    if let Some(mut writer) = answers_csv {
+        writer.flush().map_err(AppError::internal)?;
     }
     if let DbConn::Postgres(c) = conn {
         // What a bulk load should end with: statistics for the planner, and the new rows

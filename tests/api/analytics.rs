@@ -24,7 +24,8 @@ struct Closed {
 /// Finance department named `finance` (a hostile name, for the CSV export).
 async fn closed_cycle(finance: &str) -> Closed {
     let database = TestDatabase::fresh();
-    let options = SeedOptions { leaders: 40, raters: 8, questions: 10, answered: true, random_seed: 11 };
+    let options =
+        SeedOptions { leaders: 40, raters: 8, questions: 10, answered: true, random_seed: 11, answers_csv: None };
     let seeded = seed(&mut database.conn(), &options).expect("seed");
     let mut conn = database.conn();
     let mut next = 0;
@@ -307,7 +308,8 @@ async fn analysts_read_aggregates_and_nothing_about_a_person() {
 #[actix_web::test]
 async fn a_cycle_still_collecting_has_no_analytics_yet() {
     let database = TestDatabase::fresh();
-    let options = SeedOptions { leaders: 6, raters: 3, questions: 5, answered: false, random_seed: 3 };
+    let options =
+        SeedOptions { leaders: 6, raters: 3, questions: 5, answered: false, random_seed: 3, answers_csv: None };
     let seeded = seed(&mut database.conn(), &options).expect("seed");
     let app = spawn_app_on(database, seeded.org.clone(), |_| {}).await;
     let path = format!("/api/v1/analytics/cycles/{}/heatmap", seeded.cycle_id);
