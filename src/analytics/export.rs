@@ -8,7 +8,7 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use serde::Serialize;
 
-use super::views::{BlindSpotRow, HeatmapCell, ParticipationCell};
+use super::views::{BlindSpotRow, GapRange, HeatmapCell, ParticipationCell};
 use crate::anonymity::Cell;
 
 /// Rows per chunk of the response body.
@@ -129,7 +129,8 @@ impl Row for ParticipationCell {
 }
 
 impl Row for BlindSpotRow {
-    const HEADER: &'static [&'static str] = &["competency_key", "mean_gap", "leaders", "suppressed", "reason"];
+    const HEADER: &'static [&'static str] =
+        &["competency_key", "mean_gap", "leaders", "distribution", "suppressed", "reason"];
 
     fn fields(&self) -> Vec<Field> {
         let shown = self.figures.shown();
@@ -138,10 +139,19 @@ impl Row for BlindSpotRow {
             text(self.competency_key.clone()),
             number(shown.map(|f| f.mean_gap)),
             number(shown.map(|f| f.leaders)),
+            optional_text(shown.map(|f| distribution(&f.distribution))),
             suppressed,
             reason,
         ]
     }
+}
+
+/// A gap distribution in one CSV field: `from..to:leaders` per range, `;` between them, an
+/// open end left empty (`..-0.25:6;-0.25..0.5:9;0.5..:7`). The first range has no lower
+/// end, so the field always starts with `..` and no spreadsheet reads it as a formula.
+fn distribution(ranges: &[GapRange]) -> String {
+    let end = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    ranges.iter().map(|r| format!("{}..{}:{}", end(r.from), end(r.to), r.leaders)).collect::<Vec<_>>().join(";")
 }
 
 fn csv_chunk<T: Row>(rows: &[T], header: bool) -> Result<Bytes, std::io::Error> {

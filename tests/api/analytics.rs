@@ -256,6 +256,35 @@ async fn blind_spots_pool_every_range_over_the_minimum() {
             }
         }
     }
+
+    let (_, csv_text) = closed.download("blind-spots", "text/csv").await;
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let csv_rows: Vec<HashMap<String, String>> =
+        reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect();
+    assert_eq!(csv_rows.len(), rows.len());
+    for (csv_row, row) in csv_rows.iter().zip(rows) {
+        let f = &row["figures"];
+        assert_eq!(csv_row["competency_key"], row["competency_key"].as_str().unwrap());
+        assert_eq!(csv_row["mean_gap"].parse::<f64>().unwrap(), f["mean_gap"].as_f64().unwrap());
+        assert_eq!(csv_row["leaders"], f["leaders"].to_string());
+        let end = |v: &str| (!v.is_empty()).then(|| v.parse::<f64>().unwrap());
+        let parsed: Vec<(Option<f64>, Option<f64>, i64)> = csv_row["distribution"]
+            .split(';')
+            .map(|range| {
+                let (bounds, leaders) = range.split_once(':').unwrap();
+                let (from, to) = bounds.split_once("..").unwrap();
+                (end(from), end(to), leaders.parse().unwrap())
+            })
+            .collect();
+        let expected: Vec<(Option<f64>, Option<f64>, i64)> = f["distribution"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["from"].as_f64(), r["to"].as_f64(), r["leaders"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(parsed, expected, "the CSV's distribution is the JSON's");
+    }
 }
 
 #[actix_web::test]
