@@ -70,6 +70,13 @@ fn cells(view: &Value) -> &Vec<Value> {
     view["cells"].as_array().expect("cells")
 }
 
+/// A CSV export's rows, each as its header's names to its fields.
+fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect()
+}
+
 fn shown(cell: &Value) -> Option<&Value> {
     (cell["figures"]["suppressed"] != true).then_some(&cell["figures"])
 }
@@ -197,10 +204,7 @@ async fn exports_match_the_json_cell_for_cell_and_neutralise_formulas() {
     let (headers, csv_text) = closed.download("heatmap?by=question", "text/csv").await;
     assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
     assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"heatmap-"));
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    let rows: Vec<HashMap<String, String>> =
-        reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect();
+    let rows = csv_rows(&csv_text);
     assert_eq!(rows.len(), cells(&json_view).len());
     for (row, cell) in rows.iter().zip(cells(&json_view)) {
         let department = cell["department"].as_str().unwrap_or_default();
@@ -258,10 +262,7 @@ async fn blind_spots_pool_every_range_over_the_minimum() {
     }
 
     let (_, csv_text) = closed.download("blind-spots", "text/csv").await;
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    let csv_rows: Vec<HashMap<String, String>> =
-        reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect();
+    let csv_rows = csv_rows(&csv_text);
     assert_eq!(csv_rows.len(), rows.len());
     for (csv_row, row) in csv_rows.iter().zip(rows) {
         let f = &row["figures"];
