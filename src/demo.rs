@@ -245,6 +245,9 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
             version: 1,
             created_at: at,
             updated_at: at,
+            user_name: None,
+            employee_number: None,
+            deprovisioned: false,
         });
         id
     };

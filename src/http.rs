@@ -157,7 +157,9 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("application/json"));
+        .map(|v| v.split(';').next().unwrap_or("").trim())
+        // Problems, JSON, and SCIM's errors (`application/scim+json`) already say what is wrong.
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
     if is_json || res.status().as_u16() < 400 {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

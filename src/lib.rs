@@ -34,6 +34,7 @@ pub mod reports;
 pub mod request_id;
 pub mod responses;
 pub mod rng;
+pub mod scim;
 pub mod sealing;
 pub mod security_headers;
 pub mod seed;
@@ -89,6 +90,7 @@ fn routes() -> (
                 .configure(coaching::routes)
                 .configure(analytics::routes),
         )
+        .service(scope::scope("/scim/v2").configure(scim::routes))
         .split_for_parts()
 }
 
@@ -149,6 +151,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
                 .default_service(web::to(http::fallback))
                 .wrap(input_guard::RefuseNul { limit: serve.max_body_bytes })
+                .wrap(from_fn(scim::errors::rewrite))
                 .wrap(Compress::default())
                 .wrap(cors(&serve.cors_origins))
                 .wrap(ErrorHandlers::new().default_handler(http::problem_for_bare_errors))

@@ -140,6 +140,9 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
             version: 1,
             created_at: at,
             updated_at: at,
+            user_name: None,
+            employee_number: None,
+            deprovisioned: false,
         })
         .collect();
     conn.transaction(|conn| {

@@ -172,14 +172,17 @@ pub enum Permission {
     /// Set up coaching relationships for others, end or pause any of them, and let a
     /// leader coach their manager or a direct report (with a reason, audited).
     ManageCoaching,
+    /// Provision people through SCIM 2.0 (`/scim/v2`): an identity provider's client.
+    Provision,
 }
 
 impl Permission {
     /// Any one of these scopes grants the permission to a client.
     pub fn scopes(self) -> &'static [Scope] {
         match self {
-            Permission::ReadPeople => &[Scope::PeopleRead, Scope::PeopleWrite],
-            Permission::WritePeople => &[Scope::PeopleWrite],
+            // SCIM provisions through the same people operations.
+            Permission::ReadPeople => &[Scope::PeopleRead, Scope::PeopleWrite, Scope::Scim],
+            Permission::WritePeople => &[Scope::PeopleWrite, Scope::Scim],
             Permission::ManageClients => &[Scope::ClientsWrite],
             Permission::MintUserTokens => &[Scope::TokensMint],
             Permission::ReadAudit => &[Scope::AuditRead],
@@ -190,6 +193,7 @@ impl Permission {
             Permission::ReadCoaching => &[Scope::CoachingRead, Scope::CoachingWrite],
             Permission::ManageCoaching => &[Scope::CoachingWrite],
             Permission::ReadAnalytics => &[Scope::AnalyticsRead],
+            Permission::Provision => &[Scope::Scim],
         }
     }
 
@@ -210,8 +214,8 @@ impl Permission {
             // cycle is decided per route (their own nominations, their reports' progress).
             Permission::ReadCycles => &[Role::Admin, Role::Analyst, Role::Member],
             Permission::ReadAnalytics => &[Role::Admin, Role::Analyst],
-            // Minting is for server-side clients only.
-            Permission::MintUserTokens => &[],
+            // Minting and provisioning are for server-side clients only.
+            Permission::MintUserTokens | Permission::Provision => &[],
         }
     }
 }

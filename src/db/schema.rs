@@ -46,6 +46,9 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        user_name -> Nullable<Text>,
+        employee_number -> Nullable<Text>,
+        deprovisioned -> Bool,
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::queries::{check_email_free, check_external_id_free, check_manager};
+use super::queries::{check_email_free, check_external_id_free, check_manager, check_user_name_free};
 use super::{MAX_EMAIL, MAX_TEXT, Person, clean, clean_email, clean_optional};
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
@@ -46,6 +46,14 @@ pub struct CreatePersonRequest {
     /// Default `true`.
     #[serde(default = "active_by_default")]
     pub active: bool,
+    /// SCIM's `userName`; the REST API does not take it.
+    #[serde(skip)]
+    #[validate(length(min = 1, max = MAX_TEXT))]
+    pub user_name: Option<String>,
+    /// SCIM's enterprise `employeeNumber`; the REST API does not take it.
+    #[serde(skip)]
+    #[validate(length(min = 1, max = MAX_TEXT))]
+    pub employee_number: Option<String>,
 }
 
 fn active_by_default() -> bool {
@@ -60,6 +68,8 @@ impl CreatePersonRequest {
         self.department = clean_optional(self.department.as_deref());
         self.title = clean_optional(self.title.as_deref());
         self.manager_id = clean_optional(self.manager_id.as_deref());
+        self.user_name = clean_optional(self.user_name.as_deref()).map(|name| name.to_lowercase());
+        self.employee_number = clean_optional(self.employee_number.as_deref());
     }
 }
 
@@ -79,6 +89,9 @@ pub fn create_person(
         if let Some(external_id) = &input.external_id {
             check_external_id_free(conn, org_id, external_id, None)?;
         }
+        if let Some(user_name) = &input.user_name {
+            check_user_name_free(conn, org_id, user_name, None)?;
+        }
         if let Some(manager_id) = &input.manager_id {
             check_manager(conn, org_id, None, manager_id)?;
         }
@@ -97,6 +110,9 @@ pub fn create_person(
             version: 1,
             created_at: at,
             updated_at: at,
+            user_name: input.user_name,
+            employee_number: input.employee_number,
+            deprovisioned: false,
         };
         db_run!(conn, |c| diesel::insert_into(people::table).values(&person).execute(c))?;
         let created = Event::PersonCreated { person_id: person.id.clone(), email: person.email.clone() };

@@ -1,11 +1,10 @@
-//! Deactivating a person: the update with `active: false`, recorded as its own event.
+//! Deactivating a person: the update with `active: false`.
 
 use super::Person;
-use super::update::{UpdatePersonRequest, change_person};
+use super::update::{UpdatePersonRequest, update_person};
 use crate::auth::principal::Principal;
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::events::Event;
 
 /// Deactivates a person; their history stays and `PATCH {"active": true}` undoes it.
 pub fn deactivate_person(
@@ -14,9 +13,5 @@ pub fn deactivate_person(
     id: &str,
     if_match: Option<&str>,
 ) -> Result<Person, AppError> {
-    let change = UpdatePersonRequest { active: Some(false), ..Default::default() };
-    change_person(conn, principal, id, if_match, change, |person_id, changed| Event::PersonDeactivated {
-        person_id,
-        changed,
-    })
+    update_person(conn, principal, id, if_match, UpdatePersonRequest { active: Some(false), ..Default::default() })
 }

@@ -74,6 +74,13 @@ pub struct Person {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The identity provider's sign-in name (SCIM `userName`), lower-case; SCIM shows the
+    /// e-mail address when there is none.
+    pub user_name: Option<String>,
+    /// The enterprise extension's `employeeNumber`, as SCIM sent it.
+    pub employee_number: Option<String>,
+    /// Deleted by the identity provider: deactivated, with their history, and unknown to SCIM.
+    pub deprovisioned: bool,
 }
 
 impl Person {

@@ -61,6 +61,35 @@ pub fn check_external_id_free(
     }
 }
 
+/// A field error when another person already answers to this SCIM `userName` (lower-case):
+/// as their stored sign-in name or, when they have none, as their e-mail address.
+pub fn check_user_name_free(
+    conn: &mut DbConn,
+    org_id: &str,
+    user_name: &str,
+    except: Option<&str>,
+) -> Result<(), AppError> {
+    match find_by_user_name(conn, org_id, user_name)? {
+        Some(holder) if Some(holder.id.as_str()) != except => Err(AppError::Validation(vec![FieldError::new(
+            "user_name",
+            "taken",
+            "another person of the organisation has this user name",
+        )])),
+        _ => Ok(()),
+    }
+}
+
+/// The person who answers to this SCIM `userName` (lower-case), deprovisioned or not.
+pub fn find_by_user_name(conn: &mut DbConn, org_id: &str, user_name: &str) -> Result<Option<Person>, AppError> {
+    Ok(db_run!(conn, |c| people::table
+        .filter(people::org_id.eq(org_id))
+        .filter(people::user_name.eq(user_name).or(people::user_name.is_null().and(people::email.eq(user_name))))
+        .select(Person::as_select())
+        .order(people::user_name.is_null())
+        .first(c)
+        .optional())?)
+}
+
 /// Checks that `manager_id` names a person of the organisation and that making them the
 /// manager of `person_id` (None for a new person) closes no loop in the management chain.
 pub fn check_manager(

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::queries::{check_email_free, check_external_id_free, check_manager, find};
+use super::queries::{check_email_free, check_external_id_free, check_manager, check_user_name_free, find};
 use super::{MAX_EMAIL, MAX_TEXT, Person, clean, clean_email, clean_optional};
 use crate::auth::access::{Permission, Role};
 use crate::auth::principal::Principal;
@@ -50,6 +50,17 @@ pub struct UpdatePersonRequest {
     pub role: Option<Role>,
     /// `false` deactivates the person; their history stays.
     pub active: Option<bool>,
+    /// SCIM's `userName` (`null` removes it); the REST API does not take it.
+    #[serde(skip)]
+    #[validate(length(min = 1, max = MAX_TEXT))]
+    pub user_name: Option<Option<String>>,
+    /// SCIM's enterprise `employeeNumber`; the REST API does not take it.
+    #[serde(skip)]
+    #[validate(length(min = 1, max = MAX_TEXT))]
+    pub employee_number: Option<Option<String>>,
+    /// Set by a SCIM `DELETE`, cleared when the identity provider creates the person again.
+    #[serde(skip)]
+    pub deprovisioned: Option<bool>,
 }
 
 impl UpdatePersonRequest {
@@ -59,6 +70,8 @@ impl UpdatePersonRequest {
         self.department = clean_nullable(&self.department);
         self.title = clean_nullable(&self.title);
         self.manager_id = clean_nullable(&self.manager_id);
+        self.user_name = clean_nullable(&self.user_name).map(|name| name.map(|n| n.to_lowercase()));
+        self.employee_number = clean_nullable(&self.employee_number);
         self.email = self.email.as_deref().map(clean_email);
         self.display_name = self.display_name.as_deref().map(clean);
     }
@@ -91,33 +104,28 @@ impl UpdatePersonRequest {
         if let Some(active) = self.active {
             next.active = active;
         }
+        if let Some(user_name) = self.user_name {
+            next.user_name = user_name;
+        }
+        if let Some(employee_number) = self.employee_number {
+            next.employee_number = employee_number;
+        }
+        if let Some(deprovisioned) = self.deprovisioned {
+            next.deprovisioned = deprovisioned;
+        }
         next
     }
 }
 
-/// Changes some of a person's fields, recorded as `person.updated`. `if_match` is the
-/// caller's `If-Match` (412 when the person moved on).
+/// Changes some of a person's fields, recorded as `person.deactivated` when it
+/// deactivates them and `person.updated` otherwise. `if_match` is the caller's `If-Match`
+/// (412 when the person moved on).
 pub fn update_person(
     conn: &mut DbConn,
     principal: &Principal,
     id: &str,
     if_match: Option<&str>,
-    change: UpdatePersonRequest,
-) -> Result<Person, AppError> {
-    change_person(conn, principal, id, if_match, change, |person_id, changed| Event::PersonUpdated {
-        person_id,
-        changed,
-    })
-}
-
-/// [`update_person`] with the event to record when something changed.
-pub(super) fn change_person(
-    conn: &mut DbConn,
-    principal: &Principal,
-    id: &str,
-    if_match: Option<&str>,
     mut change: UpdatePersonRequest,
-    event: fn(String, Vec<&'static str>) -> Event,
 ) -> Result<Person, AppError> {
     principal.require(Permission::WritePeople)?;
     change.normalize();
@@ -137,6 +145,11 @@ pub(super) fn change_person(
         {
             check_external_id_free(conn, org_id, external_id, Some(id))?;
         }
+        if let Some(Some(user_name)) = &change.user_name
+            && current.user_name.as_ref() != Some(user_name)
+        {
+            check_user_name_free(conn, org_id, user_name, Some(id))?;
+        }
         if let Some(Some(manager_id)) = &change.manager_id
             && current.manager_id.as_ref() != Some(manager_id)
         {
@@ -147,7 +160,13 @@ pub(super) fn change_person(
             return Ok(current);
         }
         let next = store_update(conn, &current, next, now())?;
-        events::record(conn, principal, event(next.id.clone(), changed_fields(&current, &next)))?;
+        let (person_id, changed) = (next.id.clone(), changed_fields(&current, &next));
+        let event = if current.active && !next.active {
+            Event::PersonDeactivated { person_id, changed }
+        } else {
+            Event::PersonUpdated { person_id, changed }
+        };
+        events::record(conn, principal, event)?;
         Ok(next)
     })
 }
@@ -174,6 +193,9 @@ pub fn store_update(
         people::manager_id.eq(&next.manager_id),
         people::role.eq(&next.role),
         people::active.eq(next.active),
+        people::user_name.eq(&next.user_name),
+        people::employee_number.eq(&next.employee_number),
+        people::deprovisioned.eq(next.deprovisioned),
         people::version.eq(next.version),
         people::updated_at.eq(next.updated_at),
     ))
@@ -195,6 +217,9 @@ pub fn changed_fields(before: &Person, after: &Person) -> Vec<&'static str> {
         ("manager_id", before.manager_id != after.manager_id),
         ("role", before.role != after.role),
         ("active", before.active != after.active),
+        ("user_name", before.user_name != after.user_name),
+        ("employee_number", before.employee_number != after.employee_number),
+        ("deprovisioned", before.deprovisioned != after.deprovisioned),
     ]
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))

@@ -153,6 +153,9 @@ pub fn plan_upsert(
                     version: 1,
                     created_at: at,
                     updated_at: at,
+                    user_name: None,
+                    employee_number: None,
+                    deprovisioned: false,
                 });
             }
             Some(current) => {
@@ -167,6 +170,7 @@ pub fn plan_upsert(
                     manager_id: Some(p.manager_id),
                     role: p.row.role,
                     active: p.row.active,
+                    ..Default::default()
                 };
                 let next = change.apply_to(&current);
                 results[p.index].id = Some(current.id.clone());
@@ -331,6 +335,9 @@ mod tests {
             version: 3,
             created_at: at(),
             updated_at: at(),
+            user_name: None,
+            employee_number: None,
+            deprovisioned: false,
         }
     }
 

@@ -21,6 +21,7 @@ mod me;
 mod people;
 mod reports;
 mod schema;
+mod scim;
 mod sign_in;
 mod tenancy;
 mod unlinkable;
