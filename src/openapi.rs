@@ -16,7 +16,8 @@ use crate::auth::access::Scope;
             their client id and secret; frontends act for a person with a user token that such a \
             client mints. Every call under `/api/v1` needs `Authorization: Bearer <token>`.\n\n\
             Errors are RFC 9457 `application/problem+json` documents with a stable `code` and the \
-            request id, which is also the `x-request-id` response header.",
+            request id, which is also the `x-request-id` response header; under `/scim/v2` they are \
+            SCIM error documents (`application/scim+json`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
@@ -31,7 +32,9 @@ use crate::auth::access::Scope;
         (name = "reports", description = "Growth reports, under the anonymity rule"),
         (name = "coaching", description = "Leaders coaching leaders: relationships, agreements, shared reports, sessions and their ratings"),
         (name = "analytics", description = "Organisation-wide aggregates for analysts: never fewer than the minimum of leaders behind a figure"),
+        (name = "scim", description = "SCIM 2.0 provisioning for identity providers, with the `scim` scope"),
     ),
+    components(schemas(crate::scim::errors::ScimError)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

@@ -7,18 +7,49 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{ERROR_SCHEMA, MEDIA_TYPE};
 
+/// A SCIM error document, as every refusal under `/scim/v2` is sent.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+    "status": "409",
+    "scimType": "uniqueness",
+    "detail": "emails: another person of the organisation has this e-mail address"
+}))]
+pub struct ScimError {
+    pub schemas: Vec<String>,
+    /// The HTTP status, as a string.
+    pub status: String,
+    /// What kind of refusal (RFC 7644 §3.12), where one fits.
+    #[serde(rename = "scimType", skip_serializing_if = "Option::is_none")]
+    pub scim_type: Option<String>,
+    pub detail: String,
+}
+
+/// The error answers every SCIM operation documents.
+#[derive(utoipa::IntoResponses)]
+pub enum ScimErrors {
+    /// The request was refused; what is wrong is in `detail` and `scimType`.
+    #[response(status = "4XX", description = "Refused, as a SCIM error", content_type = "application/scim+json")]
+    Refused(ScimError),
+    /// The service could not answer.
+    #[response(status = "5XX", description = "Server error, as a SCIM error", content_type = "application/scim+json")]
+    Failed(ScimError),
+}
+
 /// A SCIM error answer.
 pub fn response(status: StatusCode, scim_type: Option<&str>, detail: &str) -> HttpResponse {
-    let mut body = json!({"schemas": [ERROR_SCHEMA], "status": status.as_u16().to_string(), "detail": detail});
-    if let Some(scim_type) = scim_type {
-        body["scimType"] = json!(scim_type);
-    }
-    HttpResponse::build(status).content_type(MEDIA_TYPE).body(body.to_string())
+    let body = ScimError {
+        schemas: vec![ERROR_SCHEMA.to_string()],
+        status: status.as_u16().to_string(),
+        scim_type: scim_type.map(str::to_string),
+        detail: detail.to_string(),
+    };
+    HttpResponse::build(status).content_type(MEDIA_TYPE).json(body)
 }
 
 #[derive(Deserialize)]
@@ -67,6 +98,8 @@ fn translate(problem: &Problem) -> (StatusCode, Option<&'static str>, String) {
     }
     let scim_type = match problem.code.as_str() {
         "invalid_filter" => Some("invalidFilter"),
+        // A unique index caught what the checks before it could not (a race).
+        "already_exists" => Some("uniqueness"),
         "invalid_path" => Some("invalidPath"),
         "no_target" => Some("noTarget"),
         "mutability" => Some("mutability"),

@@ -7,11 +7,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::errors::{self, ScimErrors};
 use super::user::{UserFields, project, to_document, weak_etag};
-use super::{MEDIA_TYPE, discovery, errors, users};
+use super::{MEDIA_TYPE, discovery, users};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
-use crate::error::{AppError, Errors};
+use crate::error::AppError;
 use crate::people::Person;
 use crate::state::AppState;
 
@@ -71,7 +72,7 @@ pub struct ListUsersQuery {
 /// Lists users in creation order, with a filter (RFC 7644 §3.4.2); sorting is not
 /// supported and `sortBy` is ignored.
 #[utoipa::path(tag = "scim", params(ListUsersQuery),
-    responses((status = 200, description = "A SCIM ListResponse", content_type = "application/scim+json", body = Object), Errors))]
+    responses((status = 200, description = "A SCIM ListResponse", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[get("/Users")]
 pub async fn list_users(
     req: HttpRequest,
@@ -95,7 +96,7 @@ pub async fn list_users(
 /// is taken.
 #[utoipa::path(tag = "scim", params(AttributesQuery),
     request_body(content = Object, content_type = "application/scim+json", description = "A SCIM User"),
-    responses((status = 201, description = "The user", content_type = "application/scim+json", body = Object), Errors))]
+    responses((status = 201, description = "The user", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[post("/Users")]
 pub async fn create_user(
     req: HttpRequest,
@@ -116,7 +117,7 @@ pub async fn create_user(
 
 /// One user.
 #[utoipa::path(tag = "scim", params(("id" = String, Path, description = "The person's id"), AttributesQuery),
-    responses((status = 200, description = "The user", content_type = "application/scim+json", body = Object), Errors))]
+    responses((status = 200, description = "The user", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[get("/Users/{id}")]
 pub async fn get_user(
     req: HttpRequest,
@@ -135,7 +136,7 @@ pub async fn get_user(
 #[utoipa::path(tag = "scim",
     params(("id" = String, Path, description = "The person's id"), ("If-Match" = Option<String>, Header, description = "ETag from a previous read"), AttributesQuery),
     request_body(content = Object, content_type = "application/scim+json", description = "A SCIM User"),
-    responses((status = 200, description = "The user", content_type = "application/scim+json", body = Object), Errors))]
+    responses((status = 200, description = "The user", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[put("/Users/{id}")]
 pub async fn replace_user(
     req: HttpRequest,
@@ -155,7 +156,7 @@ pub async fn replace_user(
 #[utoipa::path(tag = "scim",
     params(("id" = String, Path, description = "The person's id"), ("If-Match" = Option<String>, Header, description = "ETag from a previous read"), AttributesQuery),
     request_body(content = Object, content_type = "application/scim+json", description = "A SCIM PatchOp"),
-    responses((status = 200, description = "The user", content_type = "application/scim+json", body = Object), Errors))]
+    responses((status = 200, description = "The user", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[patch("/Users/{id}")]
 pub async fn patch_user(
     req: HttpRequest,
@@ -176,7 +177,7 @@ pub async fn patch_user(
 /// and SCIM answers 404 for them. Creating them again brings them back.
 #[utoipa::path(tag = "scim",
     params(("id" = String, Path, description = "The person's id"), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
-    responses((status = 204, description = "Deleted"), Errors))]
+    responses((status = 204, description = "Deleted"), ScimErrors))]
 #[delete("/Users/{id}")]
 pub async fn delete_user(
     req: HttpRequest,
@@ -190,7 +191,7 @@ pub async fn delete_user(
 }
 
 /// What this service provider supports.
-#[utoipa::path(tag = "scim", responses((status = 200, description = "The configuration", content_type = "application/scim+json", body = Object), Errors))]
+#[utoipa::path(tag = "scim", responses((status = 200, description = "The configuration", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[get("/ServiceProviderConfig")]
 pub async fn service_provider_config(req: HttpRequest, principal: Principal) -> Result<HttpResponse, AppError> {
     principal.require(Permission::Provision)?;
@@ -198,7 +199,7 @@ pub async fn service_provider_config(req: HttpRequest, principal: Principal) -> 
 }
 
 /// The resource types: User.
-#[utoipa::path(tag = "scim", responses((status = 200, description = "A ListResponse of resource types", content_type = "application/scim+json", body = Object), Errors))]
+#[utoipa::path(tag = "scim", responses((status = 200, description = "A ListResponse of resource types", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[get("/ResourceTypes")]
 pub async fn list_resource_types(req: HttpRequest, principal: Principal) -> Result<HttpResponse, AppError> {
     principal.require(Permission::Provision)?;
@@ -207,7 +208,7 @@ pub async fn list_resource_types(req: HttpRequest, principal: Principal) -> Resu
 
 /// One resource type.
 #[utoipa::path(tag = "scim", params(("id" = String, Path, description = "`User`")),
-    responses((status = 200, description = "The resource type", content_type = "application/scim+json", body = Object), Errors))]
+    responses((status = 200, description = "The resource type", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[get("/ResourceTypes/{id}")]
 pub async fn get_resource_type(
     req: HttpRequest,
@@ -222,7 +223,7 @@ pub async fn get_resource_type(
 }
 
 /// The schemas of what the service keeps.
-#[utoipa::path(tag = "scim", responses((status = 200, description = "A ListResponse of schemas", content_type = "application/scim+json", body = Object), Errors))]
+#[utoipa::path(tag = "scim", responses((status = 200, description = "A ListResponse of schemas", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[get("/Schemas")]
 pub async fn list_schemas(req: HttpRequest, principal: Principal) -> Result<HttpResponse, AppError> {
     principal.require(Permission::Provision)?;
@@ -233,7 +234,7 @@ pub async fn list_schemas(req: HttpRequest, principal: Principal) -> Result<Http
 
 /// One schema, by its URN.
 #[utoipa::path(tag = "scim", params(("id" = String, Path, description = "The schema's URN")),
-    responses((status = 200, description = "The schema", content_type = "application/scim+json", body = Object), Errors))]
+    responses((status = 200, description = "The schema", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[get("/Schemas/{id}")]
 pub async fn get_schema(
     req: HttpRequest,
@@ -246,7 +247,7 @@ pub async fn get_schema(
 }
 
 /// Searching several resource types at once is not supported: 501.
-#[utoipa::path(tag = "scim", responses((status = 501, description = "Not supported", content_type = "application/scim+json", body = Object), Errors))]
+#[utoipa::path(tag = "scim", responses((status = 501, description = "Not supported", content_type = "application/scim+json", body = Object), ScimErrors))]
 #[post("/.search")]
 pub async fn search(principal: Principal) -> Result<HttpResponse, AppError> {
     principal.require(Permission::Provision)?;
