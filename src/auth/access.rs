@@ -180,9 +180,8 @@ impl Permission {
     /// Any one of these scopes grants the permission to a client.
     pub fn scopes(self) -> &'static [Scope] {
         match self {
-            // SCIM provisions through the same people operations.
-            Permission::ReadPeople => &[Scope::PeopleRead, Scope::PeopleWrite, Scope::Scim],
-            Permission::WritePeople => &[Scope::PeopleWrite, Scope::Scim],
+            Permission::ReadPeople => &[Scope::PeopleRead, Scope::PeopleWrite],
+            Permission::WritePeople => &[Scope::PeopleWrite],
             Permission::ManageClients => &[Scope::ClientsWrite],
             Permission::MintUserTokens => &[Scope::TokensMint],
             Permission::ReadAudit => &[Scope::AuditRead],

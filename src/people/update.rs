@@ -102,6 +102,10 @@ impl UpdatePersonRequest {
             next.role = role;
         }
         if let Some(active) = self.active {
+            // Reactivated, a person the identity provider deleted is known to SCIM again.
+            if active && !current.active {
+                next.deprovisioned = false;
+            }
             next.active = active;
         }
         if let Some(user_name) = self.user_name {

@@ -142,7 +142,7 @@ pub async fn rewrite(
     let mut rewritten = response(status, scim_type, &detail);
     for (name, value) in head.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rewritten.headers_mut().insert(name.clone(), value.clone());
+            rewritten.headers_mut().append(name.clone(), value.clone());
         }
     }
     Ok(ServiceResponse::new(req, rewritten))

@@ -42,7 +42,8 @@ pub fn apply(document: &mut Value, request: &Value) -> Result<(), AppError> {
             Some("remove") => Op::Remove,
             _ => return Err(syntax("Each operation's `op` must be add, replace or remove.")),
         };
-        let value = member(operation, "value").cloned();
+        // `null` is a value here: it clears the attribute.
+        let value = operation.iter().find(|(k, _)| k.eq_ignore_ascii_case("value")).map(|(_, v)| v.clone());
         match member(operation, "path") {
             Some(Value::String(path)) => at_path(user, op, path, value)?,
             Some(_) => return Err(syntax("`path` must be a string.")),
@@ -94,7 +95,8 @@ fn set(object: &mut Map<String, Value>, op: Op, name: &str, value: Option<Value>
             values.append(&mut added);
             object.insert(key, Value::Array(values));
         }
-        (Op::Add, Some(Value::Object(fields))) if object.get(&key).is_some_and(Value::is_object) => {
+        // A complex attribute keeps the sub-attributes the value does not name (§3.5.2.3).
+        (Op::Add | Op::Replace, Some(Value::Object(fields))) if object.get(&key).is_some_and(Value::is_object) => {
             if let Some(Value::Object(current)) = object.get_mut(&key) {
                 for (field, value) in fields {
                     let field_key = key_of(current, &field);
@@ -126,7 +128,13 @@ fn at_path(user: &mut Map<String, Value>, op: Op, path: &str, value: Option<Valu
         };
     }
     let core_prefix = "urn:ietf:params:scim:schemas:core:2.0:user:";
-    let path = if lower.starts_with(core_prefix) { &path[core_prefix.len()..] } else { path };
+    let path = if lower.starts_with(core_prefix) {
+        &path[core_prefix.len()..]
+    } else if lower.starts_with("urn:") {
+        return Err(invalid_path(path));
+    } else {
+        path
+    };
     if let Some((attribute, rest)) = path.split_once('[') {
         return filtered(user, op, attribute, rest, value, path);
     }
@@ -257,7 +265,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!((named["name"]["givenName"].as_str(), named["displayName"].as_str()), (Some("Ada"), Some("Ada L")));
+        let ext = json!({"userName": "a", ENTERPRISE_SCHEMA: {"department": "Ops", "employeeNumber": "7"}});
+        let merged =
+            patched(ext.clone(), json!([{"op": "replace", "path": ENTERPRISE_SCHEMA, "value": {"department": "R&D"}}]))
+                .unwrap();
+        assert_eq!(merged[ENTERPRISE_SCHEMA], json!({"department": "R&D", "employeeNumber": "7"}));
+        let cleared = patched(ext, json!([{"op": "replace", "path": "title", "value": null}])).unwrap();
+        assert!(cleared.get("title").is_none());
         for bad in [
+            json!([{"op": "replace", "path": "urn:example:custom:2.0:User:x", "value": 1}]),
             json!([{"op": "remove"}]),
             json!([{"op": "move", "path": "title"}]),
             json!([{"op": "replace", "value": 3}]),

@@ -118,7 +118,8 @@ impl UserFields {
         })
     }
 
-    fn email_or_user_name(&self) -> Result<String, AppError> {
+    /// The e-mail address sent, or a user name that is one.
+    pub fn email_or_user_name(&self) -> Result<String, AppError> {
         match &self.email {
             Some(email) => Ok(email.clone()),
             None if self.user_name.contains('@') => Ok(self.user_name.clone()),
@@ -215,6 +216,9 @@ pub fn project(document: Value, attributes: Option<&str>, excluded: Option<&str>
     let enterprise_prefix = format!("{}:", ENTERPRISE_SCHEMA.to_ascii_lowercase());
     let core_prefix = format!("{}:", USER_SCHEMA.to_ascii_lowercase());
     let split = |name: &str| -> (String, Option<String>) {
+        if name == ENTERPRISE_SCHEMA.to_ascii_lowercase() {
+            return (name.to_string(), None);
+        }
         if let Some(inner) = name.strip_prefix(&enterprise_prefix) {
             return (ENTERPRISE_SCHEMA.to_ascii_lowercase(), Some(inner.split('.').next().unwrap_or("").to_string()));
         }

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::filter::{self, Attribute, Literal};
 use super::patch;
 use super::user::{UserFields, to_document};
-use crate::auth::access::Permission;
-use crate::auth::principal::Principal;
+use crate::auth::access::{Permission, Scope};
+use crate::auth::principal::{Actor, Principal};
 use crate::db::DbConn;
 use crate::db::schema::people;
 use crate::db_run;
@@ -22,6 +22,18 @@ use crate::people::update::{UpdatePersonRequest, update_person};
 
 /// Page size when the client names none.
 const DEFAULT_COUNT: i64 = 100;
+
+/// The caller as the people operations see it: a client with the `scim` scope writes
+/// people through SCIM only (never roles, bulk or CSV imports over REST), so it acts with
+/// `people:write` for the length of one SCIM operation.
+fn provisioner(principal: &Principal) -> Result<Principal, AppError> {
+    principal.require(Permission::Provision)?;
+    let mut acting = principal.clone();
+    if let Actor::Client { scopes, .. } = &mut acting.actor {
+        scopes.push(Scope::PeopleWrite);
+    }
+    Ok(acting)
+}
 
 /// The person with this id, unless the identity provider deleted them.
 pub fn get_user(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<Person, AppError> {
@@ -91,7 +103,7 @@ pub fn list_users(
 /// Creates the user. When the identity provider deleted a person with this user name or
 /// e-mail address and now creates them again, that person comes back, with their history.
 pub fn create_user(conn: &mut DbConn, principal: &Principal, fields: UserFields) -> Result<Person, AppError> {
-    principal.require(Permission::Provision)?;
+    let principal = &provisioner(principal)?;
     conn.transaction(|conn| {
         let org_id = principal.org_id.as_str();
         let by_name = find_by_user_name(conn, org_id, &fields.user_name.trim().to_lowercase())?;
@@ -131,7 +143,7 @@ pub fn replace_user(
     fields: UserFields,
 ) -> Result<Person, AppError> {
     get_user(conn, principal, id)?;
-    update_person(conn, principal, id, if_match, fields.into_change()?)
+    update_person(conn, &provisioner(principal)?, id, if_match, fields.into_change()?)
 }
 
 /// Applies a PatchOp to the user: their document is patched and stored as a whole, on the
@@ -151,9 +163,14 @@ pub fn patch_user(
         email.insert("type".into(), Value::String("work".into()));
     }
     patch::apply(&mut document, request)?;
-    let change = UserFields::from_document(&document)?.into_change()?;
+    let mut change = UserFields::from_document(&document)?.into_change()?;
+    // A person without a user name shows their e-mail address as one; it is not stored,
+    // so that it follows the address.
+    if current.user_name.is_none() && change.user_name == Some(Some(current.email.clone())) {
+        change.user_name = None;
+    }
     let read = current.etag();
-    update_person(conn, principal, id, Some(if_match.unwrap_or(&read)), change)
+    update_person(conn, &provisioner(principal)?, id, Some(if_match.unwrap_or(&read)), change)
 }
 
 /// Deletes the user as SCIM sees it: the person is deactivated and keeps their history;
@@ -161,5 +178,5 @@ pub fn patch_user(
 pub fn delete_user(conn: &mut DbConn, principal: &Principal, id: &str, if_match: Option<&str>) -> Result<(), AppError> {
     get_user(conn, principal, id)?;
     let change = UpdatePersonRequest { active: Some(false), deprovisioned: Some(true), ..Default::default() };
-    update_person(conn, principal, id, if_match, change).map(|_| ())
+    update_person(conn, &provisioner(principal)?, id, if_match, change).map(|_| ())
 }

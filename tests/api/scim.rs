@@ -162,6 +162,11 @@ async fn entra_id_provisions_with_the_enterprise_extension_patches_and_deletes_s
     let again = scim(send(&app, &token, "POST", "/scim/v2/Users", Some(&entra)).await, 201).await;
     assert_eq!((again["id"].as_str(), &again["active"]), (Some(id.as_str()), &json!(true)));
     assert_eq!(again["emails"][0]["value"], "alan.turing@example.com");
+    // Deleted again and reactivated by HR over REST, SCIM knows them again.
+    assert_eq!(send(&app, &token, "DELETE", &user, None).await.status(), 204);
+    let back = app.patch_as(&app.admin_token, &format!("/api/v1/people/{id}"), &json!({"active": true})).await;
+    assert_eq!(back.status(), 200);
+    assert_eq!(scim(send(&app, &token, "GET", &user, None).await, 200).await["active"], true);
 }
 
 #[actix_web::test]
@@ -199,6 +204,10 @@ async fn every_refusal_is_a_scim_error_and_writes_nothing() {
     scim_error(stale, 412, None).await;
     scim_error(send(&app, &token, "GET", "/scim/v2/Nothing", None).await, 404, None).await;
     scim_error(send(&app, &token, "POST", "/scim/v2/Schemas", None).await, 405, None).await;
+    // The scope provisions through SCIM and opens nothing of the REST API.
+    let promote = app.patch_as(&token, &format!("/api/v1/people/{id}"), &json!({"role": "admin"})).await;
+    assert_eq!(promote.status(), 403);
+    assert_eq!(app.get_as(&token, "/api/v1/people").await.status(), 403);
     // Without the scope, without a token, from another organisation.
     let body = json!({"name": "Reader", "scopes": ["people:read"]});
     let reader = json_with_status(app.post_as(&app.admin_token, "/api/v1/clients", &body).await, 201).await;
