@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::pagination::MAX_LIMIT;
 use crate::people::Person;
 use crate::people::create::create_person;
-use crate::people::queries::{find, find_by_user_name};
+use crate::people::queries::{Key, find, find_by_user_name, find_many};
 use crate::people::update::{UpdatePersonRequest, update_person};
 
 /// Page size when the client names none.
@@ -69,7 +69,6 @@ pub fn list_users(
             for (attribute, value) in &terms {
                 q = match (attribute, value) {
                     (Attribute::Active, Literal::Bool(b)) => q.filter(people::active.eq(*b)),
-                    (_, Literal::Bool(_)) => q.filter(people::id.is_null()),
                     (Attribute::Id, Literal::Text(t)) => q.filter(people::id.eq(t.clone())),
                     (Attribute::UserName, Literal::Text(t)) => {
                         let t = t.trim().to_lowercase();
@@ -82,7 +81,8 @@ pub fn list_users(
                     (Attribute::DisplayName, Literal::Text(t)) => q.filter(people::display_name.eq(t.clone())),
                     (Attribute::EmployeeNumber, Literal::Text(t)) => q.filter(people::employee_number.eq(t.clone())),
                     (Attribute::Department, Literal::Text(t)) => q.filter(people::department.eq(t.clone())),
-                    (Attribute::Active, Literal::Text(_)) => q.filter(people::id.is_null()),
+                    // `filter::parse` pairs `active` with booleans and the rest with text.
+                    (Attribute::Active, Literal::Text(_)) | (_, Literal::Bool(_)) => q.filter(people::id.is_null()),
                 };
             }
             q
@@ -107,15 +107,9 @@ pub fn create_user(conn: &mut DbConn, principal: &Principal, fields: UserFields)
     conn.transaction(|conn| {
         let org_id = principal.org_id.as_str();
         let by_name = find_by_user_name(conn, org_id, &fields.user_name.trim().to_lowercase())?;
-        let email = fields.email.as_deref().map(|e| e.trim().to_lowercase());
-        let by_email = match email {
-            Some(email) => db_run!(conn, |c| people::table
-                .filter(people::org_id.eq(org_id))
-                .filter(people::email.eq(email))
-                .select(Person::as_select())
-                .first(c)
-                .optional())?,
-            None => None,
+        let by_email = match fields.email_or_user_name() {
+            Ok(email) => find_many(conn, org_id, Key::Email, [&email.trim().to_lowercase()])?.pop(),
+            Err(_) => None,
         };
         let returning = match (&by_name, &by_email) {
             (Some(a), Some(b)) if a.id == b.id && a.deprovisioned => Some(a),
