@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::Application;
-use crate::config::{AuthSettings, DatabaseSettings, ServeSettings, Settings};
+use crate::config::{AuthSettings, DatabaseSettings, ServeSettings, Settings, WebhookSettings};
 use crate::db::DbPool;
 use crate::orgs::{self, NewOrganization};
 
@@ -14,6 +14,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once at start: the size of the serve variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API (the default when no command is given).
@@ -24,6 +26,8 @@ pub enum Command {
         serve: ServeSettings,
         #[command(flatten)]
         auth: AuthSettings,
+        #[command(flatten)]
+        webhooks: WebhookSettings,
         /// Log lines as JSON objects (the default is human-readable text).
         #[arg(long, env = "ROUNDTABLE_LOG_JSON")]
         log_json: bool,
@@ -111,9 +115,9 @@ pub fn run() -> anyhow::Result<()> {
         }
     });
     match command {
-        Command::Serve { database, serve, auth, log_json } => {
+        Command::Serve { database, serve, auth, webhooks, log_json } => {
             init_logging(log_json);
-            serve_forever(Settings { database, serve, auth })
+            serve_forever(Settings { database, serve, auth, webhooks })
         }
         Command::Migrate { database } => {
             init_logging(false);

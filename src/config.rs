@@ -122,10 +122,59 @@ pub struct AuthSettings {
     pub user_token_max_ttl_secs: u64,
 }
 
+/// The delays between a webhook delivery's attempts, in seconds: 8 attempts over about
+/// 27 hours; each delay varies by up to a fifth either way.
+pub const DEFAULT_WEBHOOK_RETRY_SCHEDULE: [f64; 7] = [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0];
+
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// Deliver webhooks to targets in loopback, private, link-local and other
+    /// non-public address ranges. Off, such endpoints are refused when registered and
+    /// when a delivery resolves their host.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOKS_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
+    pub allow_private_targets: bool,
+
+    /// Whether this instance runs the delivery worker. Every instance may: they share
+    /// the work through the database.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOKS_DELIVER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub deliver: bool,
+
+    /// Milliseconds the worker waits before looking again when nothing was due.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOKS_POLL_MS", default_value_t = 500)]
+    pub poll_ms: u64,
+
+    /// Deliveries the worker sends at once.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOKS_CONCURRENCY", default_value_t = 32)]
+    pub concurrency: u32,
+
+    /// Seconds a receiver has to answer one attempt.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOKS_TIMEOUT_SECS", default_value_t = 10)]
+    pub timeout_secs: u64,
+
+    /// Seconds to wait after each failed attempt, comma separated; after the last one a
+    /// delivery is given up.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOKS_RETRY_SCHEDULE", value_delimiter = ',', default_values_t = DEFAULT_WEBHOOK_RETRY_SCHEDULE)]
+    pub retry_schedule: Vec<f64>,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            deliver: true,
+            poll_ms: 500,
+            concurrency: 32,
+            timeout_secs: 10,
+            retry_schedule: DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_vec(),
+        }
+    }
+}
+
 /// Everything the running service needs.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database: DatabaseSettings,
     pub serve: ServeSettings,
     pub auth: AuthSettings,
+    pub webhooks: WebhookSettings,
 }

@@ -39,6 +39,7 @@ pub mod sealing;
 pub mod security_headers;
 pub mod seed;
 pub mod state;
+pub mod webhooks;
 
 use std::net::TcpListener;
 
@@ -88,7 +89,8 @@ fn routes() -> (
                 .configure(responses::routes)
                 .configure(reports::routes)
                 .configure(coaching::routes)
-                .configure(analytics::routes),
+                .configure(analytics::routes)
+                .configure(webhooks::routes),
         )
         .service(scope::scope("/scim/v2").configure(scim::routes))
         .split_for_parts()
@@ -104,6 +106,8 @@ pub struct Application {
     port: u16,
     server: Server,
     bootstrap: Option<NewOrganization>,
+    /// Stops when the server future is dropped or finishes.
+    worker: Option<webhooks::Worker>,
 }
 
 impl Application {
@@ -128,13 +132,20 @@ impl Application {
         let pool = web::Data::new(db.clone());
         let limits =
             web::Data::new(RateLimits::new(settings.serve.rate_limit_per_second, settings.serve.rate_limit_burst));
+        let worker = settings
+            .webhooks
+            .deliver
+            .then(|| webhooks::Worker::start(db.clone(), settings.webhooks.clone()))
+            .transpose()?;
         let state = web::Data::new(AppState {
             db,
             tokens: tokens.clone(),
             client_token_ttl_secs: settings.auth.client_token_ttl_secs,
             user_token_max_ttl_secs: settings.auth.user_token_max_ttl_secs,
             max_import_bytes: settings.serve.max_import_bytes,
+            webhooks_allow_private: settings.webhooks.allow_private_targets,
         });
+
         let serve = settings.serve.clone();
 
         let mut server = HttpServer::new(move || {
@@ -162,7 +173,7 @@ impl Application {
         if settings.serve.workers > 0 {
             server = server.workers(settings.serve.workers);
         }
-        Ok(Self { port, server: server.run(), bootstrap })
+        Ok(Self { port, server: server.run(), bootstrap, worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -175,6 +186,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let _worker = self.worker;
         self.server.await
     }
 }

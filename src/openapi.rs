@@ -33,6 +33,7 @@ use crate::auth::access::Scope;
         (name = "coaching", description = "Leaders coaching leaders: relationships, agreements, shared reports, sessions and their ratings"),
         (name = "analytics", description = "Organisation-wide aggregates for analysts: never fewer than the minimum of leaders behind a figure"),
         (name = "scim", description = "SCIM 2.0 provisioning for identity providers, with the `scim` scope"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks): endpoints, secrets, the delivery log"),
     ),
     components(schemas(crate::scim::errors::ScimError)),
     modifiers(&Security),

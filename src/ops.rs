@@ -1,4 +1,4 @@
-//! Liveness and readiness for load balancers and orchestrators.
+//! Liveness and readiness for load balancers and orchestrators, and metrics for scrapers.
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
@@ -9,7 +9,7 @@ use crate::state::AppState;
 
 /// The operational routes, outside `/api/v1`.
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    config.service(healthz).service(readyz);
+    config.service(healthz).service(readyz).service(metrics);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,4 +43,21 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state.db.run(|conn| conn.ping()).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
+}
+
+/// Prometheus metrics of the whole service (no organisation's figures): the webhook
+/// outbox's depth, the age of its oldest undelivered message, deliveries by status and
+/// attempts by result.
+#[utoipa::path(
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 503, description = "The database cannot be reached", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let text = state.db.run(crate::webhooks::outbox_metrics).await?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

@@ -14,4 +14,6 @@ pub struct AppState {
     pub client_token_ttl_secs: u64,
     pub user_token_max_ttl_secs: u64,
     pub max_import_bytes: usize,
+    /// Whether webhook endpoints may be in private address ranges.
+    pub webhooks_allow_private: bool,
 }

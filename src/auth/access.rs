@@ -174,6 +174,8 @@ pub enum Permission {
     ManageCoaching,
     /// Provision people through SCIM 2.0 (`/scim/v2`): an identity provider's client.
     Provision,
+    /// Register webhook endpoints, rotate their secrets, read their delivery logs.
+    ManageWebhooks,
 }
 
 impl Permission {
@@ -193,6 +195,7 @@ impl Permission {
             Permission::ManageCoaching => &[Scope::CoachingWrite],
             Permission::ReadAnalytics => &[Scope::AnalyticsRead],
             Permission::Provision => &[Scope::Scim],
+            Permission::ManageWebhooks => &[Scope::WebhooksWrite],
         }
     }
 
@@ -208,7 +211,8 @@ impl Permission {
             | Permission::ReadCycleDetails
             | Permission::ReadReports
             | Permission::ReadCoaching
-            | Permission::ManageCoaching => &[Role::Admin],
+            | Permission::ManageCoaching
+            | Permission::ManageWebhooks => &[Role::Admin],
             // Everyone sees which cycles and questions exist; what they may see inside a
             // cycle is decided per route (their own nominations, their reports' progress).
             Permission::ReadCycles => &[Role::Admin, Role::Analyst, Role::Member],

@@ -450,6 +450,63 @@ diesel::table! {
 
 diesel::joinable!(service_clients -> organizations (org_id));
 diesel::joinable!(people -> organizations (org_id));
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        org_id -> Text,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        key_id -> Text,
+        sealed -> Binary,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_messages (id) {
+        id -> Text,
+        org_id -> Text,
+        event_type -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        org_id -> Text,
+        endpoint_id -> Text,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        org_id -> Text,
+        attempted_at -> Timestamp,
+        outcome -> Text,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> Integer,
+    }
+}
+
 diesel::joinable!(audit_events -> organizations (org_id));
 
 diesel::joinable!(questions -> competencies (competency_id));
@@ -465,6 +522,9 @@ diesel::joinable!(coaching_sessions -> coaching_relationships (relationship_id))
 diesel::joinable!(action_items -> coaching_sessions (session_id));
 diesel::joinable!(goal_shares -> goals (goal_id));
 diesel::joinable!(goal_check_ins -> goals (goal_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_messages (message_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -503,4 +563,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     analytics_participation,
     analytics_gaps,
     analytics_settings,
+    webhook_endpoints,
+    webhook_messages,
+    webhook_deliveries,
+    webhook_attempts,
 );

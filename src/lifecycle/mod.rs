@@ -119,7 +119,8 @@ pub fn prepare_answers(conn: &mut DbConn) -> anyhow::Result<()> {
             "SELECT key_id FROM answer_sets UNION SELECT key_id FROM response_drafts \
              UNION SELECT key_id FROM subject_results UNION SELECT key_id FROM coaching_sessions \
              UNION SELECT key_id FROM action_items UNION SELECT key_id FROM coach_ratings \
-             UNION SELECT key_id FROM goals UNION SELECT key_id FROM goal_check_ins"
+             UNION SELECT key_id FROM goals UNION SELECT key_id FROM goal_check_ins \
+             UNION SELECT key_id FROM webhook_endpoints"
         ),
         c
     ))?;

@@ -48,7 +48,7 @@ pub fn create_organization(conn: &mut DbConn, name: &str) -> Result<NewOrganizat
             name: org.name.clone(),
             admin_client_id: client.client_id.clone(),
         };
-        events::record_by_system(conn, &org.id, created)?;
+        events::record_by_system(conn, &org.id, &[created])?;
         Ok(NewOrganization {
             org_id: org.id,
             name: org.name,

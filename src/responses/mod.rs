@@ -56,6 +56,7 @@ use crate::db::schema::{self, nominations, participants};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
+use crate::events::{self, Event};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = schema::invitations)]
@@ -175,7 +176,8 @@ pub fn invite(
 ) -> Result<(), AppError> {
     let invitation = new_invitation(cycle, subject_id, rater_id, relationship, now());
     db_run!(conn, |c| diesel::insert_into(schema::invitations::table).values(&invitation).execute(c))?;
-    store::create_sets(conn, &cycle.org_id, &cycle.id, &[(subject_id, relationship)])
+    store::create_sets(conn, &cycle.org_id, &cycle.id, &[(subject_id, relationship)])?;
+    announce(conn, &[invitation])
 }
 
 /// When collecting starts: one invitation per approved rater and one self-assessment per
@@ -203,7 +205,24 @@ pub fn open_invitations(conn: &mut DbConn, cycle: &Cycle) -> Result<usize, AppEr
     groups.sort_unstable();
     groups.dedup();
     store::create_sets(conn, &cycle.org_id, &cycle.id, &groups)?;
+    announce(conn, &rows)?;
     Ok(rows.len())
+}
+
+/// Tells webhooks of new invitations, so that the HR system can send each rater a link.
+fn announce(conn: &mut DbConn, invitations: &[Invitation]) -> Result<(), AppError> {
+    let Some(org_id) = invitations.first().map(|i| i.org_id.clone()) else { return Ok(()) };
+    let created: Vec<Event> = invitations
+        .iter()
+        .map(|i| Event::InvitationCreated {
+            cycle_id: i.cycle_id.clone(),
+            invitation_id: i.id.clone(),
+            subject_id: i.subject_id.clone(),
+            rater_id: i.rater_id.clone(),
+            relationship: i.relationship.as_str(),
+        })
+        .collect();
+    Ok(events::record_by_system(conn, &org_id, &created)?)
 }
 
 /// When a cycle closes: drafts are discarded and links stop working. The answer sets are

@@ -1,6 +1,6 @@
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use roundtable::Application;
-use roundtable::config::{AuthSettings, DatabaseSettings, ServeSettings, Settings};
+use roundtable::config::{AuthSettings, DatabaseSettings, ServeSettings, Settings, WebhookSettings};
 use roundtable::db::{DbConn, DbPool};
 use roundtable::orgs::NewOrganization;
 use serde_json::{Value, json};
@@ -111,6 +111,8 @@ pub fn test_settings(database_url: &str) -> Settings {
             client_token_ttl_secs: 900,
             user_token_max_ttl_secs: 3600,
         },
+        // Tests that send webhooks start the worker with their own settings.
+        webhooks: WebhookSettings { deliver: false, ..WebhookSettings::default() },
     }
 }
 

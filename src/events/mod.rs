@@ -1,12 +1,16 @@
 //! What happened, as a type: every administrative change and every report read is one
 //! [`Event`], recorded by [`record`] in the same transaction as the change itself.
 //!
-//! Today an event becomes a row of the audit log. It is also the one place where the
-//! webhook outbox row will be written, so that a change and its notification commit or
-//! roll back together.
+//! An event becomes a row of the audit log and, when an endpoint of the organisation
+//! subscribes to what it announces, the webhook messages and deliveries of the outbox
+//! ([`outbox`]): a change and its notification commit or roll back together.
+
+pub mod outbox;
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::auth::principal::Principal;
 use crate::db::schema::audit_events;
@@ -101,6 +105,15 @@ pub enum Event {
         nomination_id: String,
         status: &'static str,
     },
+    /// Announced to webhooks only: the audit log has the state change or the nomination
+    /// that made the invitation.
+    InvitationCreated {
+        cycle_id: String,
+        invitation_id: String,
+        subject_id: String,
+        rater_id: String,
+        relationship: &'static str,
+    },
     InvitationLinkIssued {
         cycle_id: String,
         invitation_id: String,
@@ -159,6 +172,89 @@ pub enum Event {
     AnalyticsSettingsChanged {
         min_cell: i32,
     },
+    WebhookEndpointCreated {
+        endpoint_id: String,
+        url: String,
+        event_types: Vec<WebhookEvent>,
+    },
+    WebhookEndpointUpdated {
+        endpoint_id: String,
+        changed: Vec<&'static str>,
+    },
+    WebhookEndpointDeleted {
+        endpoint_id: String,
+    },
+    /// The old secret keeps signing for `grace_seconds`.
+    WebhookSecretRotated {
+        endpoint_id: String,
+        grace_seconds: u32,
+    },
+    /// The service stopped delivering to an endpoint (it answered 410 Gone).
+    WebhookEndpointDisabled {
+        endpoint_id: String,
+        reason: String,
+    },
+    WebhookRedeliveryRequested {
+        endpoint_id: String,
+        delivery_id: String,
+    },
+}
+
+/// What webhooks announce: the event types an endpoint can subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+pub enum WebhookEvent {
+    /// A cycle moved to another state.
+    #[serde(rename = "cycle.state_changed")]
+    CycleStateChanged,
+    /// A rater (or the subject, for their self-assessment) was invited: fetch a link
+    /// for the invitation and send it.
+    #[serde(rename = "invitation.created")]
+    InvitationCreated,
+    /// An invitation is still open as the cycle's end nears.
+    #[serde(rename = "invitation.reminder")]
+    InvitationReminder,
+    /// Answers arrived in a cycle during an hour: counts only.
+    #[serde(rename = "response.submitted")]
+    ResponseSubmitted,
+    /// A subject can read their report.
+    #[serde(rename = "report.released")]
+    ReportReleased,
+    #[serde(rename = "coaching.relationship_created")]
+    CoachingRelationshipCreated,
+    #[serde(rename = "coaching.agreement_accepted")]
+    CoachingAgreementAccepted,
+    #[serde(rename = "person.deactivated")]
+    PersonDeactivated,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 8] = [
+        Self::CycleStateChanged,
+        Self::InvitationCreated,
+        Self::InvitationReminder,
+        Self::ResponseSubmitted,
+        Self::ReportReleased,
+        Self::CoachingRelationshipCreated,
+        Self::CoachingAgreementAccepted,
+        Self::PersonDeactivated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CycleStateChanged => "cycle.state_changed",
+            Self::InvitationCreated => "invitation.created",
+            Self::InvitationReminder => "invitation.reminder",
+            Self::ResponseSubmitted => "response.submitted",
+            Self::ReportReleased => "report.released",
+            Self::CoachingRelationshipCreated => "coaching.relationship_created",
+            Self::CoachingAgreementAccepted => "coaching.agreement_accepted",
+            Self::PersonDeactivated => "person.deactivated",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == name)
+    }
 }
 
 /// What a state change did besides changing the state, counted.
@@ -190,6 +286,7 @@ impl Event {
             Event::ParticipantsRemoved { .. } => "cycle.participants_removed",
             Event::NominationCreated { .. } => "nomination.created",
             Event::NominationDecided { .. } => "nomination.decided",
+            Event::InvitationCreated { .. } => "invitation.created",
             Event::InvitationLinkIssued { .. } => "invitation.link_issued",
             Event::InvitationLinkRevoked { .. } => "invitation.link_revoked",
             Event::ReportRead { .. } => "report.read",
@@ -201,6 +298,12 @@ impl Event {
             Event::ReportShared { .. } => "report.shared",
             Event::ReportShareRevoked { .. } => "report.share_revoked",
             Event::AnalyticsSettingsChanged { .. } => "analytics.settings_changed",
+            Event::WebhookEndpointCreated { .. } => "webhook_endpoint.created",
+            Event::WebhookEndpointUpdated { .. } => "webhook_endpoint.updated",
+            Event::WebhookEndpointDeleted { .. } => "webhook_endpoint.deleted",
+            Event::WebhookSecretRotated { .. } => "webhook_endpoint.secret_rotated",
+            Event::WebhookEndpointDisabled { .. } => "webhook_endpoint.disabled",
+            Event::WebhookRedeliveryRequested { .. } => "webhook_delivery.redelivery_requested",
         }
     }
 
@@ -224,6 +327,7 @@ impl Event {
             | Event::ParticipantsRemoved { cycle_id, .. }
             | Event::NominationCreated { cycle_id, .. }
             | Event::NominationDecided { cycle_id, .. }
+            | Event::InvitationCreated { cycle_id, .. }
             | Event::InvitationLinkIssued { cycle_id, .. }
             | Event::InvitationLinkRevoked { cycle_id, .. }
             | Event::ReportRead { cycle_id, .. }
@@ -235,6 +339,12 @@ impl Event {
             | Event::ReportShared { relationship_id, .. }
             | Event::ReportShareRevoked { relationship_id, .. } => ("coaching_relationship", Some(relationship_id)),
             Event::AnalyticsSettingsChanged { .. } => ("analytics_settings", None),
+            Event::WebhookEndpointCreated { endpoint_id, .. }
+            | Event::WebhookEndpointUpdated { endpoint_id, .. }
+            | Event::WebhookEndpointDeleted { endpoint_id }
+            | Event::WebhookSecretRotated { endpoint_id, .. }
+            | Event::WebhookEndpointDisabled { endpoint_id, .. }
+            | Event::WebhookRedeliveryRequested { endpoint_id, .. } => ("webhook_endpoint", Some(endpoint_id)),
         }
     }
 
@@ -251,7 +361,8 @@ impl Event {
             Event::PersonUpdated { changed, .. }
             | Event::PersonDeactivated { changed, .. }
             | Event::CycleUpdated { changed, .. }
-            | Event::CoachingRelationshipAmended { changed, .. } => json!({ "changed": changed }),
+            | Event::CoachingRelationshipAmended { changed, .. }
+            | Event::WebhookEndpointUpdated { changed, .. } => json!({ "changed": changed }),
             Event::PeopleBulkUpserted { source, created, updated, deactivated, refused } => json!({
                 "source": source, "created": created, "updated": updated,
                 "deactivated": deactivated, "refused": refused,
@@ -324,34 +435,93 @@ impl Event {
             }),
             Event::ReportShareRevoked { share_id, .. } => json!({ "share_id": share_id }),
             Event::AnalyticsSettingsChanged { min_cell } => json!({ "min_cell": min_cell }),
+            Event::InvitationCreated { invitation_id, subject_id, rater_id, relationship, .. } => json!({
+                "invitation_id": invitation_id, "subject_id": subject_id, "rater_id": rater_id,
+                "relationship": relationship,
+            }),
+            Event::WebhookEndpointCreated { url, event_types, .. } => json!({ "url": url, "event_types": event_types }),
+            Event::WebhookEndpointDeleted { .. } => json!({}),
+            Event::WebhookSecretRotated { grace_seconds, .. } => json!({ "grace_seconds": grace_seconds }),
+            Event::WebhookEndpointDisabled { reason, .. } => json!({ "reason": reason }),
+            Event::WebhookRedeliveryRequested { delivery_id, .. } => json!({ "delivery_id": delivery_id }),
+        }
+    }
+
+    /// Whether the audit log keeps it. Every event is audited but the invitations a state
+    /// change or a nomination makes, which the audit entry of that change counts.
+    fn audited(&self) -> bool {
+        !matches!(self, Event::InvitationCreated { .. })
+    }
+
+    /// What webhooks announce of it: each message's type and data. Nothing here names a
+    /// rater's answer or when they gave it.
+    pub fn notices(&self) -> Vec<(WebhookEvent, Value)> {
+        let notice = |kind, data: Value| vec![(kind, data)];
+        match self {
+            Event::CycleStateChanged { cycle_id, .. } => {
+                let mut data = self.details();
+                data["cycle_id"] = json!(cycle_id);
+                notice(WebhookEvent::CycleStateChanged, data)
+            }
+            Event::InvitationCreated { cycle_id, .. } => {
+                let mut data = self.details();
+                data["cycle_id"] = json!(cycle_id);
+                notice(WebhookEvent::InvitationCreated, data)
+            }
+            Event::ReportsReleased { cycle_id, subject_ids } => subject_ids
+                .iter()
+                .map(|s| (WebhookEvent::ReportReleased, json!({ "cycle_id": cycle_id, "subject_id": s })))
+                .collect(),
+            Event::CoachingRelationshipCreated { relationship_id, kind, member_ids, .. } => notice(
+                WebhookEvent::CoachingRelationshipCreated,
+                json!({ "relationship_id": relationship_id, "kind": kind, "member_ids": member_ids }),
+            ),
+            Event::CoachingAgreementAccepted { relationship_id, person_id, activated } => notice(
+                WebhookEvent::CoachingAgreementAccepted,
+                json!({ "relationship_id": relationship_id, "person_id": person_id, "activated": activated }),
+            ),
+            Event::PersonDeactivated { person_id, .. } => {
+                notice(WebhookEvent::PersonDeactivated, json!({ "person_id": person_id }))
+            }
+            _ => Vec::new(),
         }
     }
 }
 
 /// Records what the caller did, inside the caller's transaction.
 pub fn record(conn: &mut DbConn, principal: &Principal, event: Event) -> Result<(), diesel::result::Error> {
-    write(conn, &principal.org_id, &principal.audit_name(), &event)
+    write(conn, &principal.org_id, &principal.audit_name(), std::slice::from_ref(&event))
 }
 
-/// Records what the service did on its own (no caller: the first start, a command).
-pub fn record_by_system(conn: &mut DbConn, org_id: &str, event: Event) -> Result<(), diesel::result::Error> {
-    write(conn, org_id, "system", &event)
+/// Records what the service did on its own (no caller: the first start, a command, a
+/// state change's side effects, the webhook worker).
+pub fn record_by_system(conn: &mut DbConn, org_id: &str, events: &[Event]) -> Result<(), diesel::result::Error> {
+    write(conn, org_id, "system", events)
 }
 
-fn write(conn: &mut DbConn, org_id: &str, actor: &str, event: &Event) -> Result<(), diesel::result::Error> {
-    let (target_type, target_id) = event.target();
-    let row = (
-        audit_events::id.eq(new_id()),
-        audit_events::org_id.eq(org_id),
-        audit_events::actor.eq(actor),
-        audit_events::action.eq(event.action()),
-        audit_events::target_type.eq(target_type),
-        audit_events::target_id.eq(target_id),
-        audit_events::details.eq(event.details().to_string()),
-        audit_events::created_at.eq(now()),
-    );
-    db_run!(conn, |c| diesel::insert_into(audit_events::table).values(&row).execute(c))?;
-    Ok(())
+fn write(conn: &mut DbConn, org_id: &str, actor: &str, events: &[Event]) -> Result<(), diesel::result::Error> {
+    let at = now();
+    let rows: Vec<_> = events
+        .iter()
+        .filter(|e| e.audited())
+        .map(|event| {
+            let (target_type, target_id) = event.target();
+            (
+                audit_events::id.eq(new_id()),
+                audit_events::org_id.eq(org_id),
+                audit_events::actor.eq(actor),
+                audit_events::action.eq(event.action()),
+                audit_events::target_type.eq(target_type),
+                audit_events::target_id.eq(target_id.map(str::to_string)),
+                audit_events::details.eq(event.details().to_string()),
+                audit_events::created_at.eq(at),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        db_run!(conn, |c| diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
+    }
+    outbox::enqueue(conn, org_id, events, at)
 }
 
 #[cfg(test)]
