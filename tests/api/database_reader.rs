@@ -176,7 +176,7 @@ async fn a_copy_of_the_database_holds_no_answer_before_or_after_close() {
             let dir = std::path::Path::new(url.strip_prefix("sqlite://").unwrap()).parent().unwrap().to_path_buf();
             std::fs::read_to_string(dir.join("answer.key")).unwrap().trim().to_string()
         }
-        TestDatabase::Postgres { .. } => crate::helpers::TEST_ANSWER_KEY.to_string(),
+        _ => crate::helpers::TEST_ANSWER_KEY.to_string(),
     };
     let mut hidden = secrets.clone();
     hidden.push(key_text);

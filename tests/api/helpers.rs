@@ -21,8 +21,19 @@ pub struct TestApp {
 
 /// The database a test owns; PostgreSQL ones are dropped when the test ends.
 pub enum TestDatabase {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, admin_url: String, name: String },
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        name: String,
+    },
+    /// Another handle on a database some other handle owns (for a second instance).
+    Shared {
+        url: String,
+    },
 }
 
 impl TestDatabase {
@@ -47,12 +58,17 @@ impl TestDatabase {
 
     pub fn url(&self) -> &str {
         match self {
-            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } | Self::Shared { url } => url,
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Self::Postgres { .. })
+        self.url().starts_with("postgres")
+    }
+
+    /// A handle on the same database that does not drop it.
+    pub fn same_as(other: &TestDatabase) -> Self {
+        Self::Shared { url: other.url().to_string() }
     }
 }
 

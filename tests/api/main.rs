@@ -25,3 +25,4 @@ mod scim;
 mod sign_in;
 mod tenancy;
 mod unlinkable;
+mod webhooks;

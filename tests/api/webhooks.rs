@@ -1,0 +1,450 @@
+//! Webhooks as a receiver sees them: every delivery signed (checked here with code of the
+//! test's own), what each event announces, retries until success with one success
+//! recorded, 410 disabling the endpoint, private targets refused before any connection,
+//! and two instances sharing the work without sending anything twice.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use aws_lc_rs::hmac;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use roundtable::config::WebhookSettings;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Org, TestApp, TestDatabase, assert_problem, json_with_status, spawn_app, spawn_app_on, spawn_app_with,
+};
+
+/// What a receiver got in one request.
+#[derive(Debug, Clone)]
+struct Received {
+    id: String,
+    timestamp: i64,
+    signature: String,
+    body: String,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+
+    /// Whether one of the signatures is HMAC-SHA256 of `id.timestamp.body` under `secret`.
+    fn signed_with(&self, secret: &str) -> bool {
+        let key = STANDARD.decode(secret.strip_prefix("whsec_").expect("whsec_ prefix")).expect("base64 secret");
+        let signed = format!("{}.{}.{}", self.id, self.timestamp, self.body);
+        let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), signed.as_bytes());
+        let expected = format!("v1,{}", STANDARD.encode(mac.as_ref()));
+        self.signature.split(' ').any(|s| s == expected)
+    }
+}
+
+/// A webhook receiver on a loopback port: it answers the statuses of its plan in
+/// order, then 204.
+struct Receiver {
+    url: String,
+    log: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start(plan: &[u16]) -> Self {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let plan = Arc::new(Mutex::new(VecDeque::from(plan.to_vec())));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (shared_log, shared_plan) = (Arc::clone(&log), Arc::clone(&plan));
+        let server = HttpServer::new(move || {
+            let (log, plan) = (Arc::clone(&shared_log), Arc::clone(&shared_plan));
+            App::new().default_service(web::to(move |request: HttpRequest, body: web::Bytes| {
+                let header = |name: &str| {
+                    request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+                };
+                log.lock().unwrap().push(Received {
+                    id: header("webhook-id"),
+                    timestamp: header("webhook-timestamp").parse().unwrap_or_default(),
+                    signature: header("webhook-signature"),
+                    body: String::from_utf8(body.to_vec()).unwrap(),
+                });
+                let status = plan.lock().unwrap().pop_front().unwrap_or(204);
+                async move { HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish() }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        actix_web::rt::spawn(server);
+        Self { url: format!("http://127.0.0.1:{port}/hooks"), log }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 30 s) until at least `n` requests arrived.
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..1500 {
+            let received = self.received();
+            if received.len() >= n {
+                return received;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{} of {n} deliveries arrived: {:#?}", self.received().len(), self.received());
+    }
+}
+
+/// Settings of an instance that delivers at once and may send to loopback receivers.
+fn delivering(settings: &mut roundtable::config::Settings) {
+    settings.webhooks = WebhookSettings {
+        deliver: true,
+        allow_private_targets: true,
+        poll_ms: 20,
+        retry_schedule: vec![0.05, 0.05, 0.05],
+        ..WebhookSettings::default()
+    };
+}
+
+async fn register(app: &TestApp, url: &str, events: Value) -> Value {
+    let body = json!({"url": url, "description": "HR mailer", "events": events});
+    json_with_status(app.post_as(&app.admin_token, "/api/v1/webhooks/endpoints", &body).await, 201).await
+}
+
+fn endpoint_path(endpoint: &Value, rest: &str) -> String {
+    format!("/api/v1/webhooks/endpoints/{}{rest}", endpoint["id"].as_str().unwrap())
+}
+
+/// Waits (up to 30 s) until the endpoint has no pending delivery, then returns its log.
+async fn settled_log(app: &TestApp, endpoint: &Value) -> Vec<Value> {
+    for _ in 0..1500 {
+        let page = json_with_status(
+            app.get_as(&app.admin_token, &endpoint_path(endpoint, "/deliveries?limit=200")).await,
+            200,
+        )
+        .await;
+        let items = page["items"].as_array().unwrap().clone();
+        if items.iter().all(|d| d["status"] != "pending") {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("deliveries still pending");
+}
+
+#[actix_web::test]
+async fn every_delivery_is_signed_and_announces_what_changed_as_filtered() {
+    let receiver = Receiver::start(&[]).await;
+    let mut org = Org::on(spawn_app_with(delivering).await).await;
+    let events = json!(["cycle.state_changed", "invitation.created", "report.released", "person.deactivated"]);
+    let endpoint = register(&org.app, &receiver.url, events.clone()).await;
+    let secret = endpoint["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{endpoint}");
+    assert_eq!(
+        endpoint["events"],
+        json!(["cycle.state_changed", "invitation.created", "report.released", "person.deactivated"])
+    );
+    // The secret is shown once.
+    let shown = json_with_status(org.app.get_as(&org.admin(), &endpoint_path(&endpoint, "")).await, 200).await;
+    assert!(shown.get("secret").is_none(), "{shown}");
+
+    let cycle = org.collecting_cycle(3).await;
+    // The invitations' messages carry enough to issue each link and send it.
+    let opened = receiver.wait_for(2 + 6).await;
+    let invitation = opened
+        .iter()
+        .map(Received::json)
+        .find(|m| m["type"] == "invitation.created" && m["data"]["rater_id"] == org.id("peer1"))
+        .expect("peer1's invitation");
+    let path =
+        format!("/api/v1/cycles/{cycle}/invitations/{}/link", invitation["data"]["invitation_id"].as_str().unwrap());
+    assert!(json_with_status(org.app.post_as(&org.admin(), &path, &json!({})).await, 201).await["token"].is_string());
+    org.move_to(&cycle, "closed").await;
+    org.move_to(&cycle, "released").await;
+    let deactivate = json!({"active": false});
+    json_with_status(
+        org.app.patch_as(&org.admin(), &format!("/api/v1/people/{}", org.id("peer8")), &deactivate).await,
+        200,
+    )
+    .await;
+    // Not subscribed: a person created, a client made.
+    org.app.create_person(&org.admin(), json!({"email": "new@example.com", "display_name": "New Person"})).await;
+
+    // draft→nominating→collecting→closed→released, 6 invitations (self, the manager
+    // from the directory, 3 peers, a report), the subject's report, the deactivation.
+    let received = receiver.wait_for(4 + 6 + 1 + 1).await;
+    let log = settled_log(&org.app, &endpoint).await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    let received_now = receiver.received();
+    assert_eq!(received_now.len(), 12, "nothing else is sent: {received_now:#?}");
+    assert_eq!(log.len(), 12);
+    assert!(log.iter().all(|d| d["status"] == "succeeded" && d["attempts"] == 1), "{log:#?}");
+
+    let mut by_type: HashMap<String, Vec<Value>> = HashMap::new();
+    for r in &received {
+        assert!(r.signed_with(&secret), "a delivery does not verify: {r:?}");
+        assert!(r.id.starts_with("msg_"), "{r:?}");
+        assert!((chrono::Utc::now().timestamp() - r.timestamp).abs() < 60, "{r:?}");
+        let body = r.json();
+        by_type.entry(body["type"].as_str().unwrap().to_string()).or_default().push(body["data"].clone());
+    }
+    let states: Vec<(&str, &str)> = by_type["cycle.state_changed"]
+        .iter()
+        .map(|d| (d["from"].as_str().unwrap(), d["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states.iter().copied().collect::<HashSet<_>>(),
+        HashSet::from([
+            ("draft", "nominating"),
+            ("nominating", "collecting"),
+            ("collecting", "closed"),
+            ("closed", "released")
+        ])
+    );
+    let invitations = &by_type["invitation.created"];
+    assert_eq!(invitations.len(), 6);
+    let raters: HashSet<String> = invitations.iter().map(|d| d["rater_id"].as_str().unwrap().to_string()).collect();
+    let expected: HashSet<String> =
+        ["subject", "manager", "peer1", "peer2", "peer3", "report1"].iter().map(|w| org.id(w)).collect();
+    assert_eq!(raters, expected);
+    for invitation in invitations {
+        assert_eq!(invitation["cycle_id"], cycle.as_str());
+        assert_eq!(invitation["subject_id"], org.id("subject"));
+    }
+    assert_eq!(by_type["report.released"], vec![json!({"cycle_id": cycle, "subject_id": org.id("subject")})]);
+    assert_eq!(by_type["person.deactivated"], vec![json!({"person_id": org.id("peer8")})]);
+}
+
+#[actix_web::test]
+async fn a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_as_successful() {
+    let receiver = Receiver::start(&[500, 503]).await;
+    let app = spawn_app_with(delivering).await;
+    let endpoint = register(&app, &receiver.url, json!([])).await;
+    let ping =
+        json_with_status(app.post_as(&app.admin_token, &endpoint_path(&endpoint, "/ping"), &json!({})).await, 202)
+            .await;
+    assert_eq!((ping["status"].as_str(), ping["event_type"].as_str()), (Some("pending"), Some("webhook.ping")));
+
+    let received = receiver.wait_for(3).await;
+    let log = settled_log(&app, &endpoint).await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 3, "a success is not sent again");
+    assert!(received.iter().all(|r| r.id == received[0].id), "every attempt carries the same webhook-id");
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("succeeded"), Some(3)), "{log:#?}");
+    let detail = json_with_status(
+        app.get_as(
+            &app.admin_token,
+            &endpoint_path(&endpoint, &format!("/deliveries/{}", ping["id"].as_str().unwrap())),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let outcomes: Vec<(&str, i64)> = detail["attempt_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["outcome"].as_str().unwrap(), a["status_code"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(outcomes, [("http_error", 500), ("http_error", 503), ("succeeded", 204)]);
+    assert_eq!(detail["payload"]["type"], "webhook.ping");
+    assert_eq!(detail["message_id"], received[0].id.as_str());
+
+    // Sent again on request, with the same webhook-id; a pending one cannot be.
+    let again = app
+        .post_as(
+            &app.admin_token,
+            &endpoint_path(&endpoint, &format!("/deliveries/{}/redeliver", ping["id"].as_str().unwrap())),
+            &json!({}),
+        )
+        .await;
+    json_with_status(again, 202).await;
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received[3].id, received[0].id);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("roundtable_webhook_attempts_total{result=\"http_error\"} 2"), "{metrics}");
+    assert!(metrics.contains("roundtable_webhook_attempts_total{result=\"succeeded\"} 2"), "{metrics}");
+}
+
+#[actix_web::test]
+async fn a_delivery_given_up_after_the_last_retry_and_a_410_disables_the_endpoint() {
+    let failing = Receiver::start(&[500, 500, 500, 500, 500]).await;
+    let gone = Receiver::start(&[410]).await;
+    let app = spawn_app_with(delivering).await;
+    let failing_endpoint = register(&app, &failing.url, json!([])).await;
+    let gone_endpoint = register(&app, &gone.url, json!([])).await;
+    for endpoint in [&failing_endpoint, &gone_endpoint] {
+        json_with_status(app.post_as(&app.admin_token, &endpoint_path(endpoint, "/ping"), &json!({})).await, 202).await;
+    }
+    // Four attempts: the first and one after each of the three delays.
+    failing.wait_for(4).await;
+    let log = settled_log(&app, &failing_endpoint).await;
+    assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("failed"), Some(4)), "{log:#?}");
+    assert_eq!(failing.received().len(), 4);
+
+    gone.wait_for(1).await;
+    settled_log(&app, &gone_endpoint).await;
+    let disabled = json_with_status(app.get_as(&app.admin_token, &endpoint_path(&gone_endpoint, "")).await, 200).await;
+    assert_eq!(disabled["enabled"], false, "{disabled}");
+    assert!(disabled["disabled_reason"].as_str().unwrap().contains("410"), "{disabled}");
+    // Nothing is sent to a disabled endpoint until it is enabled again.
+    json_with_status(app.post_as(&app.admin_token, &endpoint_path(&gone_endpoint, "/ping"), &json!({})).await, 202)
+        .await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(gone.received().len(), 1);
+    let enabled = json_with_status(
+        app.patch_as(&app.admin_token, &endpoint_path(&gone_endpoint, ""), &json!({"enabled": true})).await,
+        200,
+    )
+    .await;
+    assert_eq!((enabled["enabled"].as_bool(), enabled["disabled_reason"].as_str()), (Some(true), None));
+    gone.wait_for(2).await;
+    let audit = json_with_status(app.get_as(&app.admin_token, "/api/v1/audit-events?limit=200").await, 200).await;
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"webhook_endpoint.disabled"), "{actions:?}");
+}
+
+/// A loopback listener that counts the connections it accepts.
+struct Listener(TcpListener);
+
+impl Listener {
+    fn new() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Self(listener)
+    }
+
+    fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
+    }
+
+    fn connections(&self) -> usize {
+        std::iter::from_fn(|| self.0.accept().ok()).count()
+    }
+}
+
+#[actix_web::test]
+async fn private_targets_are_refused_before_any_connection_unless_allowed() {
+    let listener = Listener::new();
+    let port = listener.port();
+    let app = spawn_app().await;
+    for url in [
+        format!("http://127.0.0.1:{port}/hooks"),
+        format!("http://localhost:{port}/hooks"),
+        format!("http://[::1]:{port}/hooks"),
+        "http://10.1.2.3/hooks".to_string(),
+        "https://192.168.0.10/hooks".to_string(),
+        "http://169.254.169.254/latest/meta-data".to_string(),
+        "http://[::ffff:10.0.0.1]/hooks".to_string(),
+    ] {
+        let response = app.post_as(&app.admin_token, "/api/v1/webhooks/endpoints", &json!({"url": url})).await;
+        let problem = assert_problem(response, 422, "private_target").await;
+        assert!(problem["detail"].as_str().unwrap().contains("not a public address"), "{url}: {problem}");
+    }
+    for url in ["ftp://example.com/hooks", "not a url", "http://user:secret@example.com/hooks"] {
+        let response = app.post_as(&app.admin_token, "/api/v1/webhooks/endpoints", &json!({"url": url})).await;
+        assert_problem(response, 422, "invalid_url").await;
+    }
+    let unknown = json!({"url": "https://hooks.example.com/", "events": ["answer.submitted"]});
+    assert_problem(app.post_as(&app.admin_token, "/api/v1/webhooks/endpoints", &unknown).await, 400, "malformed_json")
+        .await;
+    let none = json_with_status(app.get_as(&app.admin_token, "/api/v1/webhooks/endpoints").await, 200).await;
+    assert_eq!(none["items"], json!([]));
+    assert_eq!(listener.connections(), 0, "refusing connected to nothing");
+
+    // An endpoint registered while private targets were allowed is not reached by an
+    // instance that does not allow them: its resolver and the literal check refuse.
+    let allowing = spawn_app_on(app.database, app.org.clone(), |s| s.webhooks.allow_private_targets = true).await;
+    let by_name = register(&allowing, &format!("http://localhost:{port}/hooks"), json!([])).await;
+    let by_address = register(&allowing, &format!("http://127.0.0.1:{port}/hooks"), json!([])).await;
+    let strict = spawn_app_on(allowing.database, allowing.org.clone(), |s| {
+        s.webhooks =
+            WebhookSettings { deliver: true, poll_ms: 20, retry_schedule: vec![], ..WebhookSettings::default() }
+    })
+    .await;
+    for endpoint in [&by_name, &by_address] {
+        json_with_status(strict.post_as(&strict.admin_token, &endpoint_path(endpoint, "/ping"), &json!({})).await, 202)
+            .await;
+        let log = settled_log(&strict, endpoint).await;
+        assert_eq!(log[0]["status"], "failed", "{log:#?}");
+        let detail = json_with_status(
+            strict
+                .get_as(
+                    &strict.admin_token,
+                    &endpoint_path(endpoint, &format!("/deliveries/{}", log[0]["id"].as_str().unwrap())),
+                )
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(detail["attempt_log"][0]["outcome"], "refused", "{detail}");
+    }
+    assert_eq!(listener.connections(), 0, "no delivery connected to a private address");
+}
+
+#[actix_web::test]
+async fn a_rotated_secret_signs_beside_the_old_one_for_the_grace_period_only() {
+    let receiver = Receiver::start(&[]).await;
+    let app = spawn_app_with(delivering).await;
+    let endpoint = register(&app, &receiver.url, json!([])).await;
+    let first = endpoint["secret"].as_str().unwrap().to_string();
+    let rotate = |grace: u32| {
+        let path = endpoint_path(&endpoint, "/rotate-secret");
+        let app = &app;
+        async move {
+            json_with_status(app.post_as(&app.admin_token, &path, &json!({"grace_seconds": grace})).await, 200).await
+        }
+    };
+    let rotated = rotate(3600).await;
+    let second = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    assert!(rotated["previous_secret_expires_at"].is_string(), "{rotated}");
+    json_with_status(app.post_as(&app.admin_token, &endpoint_path(&endpoint, "/ping"), &json!({})).await, 202).await;
+    let during = receiver.wait_for(1).await[0].clone();
+    assert_eq!(during.signature.split(' ').count(), 2, "{during:?}");
+    assert!(during.signed_with(&first) && during.signed_with(&second));
+
+    let third = rotate(0).await["secret"].as_str().unwrap().to_string();
+    json_with_status(app.post_as(&app.admin_token, &endpoint_path(&endpoint, "/ping"), &json!({})).await, 202).await;
+    let after = receiver.wait_for(2).await[1].clone();
+    assert!(after.signed_with(&third));
+    assert!(!after.signed_with(&second) && !after.signed_with(&first), "{after:?}");
+    let too_long = json!({"grace_seconds": 604_801});
+    let response = app.post_as(&app.admin_token, &endpoint_path(&endpoint, "/rotate-secret"), &too_long).await;
+    assert_problem(response, 422, "validation_failed").await;
+}
+
+#[actix_web::test]
+async fn two_instances_on_one_database_deliver_each_of_1000_events_exactly_once() {
+    let receiver = Receiver::start(&[]).await;
+    let first = spawn_app_with(|s| s.webhooks.allow_private_targets = true).await;
+    let endpoint = register(&first, &receiver.url, json!(["person.deactivated"])).await;
+    let deactivated: Vec<roundtable::events::Event> = (0..1000)
+        .map(|i| roundtable::events::Event::PersonDeactivated {
+            person_id: format!("person-{i}"),
+            changed: vec!["active"],
+        })
+        .collect();
+    let mut conn = first.database.conn();
+    conn.transaction(|conn| roundtable::events::record_by_system(conn, &first.org.org_id, &deactivated)).unwrap();
+    drop(conn);
+
+    let org = first.org.clone();
+    let database = first.database;
+    let one = spawn_app_on(database, org.clone(), delivering).await;
+    let two = spawn_app_on(TestDatabase::same_as(&one.database), org, delivering).await;
+    let received = receiver.wait_for(1000).await;
+    settled_log(&two, &endpoint).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let received_now = receiver.received();
+    let ids: HashSet<&str> = received_now.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!((received_now.len(), ids.len()), (1000, 1000), "each message once");
+    let people: HashSet<String> =
+        received.iter().map(|r| r.json()["data"]["person_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(people.len(), 1000);
+    drop(one);
+}
