@@ -151,6 +151,10 @@ pub struct WebhookSettings {
     #[arg(long, env = "ROUNDTABLE_WEBHOOKS_TIMEOUT_SECS", default_value_t = 10)]
     pub timeout_secs: u64,
 
+    /// Seconds between the worker's looks for reminders and hourly counts that are due.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOKS_SCHEDULE_SECS", default_value_t = 15)]
+    pub schedule_secs: u64,
+
     /// Seconds to wait after each failed attempt, comma separated; after the last one a
     /// delivery is given up.
     #[arg(long, env = "ROUNDTABLE_WEBHOOKS_RETRY_SCHEDULE", value_delimiter = ',', default_values_t = DEFAULT_WEBHOOK_RETRY_SCHEDULE)]
@@ -165,6 +169,7 @@ impl Default for WebhookSettings {
             poll_ms: 500,
             concurrency: 32,
             timeout_secs: 10,
+            schedule_secs: 15,
             retry_schedule: DEFAULT_WEBHOOK_RETRY_SCHEDULE.to_vec(),
         }
     }

@@ -405,6 +405,7 @@ fn run_cycle(
         created_at: at - Duration::days(27),
         updated_at: at,
         rater_sign_in: RaterSignIn::Link,
+        reminder_hours: serde_json::to_string(&crate::cycles::DEFAULT_REMINDER_HOURS).map_err(AppError::internal)?,
     };
     let (heads, managers, leaders) = (chart.heads, chart.managers, chart.leaders);
     conn.transaction(|conn| {

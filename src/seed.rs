@@ -166,6 +166,7 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
         created_at: at,
         updated_at: at,
         rater_sign_in: RaterSignIn::Link,
+        reminder_hours: serde_json::to_string(&crate::cycles::DEFAULT_REMINDER_HOURS).map_err(AppError::internal)?,
     };
     db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
 

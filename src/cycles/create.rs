@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::settings::NominationRules;
-use super::{CreateCycleRequest, Cycle, CycleState, RaterSignIn};
+use super::{CreateCycleRequest, Cycle, CycleState, DEFAULT_REMINDER_HOURS, RaterSignIn};
 use crate::anonymity::AnonymitySettings;
 use crate::auth::principal::Principal;
 use crate::db::schema::cycles;
@@ -25,6 +25,7 @@ pub struct NewCycle {
     anonymity: AnonymitySettings,
     nomination_rules: NominationRules,
     rater_sign_in: RaterSignIn,
+    reminder_hours: Vec<u32>,
 }
 
 impl NewCycle {
@@ -34,7 +35,10 @@ impl NewCycle {
         validate(&request)?;
         let anonymity = request.anonymity.unwrap_or_default();
         let nomination_rules = request.nomination_rules.unwrap_or_default();
-        check_settings(&anonymity, &nomination_rules, check_dates(request.starts_at, request.ends_at))?;
+        let reminder_hours = reminder_hours(request.reminder_hours.unwrap_or_else(|| DEFAULT_REMINDER_HOURS.to_vec()));
+        let mut errors = check_dates(request.starts_at, request.ends_at);
+        errors.extend(check_reminders(&reminder_hours));
+        check_settings(&anonymity, &nomination_rules, errors)?;
         Ok(Self {
             name: request.name,
             framework_version_id: request.framework_version_id,
@@ -44,6 +48,7 @@ impl NewCycle {
             anonymity,
             nomination_rules,
             rater_sign_in: request.rater_sign_in.unwrap_or_default(),
+            reminder_hours,
         })
     }
 }
@@ -68,6 +73,7 @@ pub fn create(conn: &mut DbConn, principal: &Principal, new: NewCycle) -> Result
             created_at: at,
             updated_at: at,
             rater_sign_in: new.rater_sign_in,
+            reminder_hours: serde_json::to_string(&new.reminder_hours).map_err(AppError::internal)?,
         };
         db_run!(conn, |c| diesel::insert_into(cycles::table).values(&cycle).execute(c))?;
         events::record(conn, principal, Event::CycleCreated { cycle_id: cycle.id.clone(), name: cycle.name.clone() })?;
@@ -109,6 +115,21 @@ pub fn check_dates(starts_at: Option<DateTime<Utc>>, ends_at: Option<DateTime<Ut
             vec![FieldError::new("ends_at", "range", "must be after starts_at")]
         }
         _ => Vec::new(),
+    }
+}
+
+/// Reminder hours as stored: latest first, each once.
+pub fn reminder_hours(mut hours: Vec<u32>) -> Vec<u32> {
+    hours.sort_unstable_by(|a, b| b.cmp(a));
+    hours.dedup();
+    hours
+}
+
+/// Each reminder between an hour and 90 days before the end.
+pub fn check_reminders(hours: &[u32]) -> Vec<FieldError> {
+    match hours.iter().find(|h| !(1..=2160).contains(*h)) {
+        Some(h) => vec![FieldError::new("reminder_hours", "range", format!("{h} is not between 1 and 2160 hours"))],
+        None => Vec::new(),
     }
 }
 

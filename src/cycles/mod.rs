@@ -162,9 +162,20 @@ pub struct Cycle {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub rater_sign_in: RaterSignIn,
+    /// JSON array of hours before `ends_at`.
+    pub reminder_hours: String,
 }
 
+/// When pending invitations are reminded unless a cycle says otherwise: 3 days and 1 day
+/// before its end.
+pub const DEFAULT_REMINDER_HOURS: [u32; 2] = [72, 24];
+
 impl Cycle {
+    /// The hours before `ends_at` at which raters who have not answered are reminded.
+    pub fn reminder_hours(&self) -> Vec<u32> {
+        serde_json::from_str(&self.reminder_hours).unwrap_or_else(|_| DEFAULT_REMINDER_HOURS.to_vec())
+    }
+
     pub fn anonymity(&self) -> AnonymitySettings {
         serde_json::from_str(&self.anonymity).unwrap_or_default()
     }
@@ -205,6 +216,7 @@ impl Cycle {
         "direct_report": {"min": 0, "max": 10}, "other": {"min": 0, "max": 5}
     },
     "rater_sign_in": "link",
+    "reminder_hours": [72, 24],
     "created_at": "2026-02-20T09:30:00Z",
     "updated_at": "2026-02-20T09:30:00Z"
 }))]
@@ -218,6 +230,9 @@ pub struct CycleResponse {
     pub anonymity: AnonymitySettings,
     pub nomination_rules: NominationRules,
     pub rater_sign_in: RaterSignIn,
+    /// Hours before `ends_at` at which each rater who has not answered is reminded
+    /// through the `invitation.reminder` webhook.
+    pub reminder_hours: Vec<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -234,6 +249,7 @@ impl From<&Cycle> for CycleResponse {
             anonymity: c.anonymity(),
             nomination_rules: c.nomination_rules(),
             rater_sign_in: c.rater_sign_in,
+            reminder_hours: c.reminder_hours(),
             created_at: c.created_at.and_utc(),
             updated_at: c.updated_at.and_utc(),
         }
@@ -279,6 +295,11 @@ pub struct CreateCycleRequest {
     pub nomination_rules: Option<NominationRules>,
     /// Default `link`.
     pub rater_sign_in: Option<RaterSignIn>,
+    /// Hours before `ends_at` at which each rater who has not answered is reminded
+    /// (the `invitation.reminder` webhook): at most 10, each 1 to 2160. Default
+    /// `[72, 24]`; `[]` sends no reminder.
+    #[validate(length(max = 10))]
+    pub reminder_hours: Option<Vec<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -303,6 +324,9 @@ pub struct UpdateCycleRequest {
     pub nomination_rules: Option<NominationRules>,
     /// Frozen once collecting starts.
     pub rater_sign_in: Option<RaterSignIn>,
+    /// Replaces the reminder times; may change in any state before closing.
+    #[validate(length(max = 10))]
+    pub reminder_hours: Option<Vec<u32>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -87,6 +87,7 @@ pub fn save(conn: &mut DbConn, current: &Cycle, next: &Cycle) -> Result<(), AppE
         cycles::anonymity.eq(&next.anonymity),
         cycles::nomination_rules.eq(&next.nomination_rules),
         cycles::rater_sign_in.eq(next.rater_sign_in),
+        cycles::reminder_hours.eq(&next.reminder_hours),
         cycles::version.eq(next.version),
         cycles::updated_at.eq(next.updated_at),
     ))

@@ -1,7 +1,7 @@
 //! Changing a cycle's settings: which may change in which state, the checks of the
 //! result, the optimistic write and the event, in one transaction.
 
-use super::create::{check_dates, check_settings, resolve_version};
+use super::create::{check_dates, check_reminders, check_settings, reminder_hours, resolve_version};
 use super::queries::{lock_cycle, save};
 use super::{Cycle, CycleLock, CycleState, UpdateCycleRequest};
 use crate::auth::principal::Principal;
@@ -70,8 +70,17 @@ pub fn update(
             next.rater_sign_in = sign_in;
             changed.push("rater_sign_in");
         }
-        let dates = check_dates(next.starts_at.map(|t| t.and_utc()), next.ends_at.map(|t| t.and_utc()));
-        check_settings(&anonymity, &rules, dates)?;
+        if let Some(hours) = change.reminder_hours.map(reminder_hours) {
+            current.require_state(
+                &[CycleState::Draft, CycleState::Nominating, CycleState::Collecting],
+                "change reminders",
+            )?;
+            next.reminder_hours = serde_json::to_string(&hours).map_err(AppError::internal)?;
+            changed.push("reminder_hours");
+        }
+        let mut errors = check_dates(next.starts_at.map(|t| t.and_utc()), next.ends_at.map(|t| t.and_utc()));
+        errors.extend(check_reminders(&next.reminder_hours()));
+        check_settings(&anonymity, &rules, errors)?;
         if changed.is_empty() {
             return Ok(current);
         }

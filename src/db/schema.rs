@@ -130,6 +130,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         rater_sign_in -> Text,
+        reminder_hours -> Text,
     }
 }
 
@@ -507,6 +508,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_schedule (kind, cycle_id, slot) {
+        kind -> Text,
+        cycle_id -> Text,
+        slot -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_tallies (cycle_id, subject_id) {
+        cycle_id -> Text,
+        subject_id -> Text,
+        submitted -> Integer,
+    }
+}
+
 diesel::joinable!(audit_events -> organizations (org_id));
 
 diesel::joinable!(questions -> competencies (competency_id));
@@ -567,4 +585,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_messages,
     webhook_deliveries,
     webhook_attempts,
+    webhook_schedule,
+    webhook_tallies,
 );

@@ -114,6 +114,28 @@ pub enum Event {
         rater_id: String,
         relationship: &'static str,
     },
+    /// Announced to webhooks only: a rater who has not answered, as the cycle's end nears.
+    InvitationReminder {
+        cycle_id: String,
+        invitation_id: String,
+        subject_id: String,
+        rater_id: String,
+        relationship: &'static str,
+        ends_at: chrono::DateTime<chrono::Utc>,
+        hours_before_end: u32,
+    },
+    /// Announced to webhooks only, once an hour at most: how many answers each subject
+    /// whose count changed now has. Nothing finer than the hour, nothing of any rater.
+    ResponsesCounted {
+        cycle_id: String,
+        period_start: chrono::DateTime<chrono::Utc>,
+        period_end: chrono::DateTime<chrono::Utc>,
+        /// Answers in the whole cycle, and how many of them came in this period.
+        submitted: i64,
+        submitted_in_period: i64,
+        /// (subject id, answers about them) for the subjects whose count changed.
+        subjects: Vec<(String, i64)>,
+    },
     InvitationLinkIssued {
         cycle_id: String,
         invitation_id: String,
@@ -287,6 +309,8 @@ impl Event {
             Event::NominationCreated { .. } => "nomination.created",
             Event::NominationDecided { .. } => "nomination.decided",
             Event::InvitationCreated { .. } => "invitation.created",
+            Event::InvitationReminder { .. } => "invitation.reminder",
+            Event::ResponsesCounted { .. } => "response.submitted",
             Event::InvitationLinkIssued { .. } => "invitation.link_issued",
             Event::InvitationLinkRevoked { .. } => "invitation.link_revoked",
             Event::ReportRead { .. } => "report.read",
@@ -328,6 +352,8 @@ impl Event {
             | Event::NominationCreated { cycle_id, .. }
             | Event::NominationDecided { cycle_id, .. }
             | Event::InvitationCreated { cycle_id, .. }
+            | Event::InvitationReminder { cycle_id, .. }
+            | Event::ResponsesCounted { cycle_id, .. }
             | Event::InvitationLinkIssued { cycle_id, .. }
             | Event::InvitationLinkRevoked { cycle_id, .. }
             | Event::ReportRead { cycle_id, .. }
@@ -439,6 +465,26 @@ impl Event {
                 "invitation_id": invitation_id, "subject_id": subject_id, "rater_id": rater_id,
                 "relationship": relationship,
             }),
+            Event::InvitationReminder {
+                invitation_id,
+                subject_id,
+                rater_id,
+                relationship,
+                ends_at,
+                hours_before_end,
+                ..
+            } => json!({
+                "invitation_id": invitation_id, "subject_id": subject_id, "rater_id": rater_id,
+                "relationship": relationship, "ends_at": ends_at, "hours_before_end": hours_before_end,
+            }),
+            Event::ResponsesCounted { period_start, period_end, submitted, submitted_in_period, subjects, .. } => {
+                let subjects: Vec<Value> =
+                    subjects.iter().map(|(id, n)| json!({ "subject_id": id, "submitted": n })).collect();
+                json!({
+                    "period_start": period_start, "period_end": period_end, "submitted": submitted,
+                    "submitted_in_period": submitted_in_period, "subjects": subjects,
+                })
+            }
             Event::WebhookEndpointCreated { url, event_types, .. } => json!({ "url": url, "event_types": event_types }),
             Event::WebhookEndpointDeleted { .. } => json!({}),
             Event::WebhookSecretRotated { grace_seconds, .. } => json!({ "grace_seconds": grace_seconds }),
@@ -447,27 +493,31 @@ impl Event {
         }
     }
 
-    /// Whether the audit log keeps it. Every event is audited but the invitations a state
-    /// change or a nomination makes, which the audit entry of that change counts.
+    /// Whether the audit log keeps it. Every event is audited but those made for webhooks
+    /// alone: the invitations a state change or a nomination makes (the audit entry of
+    /// that change counts them), reminders and counts of answers.
     fn audited(&self) -> bool {
-        !matches!(self, Event::InvitationCreated { .. })
+        !matches!(
+            self,
+            Event::InvitationCreated { .. } | Event::InvitationReminder { .. } | Event::ResponsesCounted { .. }
+        )
     }
 
     /// What webhooks announce of it: each message's type and data. Nothing here names a
     /// rater's answer or when they gave it.
     pub fn notices(&self) -> Vec<(WebhookEvent, Value)> {
         let notice = |kind, data: Value| vec![(kind, data)];
+        // The audit details, with the cycle they are about.
+        let of_cycle = |kind, cycle_id: &str| {
+            let mut data = self.details();
+            data["cycle_id"] = json!(cycle_id);
+            notice(kind, data)
+        };
         match self {
-            Event::CycleStateChanged { cycle_id, .. } => {
-                let mut data = self.details();
-                data["cycle_id"] = json!(cycle_id);
-                notice(WebhookEvent::CycleStateChanged, data)
-            }
-            Event::InvitationCreated { cycle_id, .. } => {
-                let mut data = self.details();
-                data["cycle_id"] = json!(cycle_id);
-                notice(WebhookEvent::InvitationCreated, data)
-            }
+            Event::CycleStateChanged { cycle_id, .. } => of_cycle(WebhookEvent::CycleStateChanged, cycle_id),
+            Event::InvitationCreated { cycle_id, .. } => of_cycle(WebhookEvent::InvitationCreated, cycle_id),
+            Event::InvitationReminder { cycle_id, .. } => of_cycle(WebhookEvent::InvitationReminder, cycle_id),
+            Event::ResponsesCounted { cycle_id, .. } => of_cycle(WebhookEvent::ResponseSubmitted, cycle_id),
             Event::ReportsReleased { cycle_id, subject_ids } => subject_ids
                 .iter()
                 .map(|s| (WebhookEvent::ReportReleased, json!({ "cycle_id": cycle_id, "subject_id": s })))

@@ -12,6 +12,7 @@
 mod deliveries;
 mod endpoints;
 mod handlers;
+pub mod schedule;
 pub mod signing;
 pub mod target;
 pub mod worker;

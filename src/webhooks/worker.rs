@@ -15,6 +15,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::schedule;
 use super::target::{self, NotPublic, PublicOnly};
 use super::{DeliveryStatus, Endpoint, Secrets};
 use crate::config::WebhookSettings;
@@ -60,7 +61,15 @@ async fn run(db: DbPool, settings: WebhookSettings, client: reqwest::Client, sto
     let poll = Duration::from_millis(settings.poll_ms.max(10));
     let lease = chrono::Duration::seconds(settings.timeout_secs.max(1) as i64 * 2 + 30);
     let batch = i64::from(settings.concurrency.max(1));
+    let schedule_every = Duration::from_secs(settings.schedule_secs.max(1));
+    let mut last_tick: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
+        if last_tick.is_none_or(|t| t.elapsed() >= schedule_every) {
+            last_tick = Some(Instant::now());
+            if let Err(e) = db.get().and_then(|mut conn| schedule::tick(&mut conn, now())) {
+                tracing::warn!(cause = %e, "webhooks: cannot run the scheduled rounds");
+            }
+        }
         let jobs = match db.get().and_then(|mut conn| claim(&mut conn, batch, lease)) {
             Ok(jobs) => jobs,
             Err(e) => {

@@ -98,13 +98,15 @@ impl Receiver {
     }
 }
 
-/// Settings of an instance that delivers at once and may send to loopback receivers.
+/// Settings of an instance that delivers at once and may send to loopback receivers; its
+/// scheduled rounds run when a test says (`tick_at`), after the one at start.
 fn delivering(settings: &mut roundtable::config::Settings) {
     settings.webhooks = WebhookSettings {
         deliver: true,
         allow_private_targets: true,
         poll_ms: 20,
         retry_schedule: vec![0.05, 0.05, 0.05],
+        schedule_secs: 24 * 3600,
         ..WebhookSettings::default()
     };
 }
@@ -447,4 +449,111 @@ async fn two_instances_on_one_database_deliver_each_of_1000_events_exactly_once(
         received.iter().map(|r| r.json()["data"]["person_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(people.len(), 1000);
     drop(one);
+}
+
+/// Runs the scheduled rounds as they would run at `at`.
+fn tick_at(app: &TestApp, at: chrono::DateTime<chrono::Utc>) {
+    roundtable::webhooks::schedule::tick(&mut app.database.conn(), at.naive_utc()).expect("tick");
+}
+
+fn of_type(received: &[Received], kind: &str) -> Vec<Value> {
+    received.iter().map(Received::json).filter(|m| m["type"] == kind).map(|m| m["data"].clone()).collect()
+}
+
+#[actix_web::test]
+async fn raters_who_have_not_answered_are_reminded_once_at_each_time_the_cycle_sets() {
+    let receiver = Receiver::start(&[]).await;
+    let mut org = Org::on(spawn_app_with(delivering).await).await;
+    let endpoint = register(&org.app, &receiver.url, json!(["invitation.reminder"])).await;
+    let secret = endpoint["secret"].as_str().unwrap().to_string();
+    let cycle = org.collecting_cycle(2).await;
+    let ends_at = chrono::Utc::now() + chrono::Duration::hours(30);
+    let change = json!({"ends_at": ends_at, "reminder_hours": [1, 24, 48, 24]});
+    let updated =
+        json_with_status(org.app.patch_as(&org.admin(), &format!("/api/v1/cycles/{cycle}"), &change).await, 200).await;
+    assert_eq!(updated["reminder_hours"], json!([48, 24, 1]));
+    let bad = json!({"reminder_hours": [0]});
+    assert_problem(
+        org.app.patch_as(&org.admin(), &format!("/api/v1/cycles/{cycle}"), &bad).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    // peer1 answers; peer2 declines; the others have not answered.
+    let invitation = org.invitation_of("peer1", "subject").await["id"].as_str().unwrap().to_string();
+    let answers = org.full_answers("peer1", &invitation, 4, "clear").await;
+    json_with_status(org.submit("peer1", &invitation, answers).await, 200).await;
+    let declined = org.invitation_of("peer2", "subject").await["id"].as_str().unwrap().to_string();
+    let token = org.token("peer2").await;
+    let decline = org.app.post_as(&token, &format!("/api/v1/invitations/{declined}/decline"), &json!({})).await;
+    assert!(decline.status().is_success(), "{}", decline.status());
+
+    // The 48-hour time passed before anyone was invited: nobody is reminded of it.
+    tick_at(&org.app, chrono::Utc::now());
+    // The 24-hour time: the subject, the manager and report1 are reminded, once.
+    let day_before = ends_at - chrono::Duration::hours(24) + chrono::Duration::minutes(1);
+    tick_at(&org.app, day_before);
+    tick_at(&org.app, day_before);
+    let received = receiver.wait_for(3).await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let reminders = of_type(&receiver.received(), "invitation.reminder");
+    assert_eq!(reminders.len(), 3, "{reminders:#?}");
+    let raters: HashSet<String> = reminders.iter().map(|r| r["rater_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(raters, ["subject", "manager", "report1"].iter().map(|w| org.id(w)).collect::<HashSet<_>>());
+    assert!(reminders.iter().all(|r| r["hours_before_end"] == 24 && r["cycle_id"] == cycle.as_str()), "{reminders:#?}");
+    assert!(received.iter().all(|r| r.signed_with(&secret)));
+    // The last hour: the same three again.
+    tick_at(&org.app, ends_at - chrono::Duration::minutes(30));
+    receiver.wait_for(6).await;
+    let last = of_type(&receiver.received(), "invitation.reminder");
+    assert_eq!(last.iter().filter(|r| r["hours_before_end"] == 1).count(), 3);
+    // After the end, nothing more.
+    tick_at(&org.app, ends_at + chrono::Duration::hours(1));
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 6);
+}
+
+#[actix_web::test]
+async fn answers_are_announced_as_counts_once_an_hour_never_as_they_arrive() {
+    let receiver = Receiver::start(&[]).await;
+    let mut org = Org::on(spawn_app_with(delivering).await).await;
+    register(&org.app, &receiver.url, json!(["response.submitted"])).await;
+    let cycle = org.collecting_cycle(3).await;
+    for rater in ["peer1", "peer2"] {
+        let invitation = org.invitation_of(rater, "subject").await["id"].as_str().unwrap().to_string();
+        let answers = org.full_answers(rater, &invitation, 4, "steady").await;
+        json_with_status(org.submit(rater, &invitation, answers).await, 200).await;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.received().is_empty(), "nothing is sent as answers arrive");
+
+    let next_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    tick_at(&org.app, next_hour);
+    tick_at(&org.app, next_hour);
+    let first = receiver.wait_for(1).await;
+    let count = first[0].json();
+    assert_eq!(count["type"], "response.submitted");
+    let data = &count["data"];
+    assert_eq!(data["cycle_id"], cycle.as_str());
+    assert_eq!((data["submitted"].as_i64(), data["submitted_in_period"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(data["subjects"], json!([{"subject_id": org.id("subject"), "submitted": 2}]));
+    let end = chrono::DateTime::parse_from_rfc3339(data["period_end"].as_str().unwrap()).unwrap();
+    assert_eq!(end.timestamp() % 3600, 0, "the period is a whole hour: {data}");
+    assert_eq!(
+        data.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["cycle_id", "period_end", "period_start", "subjects", "submitted", "submitted_in_period"],
+        "counts only: {data}"
+    );
+
+    // An hour with no new answer says nothing; the next answer is counted in its hour.
+    tick_at(&org.app, next_hour + chrono::Duration::hours(1));
+    let invitation = org.invitation_of("peer3", "subject").await["id"].as_str().unwrap().to_string();
+    let answers = org.full_answers("peer3", &invitation, 3, "more").await;
+    json_with_status(org.submit("peer3", &invitation, answers).await, 200).await;
+    tick_at(&org.app, next_hour + chrono::Duration::hours(2));
+    let both = receiver.wait_for(2).await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 2);
+    let data = &both[1].json()["data"];
+    assert_eq!((data["submitted"].as_i64(), data["submitted_in_period"].as_i64()), (Some(3), Some(1)));
 }

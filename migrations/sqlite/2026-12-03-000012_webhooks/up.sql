@@ -62,3 +62,24 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempted_at);
 CREATE INDEX webhook_attempts_outcome ON webhook_attempts (outcome);
+
+-- When a collecting cycle reminds the raters who have not answered: hours before its end.
+ALTER TABLE cycles ADD COLUMN reminder_hours TEXT NOT NULL DEFAULT '[72,24]';
+
+-- What the scheduler announced, once however many instances run it: a round of
+-- reminders (`slot` is its time) or an hour's count of answers (`slot` ends the hour).
+CREATE TABLE webhook_schedule (
+    kind TEXT NOT NULL,
+    cycle_id TEXT NOT NULL REFERENCES cycles (id),
+    slot TIMESTAMP NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (kind, cycle_id, slot)
+);
+
+-- How many answers about each subject the last `response.submitted` counted.
+CREATE TABLE webhook_tallies (
+    cycle_id TEXT NOT NULL REFERENCES cycles (id),
+    subject_id TEXT NOT NULL REFERENCES people (id),
+    submitted INTEGER NOT NULL,
+    PRIMARY KEY (cycle_id, subject_id)
+);

@@ -1,0 +1,175 @@
+//! What webhooks announce on a clock rather than on a change: reminders to raters who
+//! have not answered as a cycle's end nears, and once an hour the count of answers of
+//! each cycle still collecting.
+//!
+//! `response.submitted` is counted by the hour on purpose: a message per answer, sent
+//! the moment it arrived, would tell the HR system when each rater answered. The hourly
+//! message carries counts per subject and the hour they fall in, nothing of any rater.
+//!
+//! Each round is claimed by a row of `webhook_schedule` inserted in the round's own
+//! transaction: however many instances tick, a round is announced once.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DurationRound, NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use crate::cycles::{Cycle, CycleState};
+use crate::db::schema::{cycles, invitations, webhook_schedule, webhook_tallies};
+use crate::db::{DbConn, now};
+use crate::db_run;
+use crate::error::AppError;
+use crate::events::{self, Event};
+use crate::responses::{Invitation, InvitationStatus};
+
+const REMINDER: &str = "invitation.reminder";
+const COUNT: &str = "response.submitted";
+
+/// Runs every round due at `at`. The worker calls it with the time now; tests with the
+/// time they need.
+pub fn tick(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
+    remind(conn, at)?;
+    count(conn, at)
+}
+
+/// Inserts the round's row; false when another instance (or an earlier tick) has it.
+fn claim(conn: &mut DbConn, kind: &str, cycle_id: &str, slot: NaiveDateTime) -> Result<bool, AppError> {
+    let row = (
+        webhook_schedule::kind.eq(kind),
+        webhook_schedule::cycle_id.eq(cycle_id),
+        webhook_schedule::slot.eq(slot),
+        webhook_schedule::created_at.eq(now()),
+    );
+    let inserted = db_run!(conn, |c| diesel::insert_into(webhook_schedule::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
+}
+
+fn claimed(conn: &mut DbConn, kind: &str, cycle_id: &str) -> Result<HashSet<NaiveDateTime>, AppError> {
+    let slots: Vec<NaiveDateTime> = db_run!(conn, |c| webhook_schedule::table
+        .filter(webhook_schedule::kind.eq(kind))
+        .filter(webhook_schedule::cycle_id.eq(cycle_id))
+        .select(webhook_schedule::slot)
+        .load(c))?;
+    Ok(slots.into_iter().collect())
+}
+
+/// For each collecting cycle with an end still ahead, each reminder time passed: the
+/// raters invited before that time who have neither answered nor declined.
+fn remind(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
+    let open: Vec<Cycle> = db_run!(conn, |c| cycles::table
+        .filter(cycles::state.eq(CycleState::Collecting.as_str()))
+        .filter(cycles::ends_at.gt(at))
+        .select(Cycle::as_select())
+        .load(c))?;
+    for cycle in open {
+        let Some(ends_at) = cycle.ends_at else { continue };
+        let done = claimed(conn, REMINDER, &cycle.id)?;
+        for hours in cycle.reminder_hours() {
+            let slot = ends_at - TimeDelta::hours(i64::from(hours));
+            if slot > at || done.contains(&slot) {
+                continue;
+            }
+            conn.transaction(|conn| {
+                if !claim(conn, REMINDER, &cycle.id, slot)? {
+                    return Ok(());
+                }
+                let waiting: Vec<Invitation> = db_run!(conn, |c| invitations::table
+                    .filter(invitations::cycle_id.eq(&cycle.id))
+                    .filter(invitations::status.eq_any([InvitationStatus::Pending, InvitationStatus::Started]))
+                    .filter(invitations::created_at.lt(slot))
+                    .order(invitations::id.asc())
+                    .select(Invitation::as_select())
+                    .load(c))?;
+                let reminders: Vec<Event> = waiting
+                    .into_iter()
+                    .map(|i| Event::InvitationReminder {
+                        cycle_id: i.cycle_id,
+                        invitation_id: i.id,
+                        subject_id: i.subject_id,
+                        rater_id: i.rater_id,
+                        relationship: i.relationship.as_str(),
+                        ends_at: ends_at.and_utc(),
+                        hours_before_end: hours,
+                    })
+                    .collect();
+                Ok::<_, AppError>(events::record_by_system(conn, &cycle.org_id, &reminders)?)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// For the hour that ended last, each cycle collecting (or closed within the hour): the
+/// subjects whose count of answers changed since the last count, if any did.
+fn count(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
+    let hour = TimeDelta::hours(1);
+    let period_end = at.duration_trunc(hour).map_err(AppError::internal)?;
+    let period_start = period_end - hour;
+    let recent: Vec<Cycle> = db_run!(conn, |c| cycles::table
+        .filter(
+            cycles::state.eq(CycleState::Collecting.as_str()).or(cycles::state
+                .eq_any([CycleState::Closed.as_str(), CycleState::Released.as_str()])
+                .and(cycles::updated_at.ge(period_start))),
+        )
+        .select(Cycle::as_select())
+        .load(c))?;
+    for cycle in recent {
+        if claimed(conn, COUNT, &cycle.id)?.contains(&period_end) {
+            continue;
+        }
+        conn.transaction(|conn| {
+            if !claim(conn, COUNT, &cycle.id, period_end)? {
+                return Ok(());
+            }
+            let counts: Vec<(String, i64)> = db_run!(conn, |c| invitations::table
+                .filter(invitations::cycle_id.eq(&cycle.id))
+                .filter(invitations::status.eq(InvitationStatus::Submitted))
+                .group_by(invitations::subject_id)
+                .select((invitations::subject_id, diesel::dsl::count_star()))
+                .load(c))?;
+            let before: HashMap<String, i32> = db_run!(conn, |c| webhook_tallies::table
+                .filter(webhook_tallies::cycle_id.eq(&cycle.id))
+                .select((webhook_tallies::subject_id, webhook_tallies::submitted))
+                .load::<(String, i32)>(c))?
+            .into_iter()
+            .collect();
+            let mut subjects: Vec<(String, i64)> = counts
+                .iter()
+                .filter(|(subject, n)| before.get(subject).map(|b| i64::from(*b)) != Some(*n))
+                .cloned()
+                .collect();
+            if subjects.is_empty() {
+                return Ok(());
+            }
+            subjects.sort();
+            let submitted_in_period =
+                subjects.iter().map(|(s, n)| n - before.get(s).map_or(0, |b| i64::from(*b))).sum();
+            for (subject, n) in &subjects {
+                let row = (
+                    webhook_tallies::cycle_id.eq(&cycle.id),
+                    webhook_tallies::subject_id.eq(subject),
+                    webhook_tallies::submitted.eq(*n as i32),
+                );
+                db_run!(conn, |c| diesel::insert_into(webhook_tallies::table)
+                    .values(&row)
+                    .on_conflict((webhook_tallies::cycle_id, webhook_tallies::subject_id))
+                    .do_update()
+                    .set(webhook_tallies::submitted.eq(*n as i32))
+                    .execute(c))?;
+            }
+            let counted = Event::ResponsesCounted {
+                cycle_id: cycle.id.clone(),
+                period_start: period_start.and_utc(),
+                period_end: period_end.and_utc(),
+                submitted: counts.iter().map(|(_, n)| n).sum(),
+                submitted_in_period,
+                subjects,
+            };
+            Ok::<_, AppError>(events::record_by_system(conn, &cycle.org_id, &[counted])?)
+        })?;
+    }
+    Ok(())
+}
