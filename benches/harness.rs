@@ -6,6 +6,7 @@
 //! leaders (default 10,000), `BENCH_ENGINES` limits the engines (`sqlite,postgres`).
 
 mod machine;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -90,6 +91,8 @@ impl Server {
             // One client reads every report: the limit stays on, too high to refuse it.
             .env("ROUNDTABLE_RATE_LIMIT_PER_SECOND", "1000000")
             .env("ROUNDTABLE_RATE_LIMIT_BURST", "1000000")
+            // The webhook receiver listens on 127.0.0.1.
+            .env("ROUNDTABLE_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -597,7 +600,8 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     figures.add("raw commit rate, one transaction per submission", format!("{raw:.0} /s"), "");
     let body = submission_body(&pending);
     // Ten seconds: a rate the API sustains, not a burst.
-    let api_work: Vec<_> = work.drain(..work.len() / 2).collect();
+    let api_work: Vec<_> = work.drain(..work.len() / 3).collect();
+    let api_work_len = api_work.len();
     let (api, slowest) = api_rate(&client, &server.base, body.clone(), api_work, 10.0).await;
     figures.add("API submission rate (8 at once)", format!("{api:.0} /s"), "");
     figures.add("API submission rate in its slowest second", format!("{slowest:.0} /s"), "");
@@ -625,7 +629,28 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
         "",
     );
 
+    // The same submissions with an endpoint subscribed to every event: an answer writes
+    // no outbox row (answers are counted by the hour), so what differs is the worker.
     let token = client_token(&client, &server.base, &pending).await;
+    let (receiver_url, received) = webhooks::receiver();
+    let endpoint = client
+        .post(format!("{}/api/v1/webhooks/endpoints", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"url": receiver_url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(endpoint.status(), 201, "{}", endpoint.text().await.unwrap());
+    let hooked_work: Vec<_> = work.drain(..work.len().min(api_work_len)).collect();
+    let (hooked, _) = api_rate(&client, &server.base, submission_body(&pending), hooked_work, 10.0).await;
+    figures.add("API submission rate (8 at once), webhooks off / on", format!("{api:.0} / {hooked:.0} /s"), "");
+    let (delivered, written) = webhooks::delivery_rate(&pool, &pending.org.org_id, &received, 20_000).await;
+    figures.add(
+        "webhook deliveries to a local receiver (20,000 written in 20 transactions)",
+        format!("{delivered:.0} /s (writes {written:.1} s)"),
+        "",
+    );
+
     let imported = bulk_import_rate(&client, &server.base, &token).await;
     figures.add("bulk people import (POST /people/bulk, 5,000 a request)", format!("{imported:.0} /s"), ">= 20,000 /s");
     figures.add("server resident memory after the load", format!("{:.0} MB", server.rss_mb("VmRSS:")), "<= 150 MB");

@@ -15,7 +15,7 @@
 //! Two kinds of POST route must not opt in. Answering (`/invitations/…`): a stored
 //! request would tie a rater to their answers, and a second submission answers 409
 //! anyway. Routes whose answer holds a secret shown once (client secrets, user tokens,
-//! invitation links): a stored answer would keep the secret in clear.
+//! invitation links, webhook secrets): a stored answer would keep the secret in clear.
 
 use std::collections::BTreeMap;
 use std::future::{Future, Ready, ready};

@@ -52,13 +52,22 @@ struct Receiver {
 
 impl Receiver {
     async fn start(plan: &[u16]) -> Self {
+        Self::answering(plan, None).await
+    }
+
+    /// A receiver answering 307 to every request, pointing at `to`.
+    async fn redirecting(to: &str) -> Self {
+        Self::answering(&[307; 10], Some(to.to_string())).await
+    }
+
+    async fn answering(plan: &[u16], location: Option<String>) -> Self {
         let log = Arc::new(Mutex::new(Vec::new()));
         let plan = Arc::new(Mutex::new(VecDeque::from(plan.to_vec())));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let (shared_log, shared_plan) = (Arc::clone(&log), Arc::clone(&plan));
         let server = HttpServer::new(move || {
-            let (log, plan) = (Arc::clone(&shared_log), Arc::clone(&shared_plan));
+            let (log, plan, location) = (Arc::clone(&shared_log), Arc::clone(&shared_plan), location.clone());
             App::new().default_service(web::to(move |request: HttpRequest, body: web::Bytes| {
                 let header = |name: &str| {
                     request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
@@ -70,7 +79,11 @@ impl Receiver {
                     body: String::from_utf8(body.to_vec()).unwrap(),
                 });
                 let status = plan.lock().unwrap().pop_front().unwrap_or(204);
-                async move { HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish() }
+                let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+                if let Some(to) = &location {
+                    response.insert_header(("location", to.as_str()));
+                }
+                async move { response.finish() }
             }))
         })
         .workers(1)
@@ -354,6 +367,23 @@ async fn private_targets_are_refused_before_any_connection_unless_allowed() {
     let unknown = json!({"url": "https://hooks.example.com/", "events": ["answer.submitted"]});
     assert_problem(app.post_as(&app.admin_token, "/api/v1/webhooks/endpoints", &unknown).await, 400, "malformed_json")
         .await;
+    // Hostile bodies: a NUL, a URL past the limit, a body that is not JSON.
+    let nul = json!({"url": "https://hooks.example.com/", "description": "a\u{0}b"});
+    assert_problem(app.post_as(&app.admin_token, "/api/v1/webhooks/endpoints", &nul).await, 422, "validation_failed")
+        .await;
+    let long = json!({"url": format!("https://hooks.example.com/{}", "a".repeat(2000))});
+    assert_problem(app.post_as(&app.admin_token, "/api/v1/webhooks/endpoints", &long).await, 422, "validation_failed")
+        .await;
+    let text = app
+        .client
+        .post(app.url("/api/v1/webhooks/endpoints"))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "text/plain")
+        .body("url=https://hooks.example.com/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 415);
     let none = json_with_status(app.get_as(&app.admin_token, "/api/v1/webhooks/endpoints").await, 200).await;
     assert_eq!(none["items"], json!([]));
     assert_eq!(listener.connections(), 0, "refusing connected to nothing");
@@ -556,4 +586,48 @@ async fn answers_are_announced_as_counts_once_an_hour_never_as_they_arrive() {
     assert_eq!(receiver.received().len(), 2);
     let data = &both[1].json()["data"];
     assert_eq!((data["submitted"].as_i64(), data["submitted_in_period"].as_i64()), (Some(3), Some(1)));
+}
+
+#[actix_web::test]
+async fn coaching_is_announced_and_redirects_are_not_followed() {
+    let receiver = Receiver::start(&[]).await;
+    let redirector = Receiver::redirecting(&receiver.url).await;
+    let mut org = Org::on(spawn_app_with(delivering).await).await;
+    let events = json!(["coaching.relationship_created", "coaching.agreement_accepted"]);
+    let endpoint = register(&org.app, &receiver.url, events).await;
+    let secret = endpoint["secret"].as_str().unwrap().to_string();
+    let redirecting = register(&org.app, &redirector.url, json!(["coaching.relationship_created"])).await;
+
+    let pair = json!({"kind": "pair", "coach_id": org.id("peer1"), "coachee_id": org.id("peer2")});
+    let created =
+        json_with_status(org.app.post_as(&org.admin(), "/api/v1/coaching/relationships", &pair).await, 201).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    for who in ["peer1", "peer2"] {
+        let token = org.token(who).await;
+        let path = format!("/api/v1/coaching/relationships/{id}/accept");
+        json_with_status(org.app.post_as(&token, &path, &json!({})).await, 200).await;
+    }
+    let received = receiver.wait_for(3).await;
+    assert!(received.iter().all(|r| r.signed_with(&secret)));
+    let created = of_type(&received, "coaching.relationship_created");
+    assert_eq!(
+        created,
+        vec![json!({"relationship_id": id, "kind": "pair", "member_ids": [org.id("peer1"), org.id("peer2")]})]
+    );
+    let accepted: Vec<(String, bool)> = of_type(&received, "coaching.agreement_accepted")
+        .iter()
+        .map(|a| (a["person_id"].as_str().unwrap().to_string(), a["activated"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(accepted.iter().filter(|(_, activated)| *activated).count(), 1, "{accepted:?}");
+    assert_eq!(accepted.len(), 2);
+
+    // The 307 is an answer like any other: the delivery failed and the target was not called.
+    redirector.wait_for(1).await;
+    let log = settled_log(&org.app, &redirecting).await;
+    assert_eq!(
+        (log[0]["status"].as_str(), log[0]["last_status_code"].as_i64()),
+        (Some("failed"), Some(307)),
+        "{log:#?}"
+    );
+    assert_eq!(receiver.received().len(), 3, "the redirect was not followed");
 }
