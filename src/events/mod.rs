@@ -128,7 +128,8 @@ pub enum Event {
     /// whose count changed now has. Nothing finer than the hour, nothing of any rater.
     ResponsesCounted {
         cycle_id: String,
-        period_start: chrono::DateTime<chrono::Utc>,
+        /// The previous count's hour; `None` for the cycle's first.
+        period_start: Option<chrono::DateTime<chrono::Utc>>,
         period_end: chrono::DateTime<chrono::Utc>,
         /// Answers in the whole cycle, and how many of them came in this period.
         submitted: i64,

@@ -3,8 +3,9 @@
 //! each cycle still collecting.
 //!
 //! `response.submitted` is counted by the hour on purpose: a message per answer, sent
-//! the moment it arrived, would tell the HR system when each rater answered. The hourly
-//! message carries counts per subject and the hour they fall in, nothing of any rater.
+//! the moment it arrived, would tell the HR system when each rater answered. Counts are
+//! taken in the first minutes of each hour (after an outage, at the next hour), and each
+//! message carries the counts per subject since the previous count, nothing of any rater.
 //!
 //! Each round is claimed by a row of `webhook_schedule` inserted in the round's own
 //! transaction: however many instances tick, a round is announced once.
@@ -24,6 +25,10 @@ use crate::responses::{Invitation, InvitationStatus};
 
 const REMINDER: &str = "invitation.reminder";
 const COUNT: &str = "response.submitted";
+
+/// How late in an hour its count may still be taken; later, it waits for the next hour,
+/// so that no count holds answers from well after the hour it names.
+const COUNT_WITHIN_MINUTES: i64 = 10;
 
 /// Runs every round due at `at`. The worker calls it with the time now; tests with the
 /// time they need.
@@ -102,24 +107,29 @@ fn remind(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
     Ok(())
 }
 
-/// For the hour that ended last, each cycle collecting (or closed within the hour): the
-/// subjects whose count of answers changed since the last count, if any did.
+/// At the start of each hour, for each cycle collecting (or closed within the hour
+/// before): the subjects whose count of answers changed since the previous count.
 fn count(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
     let hour = TimeDelta::hours(1);
     let period_end = at.duration_trunc(hour).map_err(AppError::internal)?;
-    let period_start = period_end - hour;
+    if at - period_end > TimeDelta::minutes(COUNT_WITHIN_MINUTES) {
+        return Ok(());
+    }
+    let hour_before = period_end - hour;
     let recent: Vec<Cycle> = db_run!(conn, |c| cycles::table
         .filter(
             cycles::state.eq(CycleState::Collecting.as_str()).or(cycles::state
                 .eq_any([CycleState::Closed.as_str(), CycleState::Released.as_str()])
-                .and(cycles::updated_at.ge(period_start))),
+                .and(cycles::updated_at.ge(hour_before))),
         )
         .select(Cycle::as_select())
         .load(c))?;
     for cycle in recent {
-        if claimed(conn, COUNT, &cycle.id)?.contains(&period_end) {
+        let counts_before = claimed(conn, COUNT, &cycle.id)?;
+        if counts_before.contains(&period_end) {
             continue;
         }
+        let since = counts_before.into_iter().max();
         conn.transaction(|conn| {
             if !claim(conn, COUNT, &cycle.id, period_end)? {
                 return Ok(());
@@ -162,7 +172,7 @@ fn count(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
             }
             let counted = Event::ResponsesCounted {
                 cycle_id: cycle.id.clone(),
-                period_start: period_start.and_utc(),
+                period_start: since.map(|t| t.and_utc()),
                 period_end: period_end.and_utc(),
                 submitted: counts.iter().map(|(_, n)| n).sum(),
                 submitted_in_period,

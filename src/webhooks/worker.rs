@@ -43,6 +43,9 @@ impl Worker {
         let stopping = Arc::clone(&stop);
         let mut client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would connect for us, past the resolver that keeps private
+            // addresses out.
+            .no_proxy()
             .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
             .user_agent(concat!("Roundtable-Webhooks/", env!("CARGO_PKG_VERSION")));
         if !settings.allow_private_targets {
@@ -106,8 +109,18 @@ struct Job {
 
 /// Claims up to `limit` due deliveries of enabled endpoints, oldest due first.
 fn claim(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> Result<Vec<Job>, AppError> {
+    // A read first, so that an idle worker never takes SQLite's one writer.
+    let at = now();
+    let due_one: Option<String> = db_run!(conn, |c| webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq(PENDING))
+        .filter(webhook_deliveries::next_attempt_at.le(at))
+        .select(webhook_deliveries::id)
+        .first(c)
+        .optional())?;
+    if due_one.is_none() {
+        return Ok(Vec::new());
+    }
     conn.transaction(|conn| {
-        let at = now();
         macro_rules! due {
             () => {
                 webhook_deliveries::table

@@ -12,6 +12,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::DurationRound;
 use roundtable::config::WebhookSettings;
 use serde_json::{Value, json};
 
@@ -557,7 +558,13 @@ async fn answers_are_announced_as_counts_once_an_hour_never_as_they_arrive() {
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     assert!(receiver.received().is_empty(), "nothing is sent as answers arrive");
 
-    let next_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    // Counts are taken in the first minutes of an hour.
+    let next_hour =
+        (chrono::Utc::now() + chrono::Duration::hours(1)).duration_trunc(chrono::Duration::hours(1)).unwrap()
+            + chrono::Duration::minutes(1);
+    tick_at(&org.app, next_hour + chrono::Duration::minutes(20));
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver.received().is_empty(), "not counted late in the hour");
     tick_at(&org.app, next_hour);
     tick_at(&org.app, next_hour);
     let first = receiver.wait_for(1).await;
@@ -567,6 +574,7 @@ async fn answers_are_announced_as_counts_once_an_hour_never_as_they_arrive() {
     assert_eq!(data["cycle_id"], cycle.as_str());
     assert_eq!((data["submitted"].as_i64(), data["submitted_in_period"].as_i64()), (Some(2), Some(2)));
     assert_eq!(data["subjects"], json!([{"subject_id": org.id("subject"), "submitted": 2}]));
+    assert_eq!(data["period_start"], Value::Null, "the first count: {data}");
     let end = chrono::DateTime::parse_from_rfc3339(data["period_end"].as_str().unwrap()).unwrap();
     assert_eq!(end.timestamp() % 3600, 0, "the period is a whole hour: {data}");
     assert_eq!(
@@ -586,6 +594,9 @@ async fn answers_are_announced_as_counts_once_an_hour_never_as_they_arrive() {
     assert_eq!(receiver.received().len(), 2);
     let data = &both[1].json()["data"];
     assert_eq!((data["submitted"].as_i64(), data["submitted_in_period"].as_i64()), (Some(3), Some(1)));
+    let since = chrono::DateTime::parse_from_rfc3339(data["period_start"].as_str().unwrap()).unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(data["period_end"].as_str().unwrap()).unwrap();
+    assert_eq!(until - since, chrono::Duration::hours(1), "since the previous count: {data}");
 }
 
 #[actix_web::test]
