@@ -505,6 +505,7 @@ diesel::table! {
         status_code -> Nullable<Integer>,
         error -> Nullable<Text>,
         duration_ms -> Integer,
+        worker -> Text,
     }
 }
 

@@ -4,14 +4,14 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::endpoints::find;
-use super::{Attempt, AttemptResponse, Delivery, DeliveryDetail, DeliveryResponse, DeliveryStatus};
+use super::{Attempt, AttemptResponse, Delivery, DeliveryDetail, DeliveryResponse, DeliveryStatus, check_may_hear};
 use crate::auth::principal::Principal;
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_messages};
 use crate::db::{DbConn, new_id, now};
 use crate::db_run;
 use crate::error::AppError;
 use crate::events::outbox::{PENDING, insert_deliveries, message_body, message_id, pending_delivery};
-use crate::events::{self, Event};
+use crate::events::{self, Event, WebhookEvent};
 use crate::pagination::{Page, Window};
 
 /// The type of the message a ping sends; no endpoint subscribes to it.
@@ -70,6 +70,9 @@ pub fn get(
     delivery_id: &str,
 ) -> Result<DeliveryDetail, AppError> {
     let (delivery, kind, body) = find_delivery(conn, principal, endpoint_id, delivery_id)?;
+    if let Some(event) = WebhookEvent::parse(&kind) {
+        check_may_hear(principal, &[event])?;
+    }
     let attempts: Vec<Attempt> = db_run!(conn, |c| webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq(&delivery.id))
         .order((webhook_attempts::attempted_at.asc(), webhook_attempts::id.asc()))
@@ -82,8 +85,9 @@ pub fn get(
     })
 }
 
-/// Sends a delivery again, with the same `webhook-id`, whatever became of it; a
-/// delivery still pending answers 409.
+/// Sends a delivery again, with the same `webhook-id` and the whole retry schedule
+/// ahead, whatever became of it (the log keeps the earlier attempts); a delivery still
+/// pending answers 409.
 pub fn redeliver(
     conn: &mut DbConn,
     principal: &Principal,
@@ -100,10 +104,12 @@ pub fn redeliver(
         }
         delivery.status = PENDING.into();
         delivery.next_attempt_at = now();
+        delivery.attempts = 0;
         db_run!(conn, |c| diesel::update(webhook_deliveries::table.find(&delivery.id))
             .set((
                 webhook_deliveries::status.eq(PENDING),
                 webhook_deliveries::next_attempt_at.eq(delivery.next_attempt_at),
+                webhook_deliveries::attempts.eq(0),
             ))
             .execute(c))?;
         let requested = Event::WebhookRedeliveryRequested {

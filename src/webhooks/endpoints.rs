@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::target::Target;
 use super::{
     CreateEndpointRequest, Endpoint, EndpointResponse, EndpointWithSecret, PreviousSecret, Secrets,
-    UpdateEndpointRequest, event_filter, signing,
+    UpdateEndpointRequest, check_may_hear, event_filter, signing,
 };
 use crate::auth::principal::Principal;
 use crate::db::schema::{webhook_deliveries, webhook_endpoints};
@@ -44,6 +44,7 @@ pub fn create(
     target: Target,
     request: CreateEndpointRequest,
 ) -> Result<EndpointWithSecret, AppError> {
+    check_may_hear(principal, &request.events)?;
     let at = now();
     let id = new_id();
     let secrets = Secrets { current: signing::new_secret(), previous: None };
@@ -118,6 +119,9 @@ pub fn update(
         {
             endpoint.description = description;
             changed.push("description");
+        }
+        if let Some(events) = &request.events {
+            check_may_hear(principal, events)?;
         }
         if let Some(filter) = request.events.map(|e| event_filter(&e)).filter(|f| *f != endpoint.event_types) {
             endpoint.event_types = filter;

@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::auth::access::Permission;
+use crate::auth::principal::Principal;
 use crate::db::DbConn;
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use crate::error::AppError;
@@ -105,6 +107,35 @@ impl Endpoint {
     pub fn events(&self) -> Vec<WebhookEvent> {
         self.event_types.split(' ').filter_map(WebhookEvent::parse).collect()
     }
+}
+
+/// What a caller must be allowed to read over the API to hear of an event type: an
+/// endpoint, and its delivery log, tell nothing its registrar could not read.
+fn permission_for(kind: WebhookEvent) -> Permission {
+    match kind {
+        WebhookEvent::CycleStateChanged => Permission::ReadCycles,
+        WebhookEvent::InvitationCreated
+        | WebhookEvent::InvitationReminder
+        | WebhookEvent::ResponseSubmitted
+        | WebhookEvent::ReportReleased => Permission::ReadCycleDetails,
+        WebhookEvent::CoachingRelationshipCreated | WebhookEvent::CoachingAgreementAccepted => Permission::ReadCoaching,
+        WebhookEvent::PersonDeactivated => Permission::ReadPeople,
+    }
+}
+
+/// 403 unless the caller may read what each event type of a filter carries (an empty
+/// filter is every type).
+fn check_may_hear(principal: &Principal, events: &[WebhookEvent]) -> Result<(), AppError> {
+    let wanted = if events.is_empty() { WebhookEvent::ALL.as_slice() } else { events };
+    let refused: Vec<&str> =
+        wanted.iter().filter(|e| !principal.can(permission_for(**e))).map(|e| e.as_str()).collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(format!(
+        "This caller may not read what these events carry: {}. Name the events it may hear in `events`.",
+        refused.join(", ")
+    )))
 }
 
 /// The stored form of an event filter: space separated, sorted; empty for every event.

@@ -61,8 +61,10 @@ fn claimed(conn: &mut DbConn, kind: &str, cycle_id: &str) -> Result<HashSet<Naiv
     Ok(slots.into_iter().collect())
 }
 
-/// For each collecting cycle with an end still ahead, each reminder time passed: the
-/// raters invited before that time who have neither answered nor declined.
+/// For each collecting cycle with an end still ahead, the latest reminder time passed:
+/// the raters invited before that time who have neither answered nor declined. Earlier
+/// times still unclaimed (the service was down, or the cycle's times changed) are
+/// claimed without a message, so nobody gets two reminders at once.
 fn remind(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
     let open: Vec<Cycle> = db_run!(conn, |c| cycles::table
         .filter(cycles::state.eq(CycleState::Collecting.as_str()))
@@ -72,13 +74,20 @@ fn remind(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
     for cycle in open {
         let Some(ends_at) = cycle.ends_at else { continue };
         let done = claimed(conn, REMINDER, &cycle.id)?;
-        for hours in cycle.reminder_hours() {
-            let slot = ends_at - TimeDelta::hours(i64::from(hours));
-            if slot > at || done.contains(&slot) {
+        // Latest first: hours before the end, fewest first.
+        let mut passed: Vec<(u32, NaiveDateTime)> = cycle
+            .reminder_hours()
+            .into_iter()
+            .map(|h| (h, ends_at - TimeDelta::hours(i64::from(h))))
+            .filter(|(_, slot)| *slot <= at)
+            .collect();
+        passed.sort_by_key(|(h, _)| *h);
+        for (i, (hours, slot)) in passed.into_iter().enumerate() {
+            if done.contains(&slot) {
                 continue;
             }
             conn.transaction(|conn| {
-                if !claim(conn, REMINDER, &cycle.id, slot)? {
+                if !claim(conn, REMINDER, &cycle.id, slot)? || i > 0 {
                     return Ok(());
                 }
                 let waiting: Vec<Invitation> = db_run!(conn, |c| invitations::table
@@ -115,12 +124,14 @@ fn count(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
     if at - period_end > TimeDelta::minutes(COUNT_WITHIN_MINUTES) {
         return Ok(());
     }
-    let hour_before = period_end - hour;
+    // A cycle closed within the last day still gets the count of its last answers, after
+    // an outage too; later ones have nothing left to count.
+    let a_day_before = period_end - TimeDelta::hours(25);
     let recent: Vec<Cycle> = db_run!(conn, |c| cycles::table
         .filter(
             cycles::state.eq(CycleState::Collecting.as_str()).or(cycles::state
                 .eq_any([CycleState::Closed.as_str(), CycleState::Released.as_str()])
-                .and(cycles::updated_at.ge(hour_before))),
+                .and(cycles::updated_at.ge(a_day_before))),
         )
         .select(Cycle::as_select())
         .load(c))?;

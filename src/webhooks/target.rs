@@ -40,16 +40,23 @@ fn public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// Only global unicast (2000::/3) is public, less the ranges in it that lead to IPv4
+/// or are reserved. Everything else (loopback, unique and link local, IPv4-compatible,
+/// NAT64's 64:ff9b::/96, site local, discard) is refused, a public IPv4 address behind
+/// NAT64 included.
 fn public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        // Unique local fc00::/7 and link-local fe80::/10.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        // Documentation 2001:db8::/32.
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8))
+    let s = ip.segments();
+    if s[0] & 0xe000 != 0x2000 {
+        return false;
+    }
+    match (s[0], s[1]) {
+        // 6to4 carries the IPv4 address it leads to in bits 16 to 48.
+        (0x2002, _) => public_v4(Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8)),
+        // IETF protocol assignments 2001::/23 (Teredo, benchmarking, ORCHID) and
+        // documentation 2001:db8::/32.
+        (0x2001, b) => b >= 0x0200 && b != 0x0db8,
+        _ => true,
+    }
 }
 
 /// An endpoint URL that passed its checks.
@@ -155,10 +162,19 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::1",
+            "2001::1",
+            "2001:db8::1",
+            "::7f00:1",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} counts as public");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:1.1.1.1"] {
+        for ip in
+            ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:1.1.1.1", "2002:808:808::1", "2001:4860::8888"]
+        {
             assert!(is_public(ip.parse().unwrap()), "{ip} counts as private");
         }
     }

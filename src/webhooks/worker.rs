@@ -7,6 +7,7 @@
 //! sending and recording, the lease runs out and another sends the message again, with
 //! the same `webhook-id` for the receiver to recognise it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,6 +15,8 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::schedule;
 use super::target::{self, NotPublic, PublicOnly};
@@ -63,9 +66,17 @@ impl Worker {
 async fn run(db: DbPool, settings: WebhookSettings, client: reqwest::Client, stop: Arc<AtomicBool>) {
     let poll = Duration::from_millis(settings.poll_ms.max(10));
     let lease = chrono::Duration::seconds(settings.timeout_secs.max(1) as i64 * 2 + 30);
-    let batch = i64::from(settings.concurrency.max(1));
+    let capacity = settings.concurrency.max(1) as usize;
+    // No endpoint takes more than a quarter of the sends, so a slow receiver with a
+    // backlog leaves room for the others.
+    let per_endpoint = (capacity / 4).max(1);
     let schedule_every = Duration::from_secs(settings.schedule_secs.max(1));
+    let worker = new_id();
     let mut last_tick: Option<Instant> = None;
+    let mut in_flight = FuturesUnordered::new();
+    let mut busy: HashMap<String, usize> = HashMap::new();
+    // After a claim that found less than it asked for, the next waits a poll.
+    let mut idle_until: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         if last_tick.is_none_or(|t| t.elapsed() >= schedule_every) {
             last_tick = Some(Instant::now());
@@ -73,24 +84,54 @@ async fn run(db: DbPool, settings: WebhookSettings, client: reqwest::Client, sto
                 tracing::warn!(cause = %e, "webhooks: cannot run the scheduled rounds");
             }
         }
-        let jobs = match db.get().and_then(|mut conn| claim(&mut conn, batch, lease)) {
-            Ok(jobs) => jobs,
-            Err(e) => {
-                tracing::warn!(cause = %e, "webhooks: cannot claim deliveries");
-                tokio::time::sleep(poll).await;
-                continue;
+        let room = capacity - in_flight.len();
+        if room > 0 && idle_until.is_none_or(|t| Instant::now() >= t) {
+            let full: Vec<String> = busy.iter().filter(|(_, n)| **n >= per_endpoint).map(|(e, _)| e.clone()).collect();
+            match db.get().and_then(|mut conn| claim(&mut conn, room as i64, lease, &full)) {
+                Ok(jobs) => {
+                    idle_until = (jobs.len() < room).then(|| Instant::now() + poll);
+                    for job in jobs {
+                        *busy.entry(job.endpoint_id.clone()).or_default() += 1;
+                        let client = client.clone();
+                        let allow_private = settings.allow_private_targets;
+                        in_flight.push(async move {
+                            let sent = send(&client, &job, allow_private).await;
+                            (job, sent)
+                        });
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(cause = %e, "webhooks: cannot claim deliveries");
+                    idle_until = Some(Instant::now() + poll);
+                }
             }
+        }
+        let wait = match idle_until {
+            _ if in_flight.len() == capacity => poll,
+            Some(t) => t.saturating_duration_since(Instant::now()),
+            None => Duration::ZERO,
         };
-        if jobs.is_empty() {
-            tokio::time::sleep(poll).await;
+        let mut done = Vec::new();
+        tokio::select! {
+            Some(first) = in_flight.next(), if !in_flight.is_empty() => done.push(first),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        while let Some(Some(more)) = in_flight.next().now_or_never() {
+            done.push(more);
+        }
+        if done.is_empty() {
             continue;
         }
-        let sends = jobs.iter().map(|job| send(&client, job, settings.allow_private_targets));
-        let sent = futures_util::future::join_all(sends).await;
-        let recorded = db.get().and_then(|mut conn| record(&mut conn, &jobs, &sent, &settings.retry_schedule));
+        for (job, _) in &done {
+            if let Some(n) = busy.get_mut(&job.endpoint_id) {
+                *n -= 1;
+            }
+        }
+        busy.retain(|_, n| *n > 0);
+        let recorded = db.get().and_then(|mut conn| record(&mut conn, &done, &settings.retry_schedule, &worker));
         if let Err(e) = recorded {
             // Their leases run out and they are sent again.
-            tracing::warn!(cause = %e, deliveries = jobs.len(), "webhooks: cannot record attempts");
+            tracing::warn!(cause = %e, deliveries = done.len(), "webhooks: cannot record attempts");
         }
     }
 }
@@ -102,52 +143,53 @@ struct Job {
     endpoint_id: String,
     message_id: String,
     attempts: i32,
+    /// The claim: the delivery's `next_attempt_at` while this worker holds it.
+    lease_until: NaiveDateTime,
     body: String,
     url: String,
     secrets: Secrets,
 }
 
-/// Claims up to `limit` due deliveries of enabled endpoints, oldest due first.
-fn claim(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> Result<Vec<Job>, AppError> {
+/// Due deliveries of enabled endpoints, oldest due first, leaving out `busy` endpoints.
+macro_rules! due {
+    ($at:expr, $limit:expr, $busy:expr) => {
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq(PENDING))
+            .filter(webhook_deliveries::next_attempt_at.le($at))
+            .filter(webhook_deliveries::endpoint_id.ne_all($busy))
+            .filter(
+                webhook_deliveries::endpoint_id.eq_any(
+                    webhook_endpoints::table
+                        .filter(webhook_endpoints::enabled.eq(true))
+                        .filter(webhook_endpoints::deleted_at.is_null())
+                        .select(webhook_endpoints::id),
+                ),
+            )
+            .order(webhook_deliveries::next_attempt_at.asc())
+            .limit($limit)
+            .select(webhook_deliveries::id)
+    };
+}
+
+/// Claims up to `limit` due deliveries.
+fn claim(conn: &mut DbConn, limit: i64, lease: chrono::Duration, busy: &[String]) -> Result<Vec<Job>, AppError> {
     // A read first, so that an idle worker never takes SQLite's one writer.
     let at = now();
-    let due_one: Option<String> = db_run!(conn, |c| webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq(PENDING))
-        .filter(webhook_deliveries::next_attempt_at.le(at))
-        .select(webhook_deliveries::id)
-        .first(c)
-        .optional())?;
-    if due_one.is_none() {
+    let any: Option<String> = db_run!(conn, |c| due!(at, 1, busy).first(c).optional())?;
+    if any.is_none() {
         return Ok(Vec::new());
     }
+    let lease_until = at + lease;
     conn.transaction(|conn| {
-        macro_rules! due {
-            () => {
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::status.eq(PENDING))
-                    .filter(webhook_deliveries::next_attempt_at.le(at))
-                    .filter(
-                        webhook_deliveries::endpoint_id.eq_any(
-                            webhook_endpoints::table
-                                .filter(webhook_endpoints::enabled.eq(true))
-                                .filter(webhook_endpoints::deleted_at.is_null())
-                                .select(webhook_endpoints::id),
-                        ),
-                    )
-                    .order(webhook_deliveries::next_attempt_at.asc())
-                    .limit(limit)
-                    .select(webhook_deliveries::id)
-            };
-        }
         let ids: Vec<String> = match conn {
-            DbConn::Postgres(c) => due!().for_update().skip_locked().load(&mut **c)?,
-            DbConn::Sqlite(c) => due!().load(&mut **c)?,
+            DbConn::Postgres(c) => due!(at, limit, busy).for_update().skip_locked().load(&mut **c)?,
+            DbConn::Sqlite(c) => due!(at, limit, busy).load(&mut **c)?,
         };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         db_run!(conn, |c| diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
-            .set(webhook_deliveries::next_attempt_at.eq(at + lease))
+            .set(webhook_deliveries::next_attempt_at.eq(lease_until))
             .execute(c))?;
         let rows: Vec<(String, String, i32, String, Endpoint)> = db_run!(conn, |c| webhook_deliveries::table
             .inner_join(webhook_messages::table)
@@ -169,6 +211,7 @@ fn claim(conn: &mut DbConn, limit: i64, lease: chrono::Duration) -> Result<Vec<J
                     endpoint_id: endpoint.id.clone(),
                     message_id,
                     attempts,
+                    lease_until,
                     body,
                     secrets: Secrets::open(conn, &endpoint)?,
                     url: endpoint.url,
@@ -277,11 +320,12 @@ fn next_delay(schedule: &[f64], attempts: i32) -> Option<chrono::Duration> {
 }
 
 /// Records the attempts of one batch and what follows from each, in one transaction.
-fn record(conn: &mut DbConn, jobs: &[Job], sent: &[Sent], schedule: &[f64]) -> Result<(), AppError> {
+/// A delivery this worker no longer holds (deleted meanwhile, or taken over after its
+/// lease ran out) keeps its attempt in the log and is left as it is.
+fn record(conn: &mut DbConn, done: &[(Job, Sent)], schedule: &[f64], worker: &str) -> Result<(), AppError> {
     conn.transaction(|conn| {
-        let attempts: Vec<_> = jobs
+        let attempts: Vec<_> = done
             .iter()
-            .zip(sent)
             .map(|(job, s)| {
                 (
                     webhook_attempts::id.eq(new_id()),
@@ -292,25 +336,27 @@ fn record(conn: &mut DbConn, jobs: &[Job], sent: &[Sent], schedule: &[f64]) -> R
                     webhook_attempts::status_code.eq(s.status_code),
                     webhook_attempts::error.eq(&s.error),
                     webhook_attempts::duration_ms.eq(s.duration_ms),
+                    webhook_attempts::worker.eq(worker),
                 )
             })
             .collect();
         db_run!(conn, |c| diesel::insert_into(webhook_attempts::table).values(&attempts).execute(c))?;
-        for (job, s) in jobs.iter().zip(sent) {
+        for (job, s) in done {
             let attempts = job.attempts + 1;
             let (status, next) = match s.outcome {
                 Outcome::Succeeded => (DeliveryStatus::Succeeded, None),
-                Outcome::Gone => {
-                    disable(conn, job, s)?;
-                    (DeliveryStatus::Failed, None)
-                }
+                Outcome::Gone => (DeliveryStatus::Failed, None),
                 _ => match next_delay(schedule, attempts) {
                     Some(delay) => (DeliveryStatus::Pending, Some(s.at + delay)),
                     None => (DeliveryStatus::Failed, None),
                 },
             };
             let delivered_at = (status == DeliveryStatus::Succeeded).then_some(s.at);
-            db_run!(conn, |c| diesel::update(webhook_deliveries::table.find(&job.delivery_id))
+            let held = webhook_deliveries::table
+                .find(&job.delivery_id)
+                .filter(webhook_deliveries::status.eq(PENDING))
+                .filter(webhook_deliveries::next_attempt_at.eq(job.lease_until));
+            let updated = db_run!(conn, |c| diesel::update(held)
                 .set((
                     webhook_deliveries::status.eq(status.as_str()),
                     webhook_deliveries::attempts.eq(attempts),
@@ -321,6 +367,9 @@ fn record(conn: &mut DbConn, jobs: &[Job], sent: &[Sent], schedule: &[f64]) -> R
                     webhook_deliveries::delivered_at.eq(delivered_at),
                 ))
                 .execute(c))?;
+            if updated == 1 && s.outcome == Outcome::Gone {
+                disable(conn, job, s)?;
+            }
         }
         Ok(())
     })
@@ -346,11 +395,18 @@ fn disable(conn: &mut DbConn, job: &Job, sent: &Sent) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The outbox as Prometheus text: how many deliveries wait, how old the oldest is, and
-/// every attempt by outcome.
+/// The outbox as Prometheus text: how many deliveries wait for an enabled endpoint, how
+/// old the oldest of them is, deliveries by status, and every attempt by outcome.
 pub fn outbox_metrics(conn: &mut DbConn) -> Result<String, AppError> {
     use diesel::dsl::{count_star, min};
-    let pending = webhook_deliveries::table.filter(webhook_deliveries::status.eq(PENDING));
+    let pending = webhook_deliveries::table.filter(webhook_deliveries::status.eq(PENDING)).filter(
+        webhook_deliveries::endpoint_id.eq_any(
+            webhook_endpoints::table
+                .filter(webhook_endpoints::enabled.eq(true))
+                .filter(webhook_endpoints::deleted_at.is_null())
+                .select(webhook_endpoints::id),
+        ),
+    );
     let depth: i64 = db_run!(conn, |c| pending.select(count_star()).first(c))?;
     let oldest: Option<NaiveDateTime> =
         db_run!(conn, |c| pending.select(min(webhook_deliveries::created_at)).first(c))?;
@@ -365,7 +421,7 @@ pub fn outbox_metrics(conn: &mut DbConn) -> Result<String, AppError> {
     let age = oldest.map_or(0.0, |t| (now() - t).num_milliseconds().max(0) as f64 / 1000.0);
     let mut text = String::new();
     text.push_str(
-        "# HELP roundtable_webhook_outbox_depth Webhook deliveries waiting for their first or next attempt.\n",
+        "# HELP roundtable_webhook_outbox_depth Deliveries to enabled endpoints waiting for their first or next attempt.\n",
     );
     text.push_str("# TYPE roundtable_webhook_outbox_depth gauge\n");
     text.push_str(&format!("roundtable_webhook_outbox_depth {depth}\n"));

@@ -204,6 +204,14 @@ impl TestApp {
         json_with_status(response, 200).await["access_token"].as_str().expect("access_token").to_string()
     }
 
+    /// A token of a new client holding only `scopes`, made with `admin_token` (so in that
+    /// token's organisation).
+    pub async fn scoped_token(&self, admin_token: &str, scopes: &[&str]) -> String {
+        let body = json!({"name": "Integration", "scopes": scopes});
+        let client = json_with_status(self.post_as(admin_token, "/api/v1/clients", &body).await, 201).await;
+        self.client_token(client["client_id"].as_str().unwrap(), client["client_secret"].as_str().unwrap()).await
+    }
+
     /// Another organisation with its own admin token.
     pub async fn other_org(&self, name: &str) -> (NewOrganization, String) {
         let org = roundtable::orgs::create_organization(&mut self.database.conn(), name).expect("org");

@@ -11,7 +11,7 @@ const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// A token of a client holding the `scim` scope only, as an identity provider gets.
 async fn scim_token(app: &TestApp) -> String {
-    client_token_with(app, &app.admin_token, "scim").await
+    app.scoped_token(&app.admin_token, &["scim"]).await
 }
 
 async fn send(app: &TestApp, token: &str, method: &str, path: &str, body: Option<&Value>) -> reqwest::Response {
@@ -214,20 +214,13 @@ async fn every_refusal_is_a_scim_error_and_writes_nothing() {
     assert_eq!(promote.status(), 403);
     assert_eq!(app.get_as(&token, "/api/v1/people").await.status(), 403);
     // Without the scope, without a token, from another organisation.
-    let reader = client_token_with(&app, &app.admin_token, "people:read").await;
+    let reader = app.scoped_token(&app.admin_token, &["people:read"]).await;
     scim_error(send(&app, &reader, "GET", "/scim/v2/Users", None).await, 403, None).await;
     scim_error(app.client.get(app.url("/scim/v2/Users")).send().await.unwrap(), 401, None).await;
     let (_, other) = app.other_org("Elsewhere").await;
-    let other_scim = client_token_with(&app, &other, "scim").await;
+    let other_scim = app.scoped_token(&other, &["scim"]).await;
     scim_error(send(&app, &other_scim, "GET", &format!("/scim/v2/Users/{id}"), None).await, 404, None).await;
 
     let people = json_with_status(app.get_as(&app.admin_token, "/api/v1/people").await, 200).await;
     assert_eq!(people["items"].as_array().unwrap().len(), 1, "only the first user was stored");
-}
-
-/// A token of a new client holding one scope, of the organisation `admin_token` administers.
-async fn client_token_with(app: &TestApp, admin_token: &str, scope: &str) -> String {
-    let body = json!({"name": "Integration", "scopes": [scope]});
-    let client = json_with_status(app.post_as(admin_token, "/api/v1/clients", &body).await, 201).await;
-    app.client_token(client["client_id"].as_str().unwrap(), client["client_secret"].as_str().unwrap()).await
 }

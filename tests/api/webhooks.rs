@@ -134,15 +134,24 @@ fn endpoint_path(endpoint: &Value, rest: &str) -> String {
     format!("/api/v1/webhooks/endpoints/{}{rest}", endpoint["id"].as_str().unwrap())
 }
 
+/// The endpoint's whole delivery log, newest first, page by page.
+async fn delivery_log(app: &TestApp, endpoint: &Value) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut path = endpoint_path(endpoint, "/deliveries?limit=200");
+    loop {
+        let page = json_with_status(app.get_as(&app.admin_token, &path).await, 200).await;
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = endpoint_path(endpoint, &format!("/deliveries?limit=200&cursor={cursor}")),
+            None => return items,
+        }
+    }
+}
+
 /// Waits (up to 30 s) until the endpoint has no pending delivery, then returns its log.
 async fn settled_log(app: &TestApp, endpoint: &Value) -> Vec<Value> {
     for _ in 0..1500 {
-        let page = json_with_status(
-            app.get_as(&app.admin_token, &endpoint_path(endpoint, "/deliveries?limit=200")).await,
-            200,
-        )
-        .await;
-        let items = page["items"].as_array().unwrap().clone();
+        let items = delivery_log(app, endpoint).await;
         if items.iter().all(|d| d["status"] != "pending") {
             return items;
         }
@@ -281,6 +290,7 @@ async fn a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_as_succes
     json_with_status(again, 202).await;
     let received = receiver.wait_for(4).await;
     assert_eq!(received[3].id, received[0].id);
+    settled_log(&app, &endpoint).await;
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("roundtable_webhook_attempts_total{result=\"http_error\"} 2"), "{metrics}");
     assert!(metrics.contains("roundtable_webhook_attempts_total{result=\"succeeded\"} 2"), "{metrics}");
@@ -454,24 +464,27 @@ async fn a_rotated_secret_signs_beside_the_old_one_for_the_grace_period_only() {
 #[actix_web::test]
 async fn two_instances_on_one_database_deliver_each_of_1000_events_exactly_once() {
     let receiver = Receiver::start(&[]).await;
-    let first = spawn_app_with(|s| s.webhooks.allow_private_targets = true).await;
-    let endpoint = register(&first, &receiver.url, json!(["person.deactivated"])).await;
-    let deactivated: Vec<roundtable::events::Event> = (0..1000)
-        .map(|i| roundtable::events::Event::PersonDeactivated {
-            person_id: format!("person-{i}"),
-            changed: vec!["active"],
-        })
-        .collect();
-    let mut conn = first.database.conn();
-    conn.transaction(|conn| roundtable::events::record_by_system(conn, &first.org.org_id, &deactivated)).unwrap();
-    drop(conn);
-
-    let org = first.org.clone();
-    let database = first.database;
-    let one = spawn_app_on(database, org.clone(), delivering).await;
-    let two = spawn_app_on(TestDatabase::same_as(&one.database), org, delivering).await;
+    let one = spawn_app_with(delivering).await;
+    let two = spawn_app_on(TestDatabase::same_as(&one.database), one.org.clone(), delivering).await;
+    let endpoint = register(&one, &receiver.url, json!(["person.deactivated"])).await;
+    // Both instances poll while the events are written, in ten transactions as changes would.
+    let mut conn = one.database.conn();
+    for chunk in 0..10 {
+        let deactivated: Vec<roundtable::events::Event> = (chunk * 100..(chunk + 1) * 100)
+            .map(|i| roundtable::events::Event::PersonDeactivated {
+                person_id: format!("person-{i}"),
+                changed: vec!["active"],
+            })
+            .collect();
+        conn.transaction(|conn| roundtable::events::record_by_system(conn, &one.org.org_id, &deactivated)).unwrap();
+    }
     let received = receiver.wait_for(1000).await;
-    settled_log(&two, &endpoint).await;
+    let log = settled_log(&two, &endpoint).await;
+    assert_eq!(log.len(), 1000);
+    assert!(
+        log.iter().all(|d| d["status"] == "succeeded" && d["attempts"] == 1),
+        "each delivered at the first attempt"
+    );
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     let received_now = receiver.received();
     let ids: HashSet<&str> = received_now.iter().map(|r| r.id.as_str()).collect();
@@ -479,7 +492,16 @@ async fn two_instances_on_one_database_deliver_each_of_1000_events_exactly_once(
     let people: HashSet<String> =
         received.iter().map(|r| r.json()["data"]["person_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(people.len(), 1000);
-    drop(one);
+    // Both instances took part: the attempts name two workers.
+    use diesel::prelude::*;
+    use roundtable::db::schema::webhook_attempts;
+    let by_worker: Vec<(String, i64)> = roundtable::db_run!(&mut conn, |c| webhook_attempts::table
+        .group_by(webhook_attempts::worker)
+        .select((webhook_attempts::worker, diesel::dsl::count_star()))
+        .load(c))
+    .unwrap();
+    assert_eq!(by_worker.len(), 2, "{by_worker:?}");
+    assert_eq!(by_worker.iter().map(|(_, n)| n).sum::<i64>(), 1000);
 }
 
 /// Runs the scheduled rounds as they would run at `at`.
@@ -641,4 +663,37 @@ async fn coaching_is_announced_and_redirects_are_not_followed() {
         "{log:#?}"
     );
     assert_eq!(receiver.received().len(), 3, "the redirect was not followed");
+}
+
+#[actix_web::test]
+async fn an_endpoint_hears_only_what_its_registrar_may_read() {
+    let app = spawn_app_with(|s| s.webhooks.allow_private_targets = true).await;
+    let url = "http://127.0.0.1:9/hooks";
+    let hooks_only = app.scoped_token(&app.admin_token, &["webhooks:write"]).await;
+    for events in [json!([]), json!(["cycle.state_changed"]), json!(["person.deactivated"])] {
+        let body = json!({"url": url, "events": events});
+        let refused = app.post_as(&hooks_only, "/api/v1/webhooks/endpoints", &body).await;
+        let problem = assert_problem(refused, 403, "forbidden").await;
+        assert!(problem["detail"].as_str().unwrap().contains("may not read"), "{problem}");
+    }
+    let cycles_reader = app.scoped_token(&app.admin_token, &["webhooks:write", "cycles:read"]).await;
+    let body = json!({"url": url, "events": ["cycle.state_changed", "invitation.created"]});
+    let endpoint = json_with_status(app.post_as(&cycles_reader, "/api/v1/webhooks/endpoints", &body).await, 201).await;
+    let widen = json!({"events": ["coaching.relationship_created"]});
+    assert_problem(app.patch_as(&cycles_reader, &endpoint_path(&endpoint, ""), &widen).await, 403, "forbidden").await;
+
+    // The log of an endpoint that hears coaching does not show its payloads to a caller
+    // who may not read coaching.
+    let everything = register(&app, url, json!([])).await;
+    let event = roundtable::events::Event::CoachingAgreementAccepted {
+        relationship_id: "r".into(),
+        person_id: "p".into(),
+        activated: false,
+    };
+    let mut conn = app.database.conn();
+    conn.transaction(|conn| roundtable::events::record_by_system(conn, &app.org.org_id, &[event])).unwrap();
+    let log = delivery_log(&app, &everything).await;
+    let detail = endpoint_path(&everything, &format!("/deliveries/{}", log[0]["id"].as_str().unwrap()));
+    assert_problem(app.get_as(&hooks_only, &detail).await, 403, "forbidden").await;
+    json_with_status(app.get_as(&app.admin_token, &detail).await, 200).await;
 }

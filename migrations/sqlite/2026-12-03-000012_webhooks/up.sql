@@ -58,7 +58,9 @@ CREATE TABLE webhook_attempts (
     outcome TEXT NOT NULL,
     status_code INTEGER,
     error TEXT,
-    duration_ms INTEGER NOT NULL
+    duration_ms INTEGER NOT NULL,
+    -- The worker (one per running instance) that made the attempt.
+    worker TEXT NOT NULL
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempted_at);
 CREATE INDEX webhook_attempts_outcome ON webhook_attempts (outcome);
