@@ -75,7 +75,8 @@ async fn run(db: DbPool, settings: WebhookSettings, client: reqwest::Client, sto
     let mut last_tick: Option<Instant> = None;
     let mut in_flight = FuturesUnordered::new();
     let mut busy: HashMap<String, usize> = HashMap::new();
-    // After a claim that found less than it asked for, the next waits a poll.
+    // After a claim that found nothing, the next waits a poll, or until a send finishes
+    // (which may free an endpoint's share).
     let mut idle_until: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         if last_tick.is_none_or(|t| t.elapsed() >= schedule_every) {
@@ -89,7 +90,7 @@ async fn run(db: DbPool, settings: WebhookSettings, client: reqwest::Client, sto
             let full: Vec<String> = busy.iter().filter(|(_, n)| **n >= per_endpoint).map(|(e, _)| e.clone()).collect();
             match db.get().and_then(|mut conn| claim(&mut conn, room as i64, lease, &full)) {
                 Ok(jobs) => {
-                    idle_until = (jobs.len() < room).then(|| Instant::now() + poll);
+                    idle_until = jobs.is_empty().then(|| Instant::now() + poll);
                     for job in jobs {
                         *busy.entry(job.endpoint_id.clone()).or_default() += 1;
                         let client = client.clone();
@@ -122,6 +123,7 @@ async fn run(db: DbPool, settings: WebhookSettings, client: reqwest::Client, sto
         if done.is_empty() {
             continue;
         }
+        idle_until = None;
         for (job, _) in &done {
             if let Some(n) = busy.get_mut(&job.endpoint_id) {
                 *n -= 1;
