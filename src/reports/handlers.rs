@@ -4,6 +4,10 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::radar::{self, Series};
 use super::{GrowthReport, MyReport, ReleaseRequest, ReleaseResponse, access, mine, release, render};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
@@ -61,12 +65,26 @@ pub async fn get_report(
     Ok(HttpResponse::Ok().insert_header(private()).json(report))
 }
 
-/// The report's competencies as an SVG radar chart: self, all others and the norm.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RadarQuery {
+    /// The series to draw, comma separated, drawn in the order given: `self`, `others` (all but the
+    /// subject), `norm` (the organisation's), and the groups `manager`, `peer`,
+    /// `direct_report`, `other`. Default `self,others,norm`.
+    #[param(example = "self,others,peer,direct_report")]
+    pub series: Option<String>,
+}
+
+/// The report's competencies as an SVG radar chart (self, all others and the norm, or
+/// the series asked for), with its figures in `<title>` and `<desc>` for screen readers;
+/// a withheld figure is a gap in its line, never zero.
 #[utoipa::path(
     tag = "reports",
     params(
         ("cycle_id" = String, Path, description = "The cycle's id"),
         ("subject_id" = String, Path, description = "The subject's person id"),
+        RadarQuery,
     ),
     responses(
         (status = 200, description = "An SVG image", body = String, content_type = "image/svg+xml"),
@@ -78,10 +96,13 @@ pub async fn get_report_radar(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<RadarQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let series = Series::parse_list(query.series.as_deref())?;
     let (cycle_id, subject_id) = path.into_inner();
     let report = state.db.run(move |conn| access::read_report(conn, &principal, &cycle_id, &subject_id)).await?;
-    Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(private()).body(render::radar_svg(&report)))
+    let svg = radar::radar_svg(&report, &series);
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(private()).body(svg))
 }
 
 /// Releases reports to their subjects: some, or all. Only once the cycle is closed.

@@ -12,6 +12,7 @@ pub mod compute;
 mod handlers;
 mod load;
 mod mine;
+pub mod radar;
 mod release;
 mod render;
 pub mod results;

@@ -19,6 +19,7 @@ mod limits;
 mod logs;
 mod me;
 mod people;
+mod pictures;
 mod reports;
 mod schema;
 mod scim;
