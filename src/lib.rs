@@ -39,6 +39,7 @@ pub mod sealing;
 pub mod security_headers;
 pub mod seed;
 pub mod state;
+pub mod svg;
 pub mod webhooks;
 
 use std::net::TcpListener;

@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 
 use super::coaching::{self, ImpactQuery, ImpactResponse, SilosQuery, SilosResponse};
 use super::export::{self, Format};
+use super::picture;
 use super::read::{self, BlindSpotsResponse, HeatmapResponse, ParticipationResponse, TrendsResponse};
 use super::settings::{self, AnalyticsSettings};
 use super::views::By;
@@ -56,6 +57,35 @@ pub async fn heatmap(
         Some(format) => export::respond(view.cells, format, &format!("heatmap-{}", view.cycle_id)),
         None => HttpResponse::Ok().json(view),
     })
+}
+
+/// The competency × department heatmap as an SVG picture: each cell's mean on a
+/// colour scale with its legend and the leaders behind it, withheld cells hatched and
+/// labelled, every figure in `<title>` and `<desc>`. The same access and rule as the JSON.
+#[utoipa::path(
+    tag = "analytics",
+    params(("cycle_id" = String, Path, description = "The cycle's id")),
+    responses(
+        (status = 200, description = "An SVG image", body = String, content_type = "image/svg+xml"),
+        (status = 409, description = "The cycle is not closed yet", body = Problem, content_type = "application/problem+json"),
+        Errors,
+    ),
+)]
+#[get("/analytics/cycles/{cycle_id}/heatmap.svg")]
+pub async fn heatmap_svg(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let cycle_id = path.into_inner();
+    let svg = state
+        .db
+        .run(move |conn| {
+            let source = read::source(conn, &principal, &cycle_id)?;
+            Ok(picture::heatmap_svg(&source.version, &read::heatmap(&source, By::Department)))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
 /// Participation in a closed cycle: invitations, answers and the rate per department and

@@ -11,6 +11,7 @@ mod data;
 mod export;
 mod handlers;
 mod leaders;
+mod picture;
 mod read;
 pub mod rollup;
 pub mod settings;
@@ -25,6 +26,7 @@ pub use settings::AnalyticsSettings;
 pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config
         .service(handlers::heatmap)
+        .service(handlers::heatmap_svg)
         .service(handlers::participation)
         .service(handlers::blind_spots)
         .service(handlers::trends)

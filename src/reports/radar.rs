@@ -3,20 +3,21 @@
 //! Each shown series is a closed line through its competencies. A withheld figure
 //! (too few answers to keep raters anonymous) breaks the line there, it is never drawn
 //! as zero, and a note says so. Labels are wrapped and placed so that they stay inside
-//! the picture whatever the competencies are called. The colours are the Okabe–Ito set,
-//! which stays apart for the common colour-vision deficiencies. Each series also has
-//! its own marker and dash pattern. `<title>` and `<desc>` give every figure to screen
+//! the picture whatever the competencies are called. Each series has an Okabe–Ito
+//! colour, its own marker and its own dash pattern. `<title>` and `<desc>` give every figure to screen
 //! readers.
 //!
-//! Text widths are estimated from character classes, generously for DejaVu Sans and
-//! Arial. `tests::every_label_lies_inside_and_apart` checks the result with a real
-//! renderer.
+//! Text widths are estimated (`crate::svg`); `tests/api/pictures.rs` checks the result
+//! with a real renderer.
 
 use std::fmt::Write;
 
 use super::build::GrowthReport;
 use crate::anonymity::Relationship;
 use crate::error::AppError;
+use crate::svg::{
+    BLUE, BLUISH_GREEN, FONT_FAMILY, ORANGE, REDDISH_PURPLE, SKY_BLUE, VERMILLION, escape, fit, text_width, wrap,
+};
 
 const WIDTH: f64 = 640.0;
 const CX: f64 = WIDTH / 2.0;
@@ -64,13 +65,13 @@ impl Series {
     /// Colour, dash pattern (empty: solid) and marker.
     fn style(self) -> (&'static str, &'static str, Marker) {
         match self {
-            Series::Myself | Series::Group(Relationship::Myself) => ("#D55E00", "", Marker::Circle),
-            Series::Others => ("#0072B2", "", Marker::Square),
+            Series::Myself | Series::Group(Relationship::Myself) => (VERMILLION, "", Marker::Circle),
+            Series::Others => (BLUE, "", Marker::Square),
             Series::Norm => ("#444444", "6 4", Marker::None),
-            Series::Group(Relationship::Manager) => ("#009E73", "8 3 2 3", Marker::Diamond),
-            Series::Group(Relationship::Peer) => ("#CC79A7", "2 3", Marker::Triangle),
-            Series::Group(Relationship::DirectReport) => ("#E69F00", "10 4", Marker::Diamond),
-            Series::Group(Relationship::Other) => ("#56B4E9", "4 2 1 2", Marker::Triangle),
+            Series::Group(Relationship::Manager) => (BLUISH_GREEN, "8 3 2 3", Marker::Diamond),
+            Series::Group(Relationship::Peer) => (REDDISH_PURPLE, "2 3", Marker::Triangle),
+            Series::Group(Relationship::DirectReport) => (ORANGE, "10 4", Marker::Diamond),
+            Series::Group(Relationship::Other) => (SKY_BLUE, "4 2 1 2", Marker::Triangle),
         }
     }
 
@@ -132,82 +133,6 @@ enum Marker {
     Triangle,
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// A generous estimate of a text's width in pixels at `size`.
-fn text_width(text: &str, size: f64) -> f64 {
-    text.chars()
-        .map(|c| match c {
-            'i' | 'j' | 'l' | '.' | ',' | '\'' | '|' | '!' | ':' | ';' | 'I' | 'f' | 't' | 'r' => 0.40,
-            ' ' => 0.34,
-            'm' | 'w' | 'M' | 'W' => 0.98,
-            c if c.is_uppercase() => 0.76,
-            c if c.is_ascii_digit() => 0.64,
-            _ => 0.62,
-        })
-        .sum::<f64>()
-        * size
-}
-
-/// Words into lines no wider than `width`; a word too long for a line is cut, and a
-/// text that needs more than `MAX_LINES` ends in an ellipsis.
-fn wrap(text: &str, width: f64, size: f64) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
-        if text_width(&candidate, size) <= width {
-            line = candidate;
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        let mut rest = word.to_string();
-        while text_width(&rest, size) > width {
-            let mut cut = String::new();
-            for c in rest.chars() {
-                if text_width(&format!("{cut}{c}-"), size) > width {
-                    break;
-                }
-                cut.push(c);
-            }
-            if cut.is_empty() {
-                break;
-            }
-            rest = rest[cut.len()..].to_string();
-            lines.push(format!("{cut}-"));
-        }
-        line = rest;
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    if lines.len() > MAX_LINES {
-        lines.truncate(MAX_LINES);
-        let last = &mut lines[MAX_LINES - 1];
-        while !last.is_empty() && text_width(&format!("{last}…"), size) > width {
-            last.pop();
-        }
-        last.push('…');
-    }
-    lines
-}
-
-/// One line of text, cut with an ellipsis to fit `width`.
-fn fit(text: &str, width: f64, size: f64) -> String {
-    if text_width(text, size) <= width {
-        return text.to_string();
-    }
-    let mut cut: String = text.to_string();
-    while !cut.is_empty() && text_width(&format!("{cut}…"), size) > width {
-        cut.pop();
-    }
-    format!("{}…", cut.trim_end())
-}
-
 fn point(i: usize, n: usize, value: f64) -> (f64, f64) {
     let angle = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
     let r = RADIUS * ((value - LOW) / (HIGH - LOW)).clamp(0.0, 1.0);
@@ -258,7 +183,7 @@ fn place_label(i: usize, n: usize, name: &str) -> (Vec<String>, &'static str, f6
     } else {
         ("end", x - MARGIN)
     };
-    let lines = wrap(name, room, LABEL_SIZE);
+    let lines = wrap(name, room, LABEL_SIZE, MAX_LINES);
     let height = LINE_HEIGHT * (lines.len() as f64 - 1.0);
     // The block sits above the point at the top, below it at the bottom, centred on it
     // at the sides; the baseline is about 0.75 of the size below a line's top.
@@ -309,7 +234,7 @@ pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" width="{WIDTH}" height="{height:.0}" role="img" aria-labelledby="radar-title radar-desc" font-family="DejaVu Sans, Verdana, Arial, sans-serif">"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" width="{WIDTH}" height="{height:.0}" role="img" aria-labelledby="radar-title radar-desc" font-family="{FONT_FAMILY}">"##
     );
     let _ = write!(
         svg,

@@ -90,6 +90,11 @@ async fn the_demo_radar_keeps_every_label_inside_and_apart() {
     check_layout(&every, "radar-groups");
     let unknown = app.get_as(&token, &format!("{radar}?series=self,everyone")).await;
     crate::helpers::assert_problem(unknown, 400, "invalid_query").await;
+
+    let heatmap = svg_of(&app, &token, &format!("/api/v1/analytics/cycles/{}/heatmap.svg", demo.cycle_id)).await;
+    assert!(heatmap.contains("<title id=\"heatmap-title\">Heatmap: "), "{heatmap}");
+    assert!(heatmap.contains("leaders)"), "figures in the description");
+    check_layout(&heatmap, "heatmap");
 }
 
 /// A name of exactly 40 characters.
@@ -103,7 +108,8 @@ async fn radars_of_long_names_keep_every_label_inside_and_apart() {
     let mut org = Org::new().await;
     let subject = forty("Alexandra Konstantinopoulou", 1);
     let path = format!("/api/v1/people/{}", org.id("subject"));
-    json_with_status(org.app.patch_as(&org.admin(), &path, &json!({"display_name": subject})).await, 200).await;
+    let long = json!({"display_name": subject, "department": forty("Platform Engineering and Operations", 7)});
+    json_with_status(org.app.patch_as(&org.admin(), &path, &long).await, 200).await;
     for count in [12, 5, 3] {
         let competencies: Vec<Value> = (1..=count)
             .map(|i| {
@@ -147,5 +153,10 @@ async fn radars_of_long_names_keep_every_label_inside_and_apart() {
         assert!(svg.contains("direct reports withheld (too few answers)"), "{svg}");
         assert!(svg.contains("withheld (too few answers to keep raters anonymous), not zero"));
         check_layout(&svg, &format!("radar-long-names-{count}"));
+        let heatmap = format!("/api/v1/analytics/cycles/{cycle_id}/heatmap.svg");
+        let svg = svg_of(&org.app, &org.admin(), &heatmap).await;
+        // One leader: below the organisation's minimum, every cell is withheld.
+        assert!(svg.contains(">withheld</text>"), "{svg}");
+        check_layout(&svg, &format!("heatmap-long-names-{count}"));
     }
 }

@@ -1,0 +1,90 @@
+//! What the SVG pictures share: escaping, and text laid out without a font at hand.
+//! Widths are estimated from character classes, generously for DejaVu Sans and Arial;
+//! `tests/api/pictures.rs` renders the pictures with a real font and checks the result.
+
+/// The Okabe–Ito colours, which stay apart for the common colour-vision deficiencies.
+pub const VERMILLION: &str = "#D55E00";
+pub const BLUE: &str = "#0072B2";
+pub const BLUISH_GREEN: &str = "#009E73";
+pub const REDDISH_PURPLE: &str = "#CC79A7";
+pub const ORANGE: &str = "#E69F00";
+pub const SKY_BLUE: &str = "#56B4E9";
+
+/// The font the pictures ask for, then its stand-ins.
+pub const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Arial, sans-serif";
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A generous estimate of a text's width in pixels at `size`.
+pub fn text_width(text: &str, size: f64) -> f64 {
+    text.chars()
+        .map(|c| match c {
+            'i' | 'j' | 'l' | '.' | ',' | '\'' | '|' | '!' | ':' | ';' | 'I' | 'f' | 't' | 'r' => 0.40,
+            ' ' => 0.34,
+            'm' | 'w' | 'M' | 'W' => 0.98,
+            c if c.is_uppercase() => 0.76,
+            c if c.is_ascii_digit() => 0.64,
+            _ => 0.62,
+        })
+        .sum::<f64>()
+        * size
+}
+
+/// Words into lines no wider than `width`; a word too long for a line is cut, and a
+/// text that needs more than `max_lines` ends in an ellipsis.
+pub fn wrap(text: &str, width: f64, size: f64, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+        if text_width(&candidate, size) <= width {
+            line = candidate;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let mut rest = word.to_string();
+        while text_width(&rest, size) > width {
+            let mut cut = String::new();
+            for c in rest.chars() {
+                if text_width(&format!("{cut}{c}-"), size) > width {
+                    break;
+                }
+                cut.push(c);
+            }
+            if cut.is_empty() {
+                break;
+            }
+            rest = rest[cut.len()..].to_string();
+            lines.push(format!("{cut}-"));
+        }
+        line = rest;
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        let last = &mut lines[max_lines - 1];
+        while !last.is_empty() && text_width(&format!("{last}…"), size) > width {
+            last.pop();
+        }
+        last.push('…');
+    }
+    lines
+}
+
+/// One line of text, cut with an ellipsis to fit `width`.
+pub fn fit(text: &str, width: f64, size: f64) -> String {
+    if text_width(text, size) <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.to_string();
+    while !cut.is_empty() && text_width(&format!("{cut}…"), size) > width {
+        cut.pop();
+    }
+    format!("{}…", cut.trim_end())
+}
