@@ -10,6 +10,7 @@ use super::goals::{CheckInRequest, CheckInResponse, CreateGoalRequest, GoalRespo
 use super::growth::GrowthResponse;
 use super::list::ListRelationshipsQuery;
 use super::mine::MyCoaching;
+use super::picture;
 use super::ratings::{CoachFeedback, RateSessionRequest, RatingRecorded};
 use super::resources::{
     CreateResourceRequest, ListResourcesQuery, Recommendations, ResourceResponse, UpdateResourceRequest,
@@ -664,4 +665,23 @@ pub async fn person_growth(
     let person_id = path.into_inner();
     let found = state.db.run(move |conn| growth::growth(conn, &principal, &person_id)).await?;
     Ok(HttpResponse::Ok().insert_header(private()).json(found))
+}
+
+/// A leader's growth over cycles as an SVG picture: one small chart per competency, a
+/// point per cycle, significant changes marked, goals on the time axis, every figure in
+/// `<title>` and `<desc>`. The same access as the JSON.
+#[utoipa::path(
+    tag = "coaching",
+    params(("person_id" = String, Path, description = "The leader's person id")),
+    responses((status = 200, description = "An SVG image", body = String, content_type = "image/svg+xml"), Errors),
+)]
+#[get("/people/{person_id}/growth.svg")]
+pub async fn person_growth_svg(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let person_id = path.into_inner();
+    let svg = state.db.run(move |conn| picture::growth_svg(conn, &principal, &person_id)).await?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(private()).body(svg))
 }

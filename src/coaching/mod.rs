@@ -21,6 +21,7 @@ mod handlers;
 pub mod list;
 pub mod matching;
 pub mod mine;
+mod picture;
 pub mod ratings;
 pub mod resources;
 pub mod respond;
@@ -65,7 +66,8 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::update_resource)
         .service(handlers::delete_resource)
         .service(handlers::my_recommendations)
-        .service(handlers::person_growth);
+        .service(handlers::person_growth)
+        .service(handlers::person_growth_svg);
 }
 
 use chrono::{NaiveDate, NaiveDateTime};

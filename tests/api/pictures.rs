@@ -95,6 +95,14 @@ async fn the_demo_radar_keeps_every_label_inside_and_apart() {
     assert!(heatmap.contains("<title id=\"heatmap-title\">Heatmap: "), "{heatmap}");
     assert!(heatmap.contains("leaders)"), "figures in the description");
     check_layout(&heatmap, "heatmap");
+
+    // As the leader themself, who sees their own goals.
+    let minted = app.post_as(&token, "/api/v1/auth/user-tokens", &json!({"person_id": id})).await;
+    let leader_token = json_with_status(minted, 201).await["access_token"].as_str().unwrap().to_string();
+    let growth = svg_of(&app, &leader_token, &format!("/api/v1/people/{id}/growth.svg")).await;
+    assert!(growth.contains(&format!("<title id=\"growth-title\">Growth over cycles: {leader}")), "{growth}");
+    assert!(growth.contains("goal &quot;Make this my strength"), "the demo's goals are on the time axis: {growth}");
+    check_layout(&growth, "growth");
 }
 
 /// A name of exactly 40 characters.
@@ -159,4 +167,7 @@ async fn radars_of_long_names_keep_every_label_inside_and_apart() {
         assert!(svg.contains(">withheld</text>"), "{svg}");
         check_layout(&svg, &format!("heatmap-long-names-{count}"));
     }
+    // Three cycles of 12, 5 and 3 competencies of 40-character names.
+    let growth = svg_of(&org.app, &org.admin(), &format!("/api/v1/people/{}/growth.svg", org.id("subject"))).await;
+    check_layout(&growth, "growth-long-names");
 }

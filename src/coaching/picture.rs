@@ -1,0 +1,267 @@
+//! A leader's growth over cycles as SVG: one small chart per competency, with a point
+//! per cycle the caller may see. A significant change is marked by its own shape: a
+//! triangle up for a rise, down for a fall. The goals set on the competency sit on the
+//! time axis. A withheld figure is a gap, and `<title>` and `<desc>` give every figure.
+//! The x positions are shared by every chart, so the cycles line up down the page.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+use super::growth::{GrowthResponse, growth};
+use crate::anonymity::Cell;
+use crate::auth::principal::Principal;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::svg::{BLUE, BLUISH_GREEN, FONT_FAMILY, ORANGE, VERMILLION, escape, fit, text_width};
+
+const WIDTH: f64 = 640.0;
+const MARGIN: f64 = 10.0;
+const PANEL_W: f64 = 305.0;
+const PANEL_H: f64 = 150.0;
+const GUTTER: f64 = 10.0;
+const TOP: f64 = 62.0;
+const LOW: f64 = 1.0;
+const HIGH: f64 = 5.0;
+
+/// The person's growth, as the JSON route shows it, drawn; the same access.
+pub fn growth_svg(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<String, AppError> {
+    let found = growth(conn, principal, person_id)?;
+    let person = crate::people::find(conn, &principal.org_id, person_id)?;
+    Ok(draw(&person.display_name, &found))
+}
+
+fn draw(name: &str, growth: &GrowthResponse) -> String {
+    // Every cycle shown in any chart, oldest first.
+    let mut cycles: Vec<(DateTime<Utc>, String, String)> = growth
+        .competencies
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| (p.at, p.cycle_id.clone(), p.cycle_name.clone())))
+        .collect();
+    cycles.sort();
+    cycles.dedup();
+    let panels = growth.competencies.len().max(1);
+    let rows = panels.div_ceil(2);
+    let legend_y = TOP + rows as f64 * (PANEL_H + GUTTER) + 16.0;
+    let height = legend_y + 40.0;
+
+    let mut desc = format!("The mean of all others' ratings, {LOW} to {HIGH}, in each cycle.");
+    for c in &growth.competencies {
+        let points: Vec<String> = c
+            .points
+            .iter()
+            .map(|p| match (&p.others_mean, &p.change) {
+                (Cell::Shown(m), Some(ch)) if ch.significant => {
+                    let way = if ch.delta > 0.0 { "rise" } else { "fall" };
+                    format!("{} {m:.1}, a significant {way} of {:.1}", p.cycle_name, ch.delta.abs())
+                }
+                (Cell::Shown(m), _) => format!("{} {m:.1}", p.cycle_name),
+                (Cell::Suppressed(_), _) => format!("{} withheld", p.cycle_name),
+            })
+            .collect();
+        let goals: Vec<String> =
+            c.goals.iter().map(|g| format!("goal \"{}\" set {}", g.title, g.created_at.format("%Y-%m-%d"))).collect();
+        let _ =
+            write!(desc, " {}: {}.", c.name, if points.is_empty() { "no cycle yet".into() } else { points.join("; ") });
+        if !goals.is_empty() {
+            let _ = write!(desc, " {}.", goals.join("; "));
+        }
+    }
+
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" width="{WIDTH}" height="{height:.0}" role="img" aria-labelledby="growth-title growth-desc" font-family="{FONT_FAMILY}">"##
+    );
+    let _ = write!(
+        svg,
+        r#"<title id="growth-title">{}</title><desc id="growth-desc">{}</desc>"#,
+        escape(&format!("Growth over cycles: {name}")),
+        escape(&desc)
+    );
+    svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    let _ = write!(
+        svg,
+        r##"<text x="{MARGIN}" y="26" font-size="16" font-weight="bold" fill="#222">{}</text>"##,
+        escape(&fit(name, WIDTH - 2.0 * MARGIN, 16.0 * 1.08))
+    );
+    let _ = write!(
+        svg,
+        r##"<text x="{MARGIN}" y="46" font-size="12" fill="#555">Growth over cycles: all others' mean per competency</text>"##
+    );
+
+    for (k, c) in growth.competencies.iter().enumerate() {
+        let left = MARGIN + (k % 2) as f64 * (PANEL_W + GUTTER);
+        let top = TOP + (k / 2) as f64 * (PANEL_H + GUTTER);
+        let (x0, x1) = (left + 24.0, left + PANEL_W - 16.0);
+        let (y_high, y_low) = (top + 32.0, top + PANEL_H - 30.0);
+        let x_of = |i: usize| {
+            if cycles.len() <= 1 { (x0 + x1) / 2.0 } else { x0 + (x1 - x0) * i as f64 / (cycles.len() - 1) as f64 }
+        };
+        let y_of = |v: f64| y_low - (y_low - y_high) * ((v - LOW) / (HIGH - LOW)).clamp(0.0, 1.0);
+        let _ = write!(
+            svg,
+            r##"<rect x="{left:.1}" y="{top:.1}" width="{PANEL_W}" height="{PANEL_H}" fill="#fafbfc" stroke="#e1e4e8"/><text x="{:.1}" y="{:.1}" font-size="12" font-weight="bold" fill="#222">{}</text>"##,
+            left + 8.0,
+            top + 16.0,
+            escape(&fit(&c.name, PANEL_W - 16.0, 12.0 * 1.08))
+        );
+        // The scale: 1, 3 and 5, with their guide lines.
+        for value in [1.0, 3.0, 5.0] {
+            let y = y_of(value);
+            let _ = write!(
+                svg,
+                r##"<line x1="{x0:.1}" y1="{y:.1}" x2="{x1:.1}" y2="{y:.1}" stroke="#d8dce2"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#555">{value}</text>"##,
+                left + 6.0,
+                y + 4.0
+            );
+        }
+        // The cycles under the axis: every one when they fit, else the first and last.
+        let labels: Vec<usize> =
+            if cycles.len() <= 4 { (0..cycles.len()).collect() } else { vec![0, cycles.len() - 1] };
+        for i in labels {
+            let label = cycles[i].0.format("%Y-%m").to_string();
+            let anchor = if cycles.len() > 1 && i == 0 {
+                "start"
+            } else if cycles.len() > 1 && i == cycles.len() - 1 {
+                "end"
+            } else {
+                "middle"
+            };
+            let x = match anchor {
+                "start" => x_of(i) - 4.0,
+                "end" => x_of(i) + 4.0,
+                _ => x_of(i),
+            };
+            let _ = write!(
+                svg,
+                r##"<text x="{x:.1}" y="{:.1}" font-size="11" fill="#555" text-anchor="{anchor}">{label}</text>"##,
+                y_low + 24.0
+            );
+        }
+        // Goals on the time axis, between the cycles around the day each was set.
+        for goal in &c.goals {
+            let x = position(&cycles, goal.created_at, &x_of);
+            let y = y_low + 8.0;
+            let _ = write!(
+                svg,
+                r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z" fill="{ORANGE}"/>"#,
+                y - 5.0,
+                x + 5.0,
+                y + 5.0,
+                x - 5.0
+            );
+        }
+        // The line, broken where a figure is withheld, then the points.
+        let shown: Vec<Option<(f64, f64)>> = c
+            .points
+            .iter()
+            .map(|p| {
+                let i = cycles.iter().position(|(_, id, _)| *id == p.cycle_id).unwrap_or(0);
+                p.others_mean.shown().map(|m| (x_of(i), y_of(*m)))
+            })
+            .collect();
+        for pair in shown.windows(2) {
+            if let [Some((xa, ya)), Some((xb, yb))] = pair {
+                let _ = write!(
+                    svg,
+                    r#"<line x1="{xa:.1}" y1="{ya:.1}" x2="{xb:.1}" y2="{yb:.1}" stroke="{BLUE}" stroke-width="2"/>"#
+                );
+            }
+        }
+        for (p, at) in c.points.iter().zip(&shown) {
+            let Some((x, y)) = at else { continue };
+            let _ = match &p.change {
+                Some(ch) if ch.significant && ch.delta > 0.0 => write!(
+                    svg,
+                    r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{BLUISH_GREEN}"/>"#,
+                    y - 6.0,
+                    x + 5.5,
+                    y + 4.0,
+                    x - 5.5,
+                    y + 4.0
+                ),
+                Some(ch) if ch.significant => write!(
+                    svg,
+                    r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{VERMILLION}"/>"#,
+                    y + 6.0,
+                    x + 5.5,
+                    y - 4.0,
+                    x - 5.5,
+                    y - 4.0
+                ),
+                _ => write!(svg, r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{BLUE}"/>"#),
+            };
+        }
+    }
+
+    // The legend: one row of shapes, then what a gap means.
+    let items = [
+        ("circle", BLUE, "all others' mean"),
+        ("up", BLUISH_GREEN, "significant rise"),
+        ("down", VERMILLION, "significant fall"),
+        ("diamond", ORANGE, "goal set"),
+    ];
+    let mut x = MARGIN;
+    for (shape, colour, label) in items {
+        let (cx, cy) = (x + 6.0, legend_y - 4.0);
+        let _ = match shape {
+            "circle" => write!(svg, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="4" fill="{colour}"/>"#),
+            "up" => write!(
+                svg,
+                r#"<path d="M{cx:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
+                cy - 6.0,
+                cx + 5.5,
+                cy + 4.0,
+                cx - 5.5,
+                cy + 4.0
+            ),
+            "down" => write!(
+                svg,
+                r#"<path d="M{cx:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
+                cy + 6.0,
+                cx + 5.5,
+                cy - 4.0,
+                cx - 5.5,
+                cy - 4.0
+            ),
+            _ => write!(
+                svg,
+                r#"<path d="M{cx:.1} {:.1}L{:.1} {cy:.1}L{cx:.1} {:.1}L{:.1} {cy:.1}Z" fill="{colour}"/>"#,
+                cy - 5.0,
+                cx + 5.0,
+                cy + 5.0,
+                cx - 5.0
+            ),
+        };
+        let _ =
+            write!(svg, r##"<text x="{:.1}" y="{legend_y:.1}" font-size="12" fill="#222">{label}</text>"##, x + 16.0);
+        x += 16.0 + text_width(label, 12.0) + 20.0;
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{MARGIN}" y="{:.1}" font-size="11" fill="#555">{}</text>"##,
+        legend_y + 22.0,
+        escape(&fit(
+            "A break in a line: that cycle's figure is withheld (too few answers to keep raters anonymous).",
+            WIDTH - 2.0 * MARGIN,
+            11.0
+        ))
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Where a moment falls on the shared time axis: between the cycles around it, or at
+/// the ends.
+fn position(cycles: &[(DateTime<Utc>, String, String)], at: DateTime<Utc>, x_of: &dyn Fn(usize) -> f64) -> f64 {
+    match cycles.iter().position(|(t, _, _)| *t > at) {
+        None => x_of(cycles.len().saturating_sub(1)),
+        Some(0) => x_of(0),
+        Some(next) => {
+            let (a, b) = (cycles[next - 1].0, cycles[next].0);
+            let share = (at - a).num_seconds() as f64 / (b - a).num_seconds().max(1) as f64;
+            x_of(next - 1) + (x_of(next) - x_of(next - 1)) * share
+        }
+    }
+}
