@@ -204,16 +204,21 @@ fn print_demo(demo: &crate::demo::Demo) {
     println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/me/coaching");
     println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/people/{leader}/goals");
     println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/people/{leader}/growth");
+    println!("  curl -s -H \"Authorization: Bearer $USER\" $BASE/api/v1/people/{leader}/growth.svg > growth.svg");
     println!("  # Coaching: the pairs HR set up, and fresh suggestions from the latest cycle's results:");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/coaching/relationships");
     println!(
         "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"shape\":\"circles\"}}' $BASE/api/v1/cycles/{}/coaching/suggestions",
         demo.cycle_id
     );
-    println!("  # Analytics: the heatmap (also as CSV), and whether coaching moved the coached leaders:");
+    println!("  # Analytics: the heatmap (also as CSV and SVG), and whether coaching moved the coached leaders:");
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/analytics/cycles/{}/heatmap", demo.cycle_id);
     println!(
         "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Accept: text/csv' $BASE/api/v1/analytics/cycles/{}/heatmap",
+        demo.cycle_id
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" $BASE/api/v1/analytics/cycles/{}/heatmap.svg > heatmap.svg",
         demo.cycle_id
     );
     println!(

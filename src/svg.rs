@@ -14,19 +14,32 @@ pub const SKY_BLUE: &str = "#56B4E9";
 pub const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Arial, sans-serif";
 
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            // XML 1.0 allows no other control character, not even as a reference.
+            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => " ".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// A generous estimate of a text's width in pixels at `size`.
 pub fn text_width(text: &str, size: f64) -> f64 {
     text.chars()
         .map(|c| match c {
-            'i' | 'j' | 'l' | '.' | ',' | '\'' | '|' | '!' | ':' | ';' | 'I' | 'f' | 't' | 'r' => 0.40,
+            'i' | 'j' | 'l' | '.' | ',' | '\'' | '|' | '!' | ':' | ';' | 'I' | 'f' | 't' | 'r' => 0.42,
             ' ' => 0.34,
-            'm' | 'w' | 'M' | 'W' => 0.98,
-            c if c.is_uppercase() => 0.76,
-            c if c.is_ascii_digit() => 0.64,
-            _ => 0.62,
+            'm' | 'w' | 'M' | 'W' | '@' | '%' | '—' | '…' => 1.0,
+            c if c.is_ascii_uppercase() => 0.80,
+            c if c.is_ascii() => 0.66,
+            // Latin, Greek and Cyrillic letters beyond ASCII; anything wider (CJK, symbols)
+            // counts as a full em.
+            c if (c as u32) < 0x0530 => 0.80,
+            _ => 1.0,
         })
         .sum::<f64>()
         * size

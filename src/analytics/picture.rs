@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::read::HeatmapResponse;
-use super::views::{Figures, HeatmapCell, Level};
+use super::views::{Figures, HeatmapCell, Level, too_few};
 use crate::anonymity::Cell;
 use crate::frameworks::VersionResponse;
 use crate::svg::{FONT_FAMILY, escape, fit, text_width, wrap};
@@ -40,6 +40,23 @@ fn colour(mean: f64) -> (String, bool) {
     let (a, b) = (SCALE[i], SCALE[i + 1]);
     let (r, g, bl) = (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2));
     (format!("#{r:02x}{g:02x}{bl:02x}"), t > 3.0)
+}
+
+/// What a cell shows.
+enum Shown<'a> {
+    Figures(&'a Figures),
+    /// Under the organisation's minimum of leaders.
+    Withheld,
+    /// Nobody answered there.
+    Nothing,
+}
+
+fn shown<'a>(cell: Option<&&'a Cell<Figures>>, min_cell: i64) -> Shown<'a> {
+    match cell {
+        Some(Cell::Shown(f)) => Shown::Figures(f),
+        Some(Cell::Suppressed(s)) if s.reason == too_few(min_cell) => Shown::Withheld,
+        _ => Shown::Nothing,
+    }
 }
 
 fn column_name(department: Option<&str>) -> &str {
@@ -88,10 +105,10 @@ pub fn heatmap_svg(version: &VersionResponse, view: &HeatmapResponse) -> String 
         let figures: Vec<String> = headers
             .iter()
             .enumerate()
-            .map(|(i, name)| match cells.get(&(competency.key.as_str(), i)) {
-                Some(Cell::Shown(f)) => format!("{name} {:.1} ({} leaders)", f.mean, f.leaders),
-                Some(Cell::Suppressed(_)) => format!("{name} withheld"),
-                None => format!("{name} no answers"),
+            .map(|(i, name)| match shown(cells.get(&(competency.key.as_str(), i)), view.min_cell) {
+                Shown::Figures(f) => format!("{name} {:.1} ({} leaders)", f.mean, f.leaders),
+                Shown::Withheld => format!("{name} withheld"),
+                Shown::Nothing => format!("{name} no answers"),
             })
             .collect();
         let _ = write!(desc, " {}: {}.", competency.name, figures.join(", "));
@@ -148,8 +165,8 @@ pub fn heatmap_svg(version: &VersionResponse, view: &HeatmapResponse) -> String 
         for column in 0..headers.len() {
             let left = LEFT + COLUMN * column as f64;
             let (cx, cy) = (left + COLUMN / 2.0, top + ROW / 2.0);
-            let _ = match cells.get(&(competency.key.as_str(), column)) {
-                Some(Cell::Shown(f)) => {
+            let _ = match shown(cells.get(&(competency.key.as_str(), column)), view.min_cell) {
+                Shown::Figures(f) => {
                     let (fill, light) = colour(f.mean);
                     let ink = if light { "#ffffff" } else { "#111111" };
                     write!(
@@ -165,12 +182,12 @@ pub fn heatmap_svg(version: &VersionResponse, view: &HeatmapResponse) -> String 
                         f.leaders
                     )
                 }
-                Some(Cell::Suppressed(_)) => write!(
+                Shown::Withheld => write!(
                     svg,
                     r##"<rect x="{left:.1}" y="{top:.1}" width="{COLUMN:.1}" height="{ROW:.1}" fill="url(#withheld)" stroke="#ffffff" stroke-width="2"/><text x="{cx:.1}" y="{:.1}" font-size="11" fill="#222" text-anchor="middle">withheld</text>"##,
                     cy + 4.0
                 ),
-                None => write!(
+                Shown::Nothing => write!(
                     svg,
                     r##"<rect x="{left:.1}" y="{top:.1}" width="{COLUMN:.1}" height="{ROW:.1}" fill="#fafafa" stroke="#ffffff" stroke-width="2"/><text x="{cx:.1}" y="{:.1}" font-size="11" fill="#555" text-anchor="middle">no answers</text>"##,
                     cy + 4.0

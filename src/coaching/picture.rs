@@ -90,10 +90,19 @@ fn draw(name: &str, growth: &GrowthResponse) -> String {
         r##"<text x="{MARGIN}" y="46" font-size="12" fill="#555">Growth over cycles: all others' mean per competency</text>"##
     );
 
+    if growth.competencies.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<text x="{MARGIN}" y="{:.1}" font-size="12" fill="#555">No cycle with figures to show yet.</text>"##,
+            TOP + 20.0
+        );
+    }
     for (k, c) in growth.competencies.iter().enumerate() {
         let left = MARGIN + (k % 2) as f64 * (PANEL_W + GUTTER);
         let top = TOP + (k / 2) as f64 * (PANEL_H + GUTTER);
-        let (x0, x1) = (left + 24.0, left + PANEL_W - 16.0);
+        // The cycles span x0 to x1; the strip to the right of x1 holds the goals set since
+        // the latest cycle.
+        let (x0, x1, later) = (left + 24.0, left + PANEL_W - 40.0, left + PANEL_W - 18.0);
         let (y_high, y_low) = (top + 32.0, top + PANEL_H - 30.0);
         let x_of = |i: usize| {
             if cycles.len() <= 1 { (x0 + x1) / 2.0 } else { x0 + (x1 - x0) * i as f64 / (cycles.len() - 1) as f64 }
@@ -141,7 +150,7 @@ fn draw(name: &str, growth: &GrowthResponse) -> String {
         }
         // Goals on the time axis, between the cycles around the day each was set.
         for goal in &c.goals {
-            let x = position(&cycles, goal.created_at, &x_of);
+            let x = position(&cycles, goal.created_at, &x_of).unwrap_or(later);
             let y = y_low + 8.0;
             let _ = write!(
                 svg,
@@ -252,16 +261,17 @@ fn draw(name: &str, growth: &GrowthResponse) -> String {
     svg
 }
 
-/// Where a moment falls on the shared time axis: between the cycles around it, or at
-/// the ends.
-fn position(cycles: &[(DateTime<Utc>, String, String)], at: DateTime<Utc>, x_of: &dyn Fn(usize) -> f64) -> f64 {
+/// Where a moment falls on the shared time axis: between the two cycles around it, in
+/// proportion to the days (the cycles themselves are evenly spaced), at the first cycle
+/// if it came before it; `None` after the latest cycle began.
+fn position(cycles: &[(DateTime<Utc>, String, String)], at: DateTime<Utc>, x_of: &dyn Fn(usize) -> f64) -> Option<f64> {
     match cycles.iter().position(|(t, _, _)| *t > at) {
-        None => x_of(cycles.len().saturating_sub(1)),
-        Some(0) => x_of(0),
+        None => None,
+        Some(0) => Some(x_of(0)),
         Some(next) => {
             let (a, b) = (cycles[next - 1].0, cycles[next].0);
             let share = (at - a).num_seconds() as f64 / (b - a).num_seconds().max(1) as f64;
-            x_of(next - 1) + (x_of(next) - x_of(next - 1)) * share
+            Some(x_of(next - 1) + (x_of(next) - x_of(next - 1)) * share)
         }
     }
 }

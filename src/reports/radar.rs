@@ -13,7 +13,7 @@
 use std::fmt::Write;
 
 use super::build::GrowthReport;
-use crate::anonymity::Relationship;
+use crate::anonymity::{Cell, Relationship};
 use crate::error::AppError;
 use crate::svg::{
     BLUE, BLUISH_GREEN, FONT_FAMILY, ORANGE, REDDISH_PURPLE, SKY_BLUE, VERMILLION, escape, fit, text_width, wrap,
@@ -70,8 +70,8 @@ impl Series {
             Series::Norm => ("#444444", "6 4", Marker::None),
             Series::Group(Relationship::Manager) => (BLUISH_GREEN, "8 3 2 3", Marker::Diamond),
             Series::Group(Relationship::Peer) => (REDDISH_PURPLE, "2 3", Marker::Triangle),
-            Series::Group(Relationship::DirectReport) => (ORANGE, "10 4", Marker::Diamond),
-            Series::Group(Relationship::Other) => (SKY_BLUE, "4 2 1 2", Marker::Triangle),
+            Series::Group(Relationship::DirectReport) => (ORANGE, "10 4", Marker::TriangleDown),
+            Series::Group(Relationship::Other) => (SKY_BLUE, "4 2 1 2", Marker::Cross),
         }
     }
 
@@ -109,18 +109,43 @@ impl Series {
         Ok(series)
     }
 
-    /// Each competency's figure, `None` where it is withheld.
-    fn values(self, report: &GrowthReport) -> Vec<Option<f64>> {
+    /// Each competency's figure, or why there is none.
+    fn values(self, report: &GrowthReport) -> Vec<Figure> {
+        // A group nobody of answered is no secret: the report counts it as 0 respondents.
+        let answered = |r: Relationship| !matches!(report.respondents.get(&r), None | Some(Cell::Shown(0)));
+        let group = |c: &crate::reports::compute::CompetencyReport, r: Relationship| match c.groups.get(&r) {
+            Some(cell) if answered(r) => cell.shown().map_or(Figure::Withheld, |s| Figure::Shown(s.mean)),
+            _ => Figure::NoAnswers,
+        };
         report
             .competencies
             .iter()
             .map(|c| match self {
-                Series::Myself => c.groups.get(&Relationship::Myself).and_then(|g| g.shown()).map(|s| s.mean),
-                Series::Others => c.others.shown().map(|s| s.mean),
-                Series::Norm => c.norm.shown().copied(),
-                Series::Group(r) => c.groups.get(&r).and_then(|g| g.shown()).map(|s| s.mean),
+                Series::Myself => group(c, Relationship::Myself),
+                Series::Others => c.others.shown().map_or(Figure::Withheld, |s| Figure::Shown(s.mean)),
+                Series::Norm => c.norm.shown().map_or(Figure::Withheld, |m| Figure::Shown(*m)),
+                Series::Group(r) => group(c, r),
             })
             .collect()
+    }
+}
+
+/// One point of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Figure {
+    Shown(f64),
+    /// The anonymity rule withholds it.
+    Withheld,
+    /// Nobody of the group answered.
+    NoAnswers,
+}
+
+impl Figure {
+    fn value(self) -> Option<f64> {
+        match self {
+            Figure::Shown(v) => Some(v),
+            _ => None,
+        }
     }
 }
 
@@ -131,6 +156,8 @@ enum Marker {
     Square,
     Diamond,
     Triangle,
+    TriangleDown,
+    Cross,
 }
 
 fn point(i: usize, n: usize, value: f64) -> (f64, f64) {
@@ -165,6 +192,27 @@ fn marker(svg: &mut String, kind: Marker, x: f64, y: f64) {
                 y + 3.5
             )
         }
+        Marker::TriangleDown => write!(
+            svg,
+            r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z"/>"#,
+            y + 4.5,
+            x + 4.0,
+            y - 3.5,
+            x - 4.0,
+            y - 3.5
+        ),
+        Marker::Cross => write!(
+            svg,
+            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}M{:.1} {:.1}L{:.1} {:.1}" stroke-width="2" fill="none"/>"#,
+            x - 4.0,
+            y - 4.0,
+            x + 4.0,
+            y + 4.0,
+            x - 4.0,
+            y + 4.0,
+            x + 4.0,
+            y - 4.0
+        ),
     };
 }
 
@@ -176,7 +224,8 @@ fn place_label(i: usize, n: usize, name: &str) -> (Vec<String>, &'static str, f6
     let (x, y) = (CX + r * cos, CY + r * sin);
     let (anchor, room) = if cos.abs() < 0.3 {
         // As wide as the neighbours' labels leave room for.
-        let spacing = 2.0 * r * (std::f64::consts::TAU / n as f64).sin().abs().max(0.5) * 0.9;
+        let between = if n <= 2 { 1.0 } else { (std::f64::consts::TAU / n as f64).sin().abs() };
+        let spacing = 2.0 * r * between * 0.9;
         ("middle", spacing.min(2.0 * (x.min(WIDTH - x) - MARGIN)).min(300.0))
     } else if cos > 0.0 {
         ("start", WIDTH - MARGIN - x)
@@ -200,8 +249,8 @@ fn place_label(i: usize, n: usize, name: &str) -> (Vec<String>, &'static str, f6
 /// The radar of `report`'s competencies for the given series, on the 1–5 scale.
 pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
     let n = report.competencies.len().max(1);
-    let drawn: Vec<(Series, Vec<Option<f64>>)> = series.iter().map(|s| (*s, s.values(report))).collect();
-    let withheld = drawn.iter().any(|(_, v)| v.iter().any(Option::is_none));
+    let drawn: Vec<(Series, Vec<Figure>)> = series.iter().map(|s| (*s, s.values(report))).collect();
+    let withheld = drawn.iter().any(|(_, v)| v.contains(&Figure::Withheld));
 
     // The legend, in rows, below the radar.
     let mut legend = Vec::new();
@@ -224,8 +273,9 @@ pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
         let figures: Vec<String> = drawn
             .iter()
             .map(|(s, v)| match v[i] {
-                Some(value) => format!("{} {value:.1}", s.label().to_lowercase()),
-                None => format!("{} withheld (too few answers)", s.label().to_lowercase()),
+                Figure::Shown(value) => format!("{} {value:.1}", s.label().to_lowercase()),
+                Figure::Withheld => format!("{} withheld (too few answers)", s.label().to_lowercase()),
+                Figure::NoAnswers => format!("{} no answers", s.label().to_lowercase()),
             })
             .collect();
         let _ = write!(desc, " {}: {}.", c.name, figures.join(", "));
@@ -278,6 +328,13 @@ pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
     }
     svg.push_str("</g>");
 
+    if report.competencies.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<text x="{CX}" y="{:.1}" font-size="{LABEL_SIZE}" fill="#555" text-anchor="middle">No competency to show.</text>"##,
+            CY - RADIUS - 30.0
+        );
+    }
     for (i, c) in report.competencies.iter().enumerate() {
         let (lines, anchor, x, baseline) = place_label(i, n, &c.name);
         let _ = write!(svg, r##"<text font-size="{LABEL_SIZE}" fill="#222" text-anchor="{anchor}">"##);
@@ -292,11 +349,12 @@ pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
         svg.push_str("</text>");
     }
 
-    for (s, values) in &drawn {
+    for (s, figures) in &drawn {
+        let values: Vec<Option<f64>> = figures.iter().map(|f| f.value()).collect();
         let (colour, dash, kind) = s.style();
         let dash_attr = if dash.is_empty() { String::new() } else { format!(r#" stroke-dasharray="{dash}""#) };
         let _ = write!(svg, r#"<g stroke="{colour}" fill="{colour}">"#);
-        if values.iter().all(Option::is_some) {
+        if !values.is_empty() && values.iter().all(Option::is_some) {
             let points: Vec<String> = (0..n)
                 .filter_map(|i| values.get(i).copied().flatten().map(|v| point(i, n, v)))
                 .map(|(x, y)| format!("{x:.1},{y:.1}"))

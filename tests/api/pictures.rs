@@ -83,7 +83,11 @@ async fn the_demo_radar_keeps_every_label_inside_and_apart() {
     let radar = format!("/api/v1/cycles/{}/reports/{id}/radar.svg", demo.cycle_id);
     let svg = svg_of(&app, &token, &radar).await;
     assert!(svg.contains(&format!("<title id=\"radar-title\">Competency radar: {leader}")), "{svg}");
-    assert!(svg.contains("Scale 1 to 5."), "the figures for screen readers");
+    let figures = svg.split("</desc>").next().unwrap();
+    assert!(
+        figures.match_indices("all others ").any(|(i, m)| figures[i + m.len()..].starts_with(char::is_numeric)),
+        "the figures for screen readers: {figures}"
+    );
     check_layout(&svg, "radar");
     let every =
         svg_of(&app, &token, &format!("{radar}?series=self,others,norm,manager,peer,direct_report,other")).await;
@@ -119,9 +123,17 @@ async fn radars_of_long_names_keep_every_label_inside_and_apart() {
     let long = json!({"display_name": subject, "department": forty("Platform Engineering and Operations", 7)});
     json_with_status(org.app.patch_as(&org.admin(), &path, &long).await, 200).await;
     for count in [12, 5, 3] {
+        // The first name needs escaping, and holds a character XML forbids.
+        let name = |i: usize| {
+            if i == 1 {
+                "R&D <impact> \"now\"\u{c} across silos".to_string()
+            } else {
+                forty("Collaboration across silos", i)
+            }
+        };
         let competencies: Vec<Value> = (1..=count)
             .map(|i| {
-                json!({"key": format!("c{i}"), "name": forty("Collaboration across silos", i),
+                json!({"key": format!("c{i}"), "name": name(i),
                        "questions": [{"key": format!("q{i}"), "kind": "rating", "prompt": "How often?"}]})
             })
             .collect();
@@ -157,17 +169,31 @@ async fn radars_of_long_names_keep_every_label_inside_and_apart() {
         let radar = format!("/api/v1/cycles/{cycle_id}/reports/{}/radar.svg", org.id("subject"));
         let every = format!("{radar}?series=self,others,norm,manager,peer,direct_report,other");
         let svg = svg_of(&org.app, &org.admin(), &every).await;
-        // One report answered: below the threshold of 3, that group is a gap, not zero.
+        // One report answered: below the threshold of 3, that group is a gap, not zero:
+        // its series draws nothing. Nobody of "other" answered: no answers, also nothing.
         assert!(svg.contains("direct reports withheld (too few answers)"), "{svg}");
+        assert!(svg.contains("others no answers"), "{svg}");
         assert!(svg.contains("withheld (too few answers to keep raters anonymous), not zero"));
+        for colour in ["#E69F00", "#56B4E9"] {
+            assert!(
+                svg.contains(&format!(r##"<g stroke="{colour}" fill="{colour}"></g>"##)),
+                "{colour} draws nothing: {svg}"
+            );
+        }
+        assert!(svg.contains(r##"<g stroke="#D55E00" fill="#D55E00"><polygon"##), "self is shown whole");
+        assert!(svg.contains("R&amp;D &lt;impact&gt; &quot;now&quot;"), "names are escaped");
         check_layout(&svg, &format!("radar-long-names-{count}"));
         let heatmap = format!("/api/v1/analytics/cycles/{cycle_id}/heatmap.svg");
         let svg = svg_of(&org.app, &org.admin(), &heatmap).await;
         // One leader: below the organisation's minimum, every cell is withheld.
-        assert!(svg.contains(">withheld</text>"), "{svg}");
+        assert!(svg.contains(">withheld</text>") && !svg.contains(">no answers</text>"), "{svg}");
         check_layout(&svg, &format!("heatmap-long-names-{count}"));
     }
     // Three cycles of 12, 5 and 3 competencies of 40-character names.
     let growth = svg_of(&org.app, &org.admin(), &format!("/api/v1/people/{}/growth.svg", org.id("subject"))).await;
     check_layout(&growth, "growth-long-names");
+    // A leader in no closed cycle: an empty picture that says so.
+    let none = svg_of(&org.app, &org.admin(), &format!("/api/v1/people/{}/growth.svg", org.id("peer8"))).await;
+    assert!(none.contains("No cycle with figures to show yet."), "{none}");
+    check_layout(&none, "growth-empty");
 }
