@@ -181,6 +181,12 @@ impl Application {
         self.port
     }
 
+    /// The webhook worker, for a caller that must stop it at a moment of its own (a test,
+    /// before it drops the database); otherwise it stops with the server.
+    pub fn take_worker(&mut self) -> Option<webhooks::Worker> {
+        self.worker.take()
+    }
+
     /// The first organisation and its admin credentials, when this start created them.
     pub fn bootstrap(&self) -> Option<&NewOrganization> {
         self.bootstrap.as_ref()

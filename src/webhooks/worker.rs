@@ -29,14 +29,21 @@ use crate::error::AppError;
 use crate::events::outbox::PENDING;
 use crate::events::{self, Event};
 
-/// The running worker; dropping it stops the thread within one poll.
+/// The running worker. Dropping it stops the thread and waits (up to a few seconds) until
+/// it has: a process must not exit under a thread that is inside libpq or OpenSSL, whose
+/// exit handlers tear them down.
 pub struct Worker {
     stop: Arc<AtomicBool>,
+    /// Disconnected when the thread ends.
+    ended: Option<std::sync::mpsc::Receiver<()>>,
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(ended) = self.ended.take() {
+            let _ = ended.recv_timeout(Duration::from_secs(5));
+        }
     }
 }
 
@@ -56,10 +63,14 @@ impl Worker {
         }
         let client = client.build()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        std::thread::Builder::new()
-            .name("webhooks".into())
-            .spawn(move || runtime.block_on(run(db, settings, client, stopping)))?;
-        Ok(Self { stop })
+        let (alive, ended) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new().name("webhooks".into()).spawn(move || {
+            runtime.block_on(run(db, settings, client, stopping));
+            // The pool, the client and the runtime go first, then the sender.
+            drop(runtime);
+            drop(alive);
+        })?;
+        Ok(Self { stop, ended: Some(ended) })
     }
 }
 
@@ -107,11 +118,13 @@ async fn run(db: DbPool, settings: WebhookSettings, client: reqwest::Client, sto
                 }
             }
         }
+        // Never long, so that a stop is seen within a tenth of a second.
         let wait = match idle_until {
             _ if in_flight.len() == capacity => poll,
             Some(t) => t.saturating_duration_since(Instant::now()),
             None => Duration::ZERO,
-        };
+        }
+        .min(Duration::from_millis(100));
         let mut done = Vec::new();
         tokio::select! {
             Some(first) = in_flight.next(), if !in_flight.is_empty() => done.push(first),

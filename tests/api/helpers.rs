@@ -12,6 +12,8 @@ pub const TEST_ANSWER_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="
 
 /// A running application on a fresh database, with the organisation its first start made.
 pub struct TestApp {
+    /// Dropped first: the webhook worker stops before the database goes.
+    _worker: Option<roundtable::webhooks::Worker>,
     pub address: String,
     pub client: reqwest::Client,
     pub database: TestDatabase,
@@ -149,11 +151,13 @@ pub async fn spawn_app_on(database: TestDatabase, org: NewOrganization, adjust: 
 async fn spawn(database: TestDatabase, org: Option<NewOrganization>, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(database.url());
     adjust(&mut settings);
-    let app = Application::build(settings).expect("build app");
+    let mut app = Application::build(settings).expect("build app");
+    let worker = app.take_worker();
     let org = org.or_else(|| app.bootstrap().cloned()).expect("the first start creates an organisation");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
-    let mut test_app = TestApp { address, client: reqwest::Client::new(), database, org, admin_token: String::new() };
+    let mut test_app =
+        TestApp { _worker: worker, address, client: reqwest::Client::new(), database, org, admin_token: String::new() };
     test_app.admin_token = test_app.client_token(&test_app.org.client_id, &test_app.org.client_secret).await;
     test_app
 }
@@ -167,6 +171,12 @@ impl TestDatabase {
 }
 
 impl TestApp {
+    /// A service running elsewhere (another process) at `address`, on `database`, acting
+    /// for `org`; the admin token is still to get.
+    pub fn elsewhere(address: String, database: TestDatabase, org: NewOrganization) -> Self {
+        Self { _worker: None, address, client: reqwest::Client::new(), database, org, admin_token: String::new() }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -70,13 +70,7 @@ async fn the_log_of_a_whole_cycle_holds_no_invitation_id() {
     let database = TestDatabase::fresh();
     let prepared = roundtable::orgs::create_organization(&mut database.conn(), "Logged").unwrap();
     let served = Served::start(database.url());
-    let mut app = TestApp {
-        address: format!("http://127.0.0.1:{}", served.port),
-        client: reqwest::Client::new(),
-        database,
-        org: prepared,
-        admin_token: String::new(),
-    };
+    let mut app = TestApp::elsewhere(format!("http://127.0.0.1:{}", served.port), database, prepared);
     app.admin_token = app.client_token(&app.org.client_id, &app.org.client_secret).await;
     let mut org = Org::on(app).await;
 
