@@ -171,15 +171,17 @@ async fn close(client: &reqwest::Client, base: &str, token: &str, cycle_id: &str
     started.elapsed().as_secs_f64()
 }
 
-/// Report latency over random subjects, a few requests at once; returns sorted ms.
+/// Report latency over random subjects, `concurrency` requests at once; returns sorted
+/// ms and the seconds the whole run took.
 async fn report_latencies(
     client: &reqwest::Client,
     base: &str,
     token: &str,
     seeded: &Seeded,
     requests: usize,
-) -> Vec<f64> {
-    let concurrency = 4;
+    concurrency: usize,
+) -> (Vec<f64>, f64) {
+    let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let client = client.clone();
@@ -209,7 +211,7 @@ async fn report_latencies(
         all.extend(t.await.unwrap());
     }
     all.sort_by(f64::total_cmp);
-    all
+    (all, started.elapsed().as_secs_f64())
 }
 
 /// Heatmap latency (competency × department), one request at a time; returns sorted ms.
@@ -505,8 +507,8 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             format!("{closing:.1} s"),
             if leaders == large { "<= 10 s at 5M" } else { "" },
         );
-        report_latencies(&client, &server.base, &token, &seeded, 200).await; // warm up
-        let times = report_latencies(&client, &server.base, &token, &seeded, 2000).await;
+        report_latencies(&client, &server.base, &token, &seeded, 200, 4).await; // warm up
+        let (times, _) = report_latencies(&client, &server.base, &token, &seeded, 2000, 4).await;
         let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
         figures.add(
             &format!("growth report p50 / p99, {leaders} leaders"),
@@ -514,6 +516,18 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             "<= 5 / 20 ms",
         );
         report_medians.push(p50);
+        // Throughput: 16 connections at once, as a frontend's users would read reports.
+        let (times, seconds) = report_latencies(&client, &server.base, &token, &seeded, 8000, 16).await;
+        figures.add(
+            &format!("growth report throughput at 16 connections, {leaders} leaders: rate, p50 / p99"),
+            format!(
+                "{:.0}/s: {:.2} / {:.2} ms",
+                times.len() as f64 / seconds,
+                percentile(&times, 0.5),
+                percentile(&times, 0.99)
+            ),
+            "",
+        );
         figures.add(
             &format!("server resident memory after the {leaders}-leader close and reports"),
             format!("{:.0} MB", server.rss_mb("VmRSS:")),
