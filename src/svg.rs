@@ -101,3 +101,33 @@ pub fn fit(text: &str, width: f64, size: f64) -> String {
     }
     format!("{}…", cut.trim_end())
 }
+
+/// Opens a picture: the root element, its `<title>` and `<desc>` (named `{id}-title` and
+/// `{id}-desc` for screen readers), a white ground, and a heading with a line under it,
+/// each cut to the width.
+#[allow(clippy::too_many_arguments)]
+pub fn open(
+    svg: &mut String,
+    id: &str,
+    width: f64,
+    height: f64,
+    title: &str,
+    desc: &str,
+    heading: &str,
+    subheading: &str,
+) {
+    use std::fmt::Write;
+    const MARGIN: f64 = 10.0;
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="{FONT_FAMILY}"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc><rect width="100%" height="100%" fill="#ffffff"/>"##,
+        escape(title),
+        escape(desc)
+    );
+    let _ = write!(
+        svg,
+        r##"<text x="{MARGIN}" y="26" font-size="16" font-weight="bold" fill="#222">{}</text><text x="{MARGIN}" y="46" font-size="12" fill="#555">{}</text>"##,
+        escape(&fit(heading, width - 2.0 * MARGIN, 16.0 * 1.08)),
+        escape(&fit(subheading, width - 2.0 * MARGIN, 12.0))
+    );
+}

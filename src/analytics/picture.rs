@@ -11,7 +11,7 @@ use super::read::HeatmapResponse;
 use super::views::{Figures, HeatmapCell, Level, too_few};
 use crate::anonymity::Cell;
 use crate::frameworks::VersionResponse;
-use crate::svg::{FONT_FAMILY, escape, fit, text_width, wrap};
+use crate::svg::{self, escape, fit, text_width, wrap};
 
 const MARGIN: f64 = 10.0;
 const LEFT: f64 = 220.0;
@@ -115,29 +115,11 @@ pub fn heatmap_svg(version: &VersionResponse, view: &HeatmapResponse) -> String 
     }
 
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-labelledby="heatmap-title heatmap-desc" font-family="{FONT_FAMILY}">"##
-    );
-    let _ = write!(
-        svg,
-        r#"<title id="heatmap-title">{}</title><desc id="heatmap-desc">{}</desc>"#,
-        escape(&format!("Heatmap: {}", view.cycle_name)),
-        escape(&desc)
-    );
+    let title = format!("Heatmap: {}", view.cycle_name);
+    let subheading = "All others' mean per competency and department";
+    svg::open(&mut svg, "heatmap", width, height, &title, &desc, &view.cycle_name, subheading);
     svg.push_str(
         r##"<defs><pattern id="withheld" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#f2f2f2"/><line x1="0" y1="0" x2="0" y2="8" stroke="#9a9a9a" stroke-width="3"/></pattern></defs>"##,
-    );
-    svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = write!(
-        svg,
-        r##"<text x="{MARGIN}" y="26" font-size="16" font-weight="bold" fill="#222">{}</text>"##,
-        escape(&fit(&view.cycle_name, width - 2.0 * MARGIN, 16.0 * 1.08))
-    );
-    let _ = write!(
-        svg,
-        r##"<text x="{MARGIN}" y="46" font-size="{SIZE}" fill="#555">{}</text>"##,
-        escape(&fit("All others' mean per competency and department", width - 2.0 * MARGIN, SIZE))
     );
 
     // Column headers, wrapped and centred above their column, the last line just over it.

@@ -13,7 +13,7 @@ use crate::anonymity::Cell;
 use crate::auth::principal::Principal;
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::svg::{BLUE, BLUISH_GREEN, FONT_FAMILY, ORANGE, VERMILLION, escape, fit, text_width};
+use crate::svg::{self, BLUE, BLUISH_GREEN, ORANGE, VERMILLION, escape, fit, text_width};
 
 const WIDTH: f64 = 640.0;
 const MARGIN: f64 = 10.0;
@@ -69,26 +69,9 @@ fn draw(name: &str, growth: &GrowthResponse) -> String {
     }
 
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" width="{WIDTH}" height="{height:.0}" role="img" aria-labelledby="growth-title growth-desc" font-family="{FONT_FAMILY}">"##
-    );
-    let _ = write!(
-        svg,
-        r#"<title id="growth-title">{}</title><desc id="growth-desc">{}</desc>"#,
-        escape(&format!("Growth over cycles: {name}")),
-        escape(&desc)
-    );
-    svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = write!(
-        svg,
-        r##"<text x="{MARGIN}" y="26" font-size="16" font-weight="bold" fill="#222">{}</text>"##,
-        escape(&fit(name, WIDTH - 2.0 * MARGIN, 16.0 * 1.08))
-    );
-    let _ = write!(
-        svg,
-        r##"<text x="{MARGIN}" y="46" font-size="12" fill="#555">Growth over cycles: all others' mean per competency</text>"##
-    );
+    let title = format!("Growth over cycles: {name}");
+    let subheading = "Growth over cycles: all others' mean per competency";
+    svg::open(&mut svg, "growth", WIDTH, height, &title, &desc, name, subheading);
 
     if growth.competencies.is_empty() {
         let _ = write!(

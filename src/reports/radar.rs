@@ -16,7 +16,7 @@ use super::build::GrowthReport;
 use crate::anonymity::{Cell, Relationship};
 use crate::error::AppError;
 use crate::svg::{
-    BLUE, BLUISH_GREEN, FONT_FAMILY, ORANGE, REDDISH_PURPLE, SKY_BLUE, VERMILLION, escape, fit, text_width, wrap,
+    self, BLUE, BLUISH_GREEN, ORANGE, REDDISH_PURPLE, SKY_BLUE, VERMILLION, escape, fit, text_width, wrap,
 };
 
 const WIDTH: f64 = 640.0;
@@ -282,27 +282,7 @@ pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
     }
 
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" width="{WIDTH}" height="{height:.0}" role="img" aria-labelledby="radar-title radar-desc" font-family="{FONT_FAMILY}">"##
-    );
-    let _ = write!(
-        svg,
-        r#"<title id="radar-title">{}</title><desc id="radar-desc">{}</desc>"#,
-        escape(&title),
-        escape(&desc)
-    );
-    svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = write!(
-        svg,
-        r##"<text x="{MARGIN}" y="26" font-size="16" font-weight="bold" fill="#222">{}</text>"##,
-        escape(&fit(&report.subject_name, WIDTH - 2.0 * MARGIN, 16.0 * 1.08))
-    );
-    let _ = write!(
-        svg,
-        r##"<text x="{MARGIN}" y="46" font-size="12" fill="#555">{}</text>"##,
-        escape(&fit(&report.cycle_name, WIDTH - 2.0 * MARGIN, LABEL_SIZE))
-    );
+    svg::open(&mut svg, "radar", WIDTH, height, &title, &desc, &report.subject_name, &report.cycle_name);
 
     // Rings and spokes, then the scale's values up the first spoke.
     svg.push_str(r##"<g fill="none" stroke="#c8ccd4" stroke-width="1">"##);
