@@ -2,15 +2,13 @@
 //! input to an operation and turns its answer into a response.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::create::{self, NewClient};
 use super::{ClientResponse, CreateClientRequest, CreatedClientResponse, queries, revoke};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors};
-use crate::pagination::{Page, Window};
+use crate::pagination::{Page, PageQuery, Window};
 use crate::state::AppState;
 
 /// Creates a service client. A client cannot grant scopes it does not hold itself.
@@ -36,20 +34,10 @@ pub async fn create_client(
         .json(CreatedClientResponse::from(issued)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListClientsQuery {
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Lists the organisation's service clients, revoked ones included.
 #[utoipa::path(
     tag = "clients",
-    params(ListClientsQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of clients", body = Page<ClientResponse>),
         Errors,
@@ -59,7 +47,7 @@ pub struct ListClientsQuery {
 pub async fn list_clients(
     principal: Principal,
     state: web::Data<AppState>,
-    query: web::Query<ListClientsQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<ClientResponse>>, AppError> {
     principal.require(Permission::ManageClients)?;
     let window = Window::parse(query.limit, query.cursor.as_deref())?;

@@ -3,8 +3,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::create::{self, NewFramework};
 use super::version::{self, NewVersion};
@@ -12,7 +10,7 @@ use super::{CreateFrameworkRequest, FrameworkResponse, VersionInput, VersionResp
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors};
-use crate::pagination::{Page, Window};
+use crate::pagination::{Page, PageQuery, Window};
 use crate::state::AppState;
 
 /// Creates a competency framework with its first version.
@@ -39,20 +37,10 @@ pub async fn create_framework(
         .json(framework))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListFrameworksQuery {
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Lists the organisation's frameworks with their versions.
 #[utoipa::path(
     tag = "frameworks",
-    params(ListFrameworksQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of frameworks", body = Page<FrameworkResponse>),
         Errors,
@@ -62,7 +50,7 @@ pub struct ListFrameworksQuery {
 pub async fn list_frameworks(
     principal: Principal,
     state: web::Data<AppState>,
-    query: web::Query<ListFrameworksQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<FrameworkResponse>>, AppError> {
     principal.require(Permission::ReadCycles)?;
     let window = Window::parse(query.limit, query.cursor.as_deref())?;

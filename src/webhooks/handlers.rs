@@ -12,7 +12,7 @@ use super::{
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, validate};
-use crate::pagination::{Page, Window};
+use crate::pagination::{Page, PageQuery, Window};
 use crate::state::AppState;
 
 /// Registers an endpoint. Its host must resolve to public addresses only, unless the
@@ -39,16 +39,6 @@ pub async fn create_endpoint(
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/api/v1/webhooks/endpoints/{}", created.endpoint.id)))
         .json(created))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Lists the organisation's endpoints.
