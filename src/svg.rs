@@ -10,6 +10,8 @@ pub const REDDISH_PURPLE: &str = "#CC79A7";
 pub const ORANGE: &str = "#E69F00";
 pub const SKY_BLUE: &str = "#56B4E9";
 
+use std::fmt::Write as _;
+
 /// The font the pictures ask for, then its stand-ins.
 pub const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Arial, sans-serif";
 
@@ -116,7 +118,6 @@ pub fn open(
     heading: &str,
     subheading: &str,
 ) {
-    use std::fmt::Write;
     const MARGIN: f64 = 10.0;
     let _ = write!(
         svg,
@@ -130,4 +131,67 @@ pub fn open(
         escape(&fit(heading, width - 2.0 * MARGIN, 16.0 * 1.08)),
         escape(&fit(subheading, width - 2.0 * MARGIN, 12.0))
     );
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The shape a point is drawn as, in the fill (and stroke) of its group.
+pub enum Marker {
+    None,
+    Circle,
+    Square,
+    Diamond,
+    Triangle,
+    TriangleDown,
+    Cross,
+}
+
+/// Draws a point at (`x`, `y`).
+pub fn marker(svg: &mut String, kind: Marker, x: f64, y: f64) {
+    let _ = match kind {
+        Marker::None => Ok(()),
+        Marker::Circle => write!(svg, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5"/>"#),
+        Marker::Square => write!(svg, r#"<rect x="{:.1}" y="{:.1}" width="7" height="7"/>"#, x - 3.5, y - 3.5),
+        Marker::Diamond => {
+            write!(
+                svg,
+                r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z"/>"#,
+                y - 4.5,
+                x + 4.5,
+                y + 4.5,
+                x - 4.5
+            )
+        }
+        Marker::Triangle => {
+            write!(
+                svg,
+                r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z"/>"#,
+                y - 4.5,
+                x + 4.0,
+                y + 3.5,
+                x - 4.0,
+                y + 3.5
+            )
+        }
+        Marker::TriangleDown => write!(
+            svg,
+            r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z"/>"#,
+            y + 4.5,
+            x + 4.0,
+            y - 3.5,
+            x - 4.0,
+            y - 3.5
+        ),
+        Marker::Cross => write!(
+            svg,
+            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}M{:.1} {:.1}L{:.1} {:.1}" stroke-width="2" fill="none"/>"#,
+            x - 4.0,
+            y - 4.0,
+            x + 4.0,
+            y + 4.0,
+            x - 4.0,
+            y + 4.0,
+            x + 4.0,
+            y - 4.0
+        ),
+    };
 }

@@ -13,7 +13,7 @@ use crate::anonymity::Cell;
 use crate::auth::principal::Principal;
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::svg::{self, BLUE, BLUISH_GREEN, ORANGE, VERMILLION, escape, fit, text_width};
+use crate::svg::{self, BLUE, BLUISH_GREEN, Marker, ORANGE, VERMILLION, escape, fit, text_width};
 
 const WIDTH: f64 = 640.0;
 const MARGIN: f64 = 10.0;
@@ -134,15 +134,7 @@ fn draw(name: &str, growth: &GrowthResponse) -> String {
         // Goals on the time axis, between the cycles around the day each was set.
         for goal in &c.goals {
             let x = position(&cycles, goal.created_at, &x_of).unwrap_or(later);
-            let y = y_low + 8.0;
-            let _ = write!(
-                svg,
-                r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z" fill="{ORANGE}"/>"#,
-                y - 5.0,
-                x + 5.0,
-                y + 5.0,
-                x - 5.0
-            );
+            dot(&mut svg, ORANGE, Marker::Diamond, x, y_low + 8.0);
         }
         // The line, broken where a figure is withheld, then the points.
         let shown: Vec<Option<(f64, f64)>> = c
@@ -163,69 +155,25 @@ fn draw(name: &str, growth: &GrowthResponse) -> String {
         }
         for (p, at) in c.points.iter().zip(&shown) {
             let Some((x, y)) = at else { continue };
-            let _ = match &p.change {
-                Some(ch) if ch.significant && ch.delta > 0.0 => write!(
-                    svg,
-                    r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{BLUISH_GREEN}"/>"#,
-                    y - 6.0,
-                    x + 5.5,
-                    y + 4.0,
-                    x - 5.5,
-                    y + 4.0
-                ),
-                Some(ch) if ch.significant => write!(
-                    svg,
-                    r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{VERMILLION}"/>"#,
-                    y + 6.0,
-                    x + 5.5,
-                    y - 4.0,
-                    x - 5.5,
-                    y - 4.0
-                ),
-                _ => write!(svg, r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{BLUE}"/>"#),
+            let (colour, shape) = match &p.change {
+                Some(ch) if ch.significant && ch.delta > 0.0 => (BLUISH_GREEN, Marker::Triangle),
+                Some(ch) if ch.significant => (VERMILLION, Marker::TriangleDown),
+                _ => (BLUE, Marker::Circle),
             };
+            dot(&mut svg, colour, shape, *x, *y);
         }
     }
 
     // The legend: one row of shapes, then what a gap means.
     let items = [
-        ("circle", BLUE, "all others' mean"),
-        ("up", BLUISH_GREEN, "significant rise"),
-        ("down", VERMILLION, "significant fall"),
-        ("diamond", ORANGE, "goal set"),
+        (Marker::Circle, BLUE, "all others' mean"),
+        (Marker::Triangle, BLUISH_GREEN, "significant rise"),
+        (Marker::TriangleDown, VERMILLION, "significant fall"),
+        (Marker::Diamond, ORANGE, "goal set"),
     ];
     let mut x = MARGIN;
     for (shape, colour, label) in items {
-        let (cx, cy) = (x + 6.0, legend_y - 4.0);
-        let _ = match shape {
-            "circle" => write!(svg, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="4" fill="{colour}"/>"#),
-            "up" => write!(
-                svg,
-                r#"<path d="M{cx:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
-                cy - 6.0,
-                cx + 5.5,
-                cy + 4.0,
-                cx - 5.5,
-                cy + 4.0
-            ),
-            "down" => write!(
-                svg,
-                r#"<path d="M{cx:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="{colour}"/>"#,
-                cy + 6.0,
-                cx + 5.5,
-                cy - 4.0,
-                cx - 5.5,
-                cy - 4.0
-            ),
-            _ => write!(
-                svg,
-                r#"<path d="M{cx:.1} {:.1}L{:.1} {cy:.1}L{cx:.1} {:.1}L{:.1} {cy:.1}Z" fill="{colour}"/>"#,
-                cy - 5.0,
-                cx + 5.0,
-                cy + 5.0,
-                cx - 5.0
-            ),
-        };
+        dot(&mut svg, colour, shape, x + 6.0, legend_y - 4.0);
         let _ =
             write!(svg, r##"<text x="{:.1}" y="{legend_y:.1}" font-size="12" fill="#222">{label}</text>"##, x + 16.0);
         x += 16.0 + text_width(label, 12.0) + 20.0;
@@ -242,6 +190,13 @@ fn draw(name: &str, growth: &GrowthResponse) -> String {
     );
     svg.push_str("</svg>");
     svg
+}
+
+/// One point in one colour.
+fn dot(svg: &mut String, colour: &str, shape: Marker, x: f64, y: f64) {
+    let _ = write!(svg, r#"<g fill="{colour}" stroke="{colour}">"#);
+    svg::marker(svg, shape, x, y);
+    svg.push_str("</g>");
 }
 
 /// Where a moment falls on the shared time axis: between the two cycles around it, in

@@ -16,7 +16,7 @@ use super::build::GrowthReport;
 use crate::anonymity::{Cell, Relationship};
 use crate::error::AppError;
 use crate::svg::{
-    self, BLUE, BLUISH_GREEN, ORANGE, REDDISH_PURPLE, SKY_BLUE, VERMILLION, escape, fit, text_width, wrap,
+    self, BLUE, BLUISH_GREEN, Marker, ORANGE, REDDISH_PURPLE, SKY_BLUE, VERMILLION, escape, fit, text_width, wrap,
 };
 
 const WIDTH: f64 = 640.0;
@@ -149,71 +149,10 @@ impl Figure {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marker {
-    None,
-    Circle,
-    Square,
-    Diamond,
-    Triangle,
-    TriangleDown,
-    Cross,
-}
-
 fn point(i: usize, n: usize, value: f64) -> (f64, f64) {
     let angle = std::f64::consts::TAU * i as f64 / n as f64 - std::f64::consts::FRAC_PI_2;
     let r = RADIUS * ((value - LOW) / (HIGH - LOW)).clamp(0.0, 1.0);
     (CX + r * angle.cos(), CY + r * angle.sin())
-}
-
-fn marker(svg: &mut String, kind: Marker, x: f64, y: f64) {
-    let _ = match kind {
-        Marker::None => Ok(()),
-        Marker::Circle => write!(svg, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3.5"/>"#),
-        Marker::Square => write!(svg, r#"<rect x="{:.1}" y="{:.1}" width="7" height="7"/>"#, x - 3.5, y - 3.5),
-        Marker::Diamond => {
-            write!(
-                svg,
-                r#"<path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z"/>"#,
-                y - 4.5,
-                x + 4.5,
-                y + 4.5,
-                x - 4.5
-            )
-        }
-        Marker::Triangle => {
-            write!(
-                svg,
-                r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z"/>"#,
-                y - 4.5,
-                x + 4.0,
-                y + 3.5,
-                x - 4.0,
-                y + 3.5
-            )
-        }
-        Marker::TriangleDown => write!(
-            svg,
-            r#"<path d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z"/>"#,
-            y + 4.5,
-            x + 4.0,
-            y - 3.5,
-            x - 4.0,
-            y - 3.5
-        ),
-        Marker::Cross => write!(
-            svg,
-            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}M{:.1} {:.1}L{:.1} {:.1}" stroke-width="2" fill="none"/>"#,
-            x - 4.0,
-            y - 4.0,
-            x + 4.0,
-            y + 4.0,
-            x - 4.0,
-            y + 4.0,
-            x + 4.0,
-            y - 4.0
-        ),
-    };
 }
 
 /// Where a competency's label goes: its lines, anchor and first baseline.
@@ -362,7 +301,7 @@ pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
         for (i, v) in values.iter().enumerate() {
             if let Some(v) = v {
                 let (x, y) = point(i, n, *v);
-                marker(&mut svg, kind, x, y);
+                svg::marker(&mut svg, kind, x, y);
             }
         }
         svg.push_str("</g>");
@@ -378,7 +317,7 @@ pub fn radar_svg(report: &GrowthReport, series: &[Series]) -> String {
             x + 24.0,
             y - 4.0
         );
-        marker(&mut svg, kind, x + 12.0, y - 4.0);
+        svg::marker(&mut svg, kind, x + 12.0, y - 4.0);
         let _ = write!(
             svg,
             r##"</g><text x="{:.1}" y="{y:.1}" font-size="{LABEL_SIZE}" fill="#222">{}</text>"##,
