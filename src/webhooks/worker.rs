@@ -165,6 +165,16 @@ struct Job {
     secrets: Secrets,
 }
 
+/// The ids of the endpoints that receive deliveries: enabled and not deleted.
+macro_rules! receiving {
+    () => {
+        webhook_endpoints::table
+            .filter(webhook_endpoints::enabled.eq(true))
+            .filter(webhook_endpoints::deleted_at.is_null())
+            .select(webhook_endpoints::id)
+    };
+}
+
 /// Due deliveries of enabled endpoints, oldest due first, leaving out `busy` endpoints.
 macro_rules! due {
     ($at:expr, $limit:expr, $busy:expr) => {
@@ -172,14 +182,7 @@ macro_rules! due {
             .filter(webhook_deliveries::status.eq(PENDING))
             .filter(webhook_deliveries::next_attempt_at.le($at))
             .filter(webhook_deliveries::endpoint_id.ne_all($busy))
-            .filter(
-                webhook_deliveries::endpoint_id.eq_any(
-                    webhook_endpoints::table
-                        .filter(webhook_endpoints::enabled.eq(true))
-                        .filter(webhook_endpoints::deleted_at.is_null())
-                        .select(webhook_endpoints::id),
-                ),
-            )
+            .filter(webhook_deliveries::endpoint_id.eq_any(receiving!()))
             .order(webhook_deliveries::next_attempt_at.asc())
             .limit($limit)
             .select(webhook_deliveries::id)
@@ -414,14 +417,9 @@ fn disable(conn: &mut DbConn, job: &Job, sent: &Sent) -> Result<(), AppError> {
 /// old the oldest of them is, deliveries by status, and every attempt by outcome.
 pub fn outbox_metrics(conn: &mut DbConn) -> Result<String, AppError> {
     use diesel::dsl::{count_star, min};
-    let pending = webhook_deliveries::table.filter(webhook_deliveries::status.eq(PENDING)).filter(
-        webhook_deliveries::endpoint_id.eq_any(
-            webhook_endpoints::table
-                .filter(webhook_endpoints::enabled.eq(true))
-                .filter(webhook_endpoints::deleted_at.is_null())
-                .select(webhook_endpoints::id),
-        ),
-    );
+    let pending = webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq(PENDING))
+        .filter(webhook_deliveries::endpoint_id.eq_any(receiving!()));
     let depth: i64 = db_run!(conn, |c| pending.select(count_star()).first(c))?;
     let oldest: Option<NaiveDateTime> =
         db_run!(conn, |c| pending.select(min(webhook_deliveries::created_at)).first(c))?;
