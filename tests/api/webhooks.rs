@@ -257,6 +257,7 @@ async fn a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_as_succes
     let log = settled_log(&app, &endpoint).await;
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), 3, "a success is not sent again");
+    assert!(received.iter().all(|r| r.signed_with(endpoint["secret"].as_str().unwrap())));
     assert!(received.iter().all(|r| r.id == received[0].id), "every attempt carries the same webhook-id");
     assert_eq!(log.len(), 1);
     assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("succeeded"), Some(3)), "{log:#?}");
@@ -329,6 +330,9 @@ async fn a_delivery_given_up_after_the_last_retry_and_a_410_disables_the_endpoin
     .await;
     assert_eq!((enabled["enabled"].as_bool(), enabled["disabled_reason"].as_str()), (Some(true), None));
     gone.wait_for(2).await;
+    for (receiver, endpoint) in [(&failing, &failing_endpoint), (&gone, &gone_endpoint)] {
+        assert!(receiver.received().iter().all(|r| r.signed_with(endpoint["secret"].as_str().unwrap())));
+    }
     let audit = json_with_status(app.get_as(&app.admin_token, "/api/v1/audit-events?limit=200").await, 200).await;
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"webhook_endpoint.disabled"), "{actions:?}");
@@ -492,6 +496,7 @@ async fn two_instances_on_one_database_deliver_each_of_1000_events_exactly_once(
     let people: HashSet<String> =
         received.iter().map(|r| r.json()["data"]["person_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(people.len(), 1000);
+    assert!(received.iter().all(|r| r.signed_with(endpoint["secret"].as_str().unwrap())));
     // Both instances took part: the attempts name two workers.
     use diesel::prelude::*;
     use roundtable::db::schema::webhook_attempts;
@@ -570,7 +575,7 @@ async fn raters_who_have_not_answered_are_reminded_once_at_each_time_the_cycle_s
 async fn answers_are_announced_as_counts_once_an_hour_never_as_they_arrive() {
     let receiver = Receiver::start(&[]).await;
     let mut org = Org::on(spawn_app_with(delivering).await).await;
-    register(&org.app, &receiver.url, json!(["response.submitted"])).await;
+    let endpoint = register(&org.app, &receiver.url, json!(["response.submitted"])).await;
     let cycle = org.collecting_cycle(3).await;
     for rater in ["peer1", "peer2"] {
         let invitation = org.invitation_of(rater, "subject").await["id"].as_str().unwrap().to_string();
@@ -612,6 +617,7 @@ async fn answers_are_announced_as_counts_once_an_hour_never_as_they_arrive() {
     json_with_status(org.submit("peer3", &invitation, answers).await, 200).await;
     tick_at(&org.app, next_hour + chrono::Duration::hours(2));
     let both = receiver.wait_for(2).await;
+    assert!(both.iter().all(|r| r.signed_with(endpoint["secret"].as_str().unwrap())));
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), 2);
     let data = &both[1].json()["data"];
