@@ -4,7 +4,6 @@
 //! resolver drops them, so a host that resolves elsewhere later is refused too.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
 
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -122,12 +121,6 @@ pub struct NotPublic(pub String);
 /// The worker's resolver: the system's, without the addresses a delivery must not reach.
 #[derive(Debug, Default)]
 pub struct PublicOnly;
-
-impl PublicOnly {
-    pub fn shared() -> Arc<Self> {
-        Arc::new(Self)
-    }
-}
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {

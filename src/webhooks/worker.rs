@@ -59,7 +59,7 @@ impl Worker {
             .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
             .user_agent(concat!("Roundtable-Webhooks/", env!("CARGO_PKG_VERSION")));
         if !settings.allow_private_targets {
-            client = client.dns_resolver(PublicOnly::shared());
+            client = client.dns_resolver(Arc::new(PublicOnly));
         }
         let client = client.build()?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
