@@ -40,6 +40,12 @@ pub struct DatabaseSettings {
     /// sealed again under the current key when next rewritten.
     #[arg(long, env = "ROUNDTABLE_PREVIOUS_ANSWER_KEY_FILES", value_delimiter = ',')]
     pub previous_answer_key_files: Vec<PathBuf>,
+
+    /// A read-only replica of the PostgreSQL database (`postgres://…`, e.g. a hot
+    /// standby): the figures of growth reports and analytics are read there, while every
+    /// write, every audit entry and every decision of who may read what stay on the primary.
+    #[arg(long, env = "ROUNDTABLE_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
 }
 
 impl DatabaseSettings {
@@ -52,6 +58,7 @@ impl DatabaseSettings {
             answer_key_file: None,
             answer_key: None,
             previous_answer_key_files: Vec::new(),
+            read_database_url: None,
         }
     }
 }

@@ -56,6 +56,7 @@ use crate::auth::keys::KeyStore;
 use crate::auth::tokens::TokenAuthority;
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::events::ReadLog;
 use crate::orgs::NewOrganization;
 use crate::rate_limit::RateLimits;
 use crate::state::AppState;
@@ -139,6 +140,7 @@ impl Application {
             .then(|| webhooks::Worker::start(db.clone(), settings.webhooks.clone()))
             .transpose()?;
         let state = web::Data::new(AppState {
+            reads: ReadLog::start(db.clone())?,
             db,
             tokens: tokens.clone(),
             client_token_ttl_secs: settings.auth.client_token_ttl_secs,

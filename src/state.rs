@@ -5,10 +5,13 @@ use actix_web::web;
 
 use crate::auth::tokens::TokenAuthority;
 use crate::db::DbPool;
+use crate::events::ReadLog;
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: DbPool,
+    /// Where report reads are recorded, in batches, before they are answered.
+    pub reads: ReadLog,
     /// Shared with the `Principal` extractor, which finds it as app data of its own.
     pub tokens: web::Data<TokenAuthority>,
     pub client_token_ttl_secs: u64,

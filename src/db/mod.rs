@@ -5,6 +5,7 @@
 //! batch inserts) compile on both. Query functions take `&mut DbConn`, so the same
 //! function runs inside or outside [`DbConn::transaction`].
 
+pub mod batch;
 mod group;
 pub mod schema;
 pub mod text;
@@ -201,6 +202,8 @@ pub enum Engine {
 pub struct DbPool {
     engine: EnginePool,
     keys: Arc<AnswerKeys>,
+    /// A read-only replica of the PostgreSQL primary, for [`DbPool::run_read`].
+    replica: Option<PgPool>,
 }
 
 #[derive(Clone)]
@@ -258,7 +261,11 @@ impl DbPool {
     /// after). SQLite connections open in microseconds and are opened as needed.
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         let keys = AnswerKeys::load(&key_source(settings)?, &settings.previous_answer_key_files)?;
-        Self::open(settings, settings.db_pool_size.max(1), true, keys)
+        let mut pool = Self::open(settings, settings.db_pool_size.max(1), true, keys)?;
+        if let Some(url) = settings.read_database_url.as_deref().filter(|u| !u.is_empty()) {
+            pool.replica = Some(open_replica(&pool, url, settings)?);
+        }
+        Ok(pool)
     }
 
     /// One connection for a command that runs and exits. The pool keeps no idle
@@ -295,18 +302,9 @@ impl DbPool {
                     .build(manager)?;
                 EnginePool::Sqlite(pool, Arc::new(Mutex::new(())), GroupCommit::start()?)
             }
-            DatabaseUrl::Postgres(url) => {
-                let manager = ConnectionManager::<PgConnection>::new(url);
-                EnginePool::Postgres(
-                    Pool::builder()
-                        .max_size(max_size)
-                        .min_idle(Some(if keep_open { max_size } else { 0 }))
-                        .connection_timeout(timeout)
-                        .build(manager)?,
-                )
-            }
+            DatabaseUrl::Postgres(url) => EnginePool::Postgres(pg_pool(&url, max_size, keep_open, timeout)?),
         };
-        let pool = Self { engine, keys };
+        let pool = Self { engine, keys, replica: None };
         pool.get()?.run_migrations()?;
         Ok(pool)
     }
@@ -342,12 +340,39 @@ impl DbPool {
         T: Send + 'static,
     {
         let pool = self.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
+        Self::block(move || f(&mut pool.get()?)).await
+    }
+
+    /// [`DbPool::run`] on the read replica when one is configured, else on the primary.
+    /// Only for reads whose answer a replica's lag cannot make wrong: what the replica has
+    /// not replayed yet looks missing (404) or not yet done (409), and is then asked of
+    /// the primary, which may have it already.
+    pub async fn run_read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: Fn(&mut DbConn) -> Result<T, AppError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let Some(replica) = self.replica.clone() else { return self.run(f).await };
+        let (f, keys) = (Arc::new(f), Arc::clone(&self.keys));
+        let on_replica = Arc::clone(&f);
+        let answer = Self::block(move || {
+            let conn = replica.get().map_err(|e| AppError::Unavailable(format!("the read replica: {e}")))?;
+            on_replica(&mut DbConn::Postgres(PgConn { conn, keys }))
         })
-        .await
-        .map_err(AppError::internal)?
+        .await;
+        match answer {
+            Err(AppError::NotFound | AppError::Conflict { .. }) => self.run(move |conn| f(conn)).await,
+            answer => answer,
+        }
+    }
+
+    /// Whether reads may go to a replica that lags behind the primary.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    async fn block<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError> + Send + 'static) -> Result<T, AppError> {
+        actix_web::web::block(f).await.map_err(AppError::internal)?
     }
 
     /// [`DbPool::transaction`] for a write that many callers make at once (submissions):
@@ -373,6 +398,27 @@ impl DbPool {
     {
         self.run(move |conn| conn.transaction(f)).await
     }
+}
+
+/// The pool of a read replica of `primary`, opened like the primary's (every connection up
+/// front) and never migrated: a standby replays the primary's migrations itself.
+fn open_replica(primary: &DbPool, url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    if primary.engine() != Engine::Postgres || !matches!(DatabaseUrl::parse(url), Ok(DatabaseUrl::Postgres(_))) {
+        anyhow::bail!("a read replica (ROUNDTABLE_READ_DATABASE_URL) is a postgres:// URL beside a PostgreSQL primary");
+    }
+    let timeout = Duration::from_secs(settings.db_timeout_secs.max(1));
+    pg_pool(url, settings.db_pool_size.max(1), true, timeout)
+        .map_err(|e| anyhow::anyhow!("cannot reach the read replica: {e}"))
+}
+
+/// A PostgreSQL pool of up to `size` connections; `keep_open`, all of them opened up front
+/// and kept.
+fn pg_pool(url: &str, size: u32, keep_open: bool, timeout: Duration) -> Result<PgPool, diesel::r2d2::PoolError> {
+    Pool::builder()
+        .max_size(size)
+        .min_idle(Some(if keep_open { size } else { 0 }))
+        .connection_timeout(timeout)
+        .build(ConnectionManager::<PgConnection>::new(url))
 }
 
 /// Where the answer key comes from: the configured file or value, or on SQLite a

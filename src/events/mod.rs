@@ -12,10 +12,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use chrono::NaiveDateTime;
+
 use crate::auth::principal::Principal;
+use crate::db::batch::Batcher;
 use crate::db::schema::audit_events;
-use crate::db::{DbConn, new_id, now};
+use crate::db::{DbConn, DbPool, new_id, now};
 use crate::db_run;
+use crate::error::AppError;
 
 /// One change worth recording. Fields are plain values, so that every domain can name its
 /// events here without this module depending on any of them.
@@ -552,27 +556,70 @@ pub fn record_by_system(conn: &mut DbConn, org_id: &str, events: &[Event]) -> Re
 
 fn write(conn: &mut DbConn, org_id: &str, actor: &str, events: &[Event]) -> Result<(), diesel::result::Error> {
     let at = now();
-    let rows: Vec<_> = events
-        .iter()
-        .filter(|e| e.audited())
-        .map(|event| {
-            let (target_type, target_id) = event.target();
-            (
-                audit_events::id.eq(new_id()),
-                audit_events::org_id.eq(org_id),
-                audit_events::actor.eq(actor),
-                audit_events::action.eq(event.action()),
-                audit_events::target_type.eq(target_type),
-                audit_events::target_id.eq(target_id.map(str::to_string)),
-                audit_events::details.eq(event.details().to_string()),
-                audit_events::created_at.eq(at),
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
+    let entries: Vec<Entry> =
+        events.iter().filter(|e| e.audited()).map(|event| Entry::new(org_id, actor, event, at)).collect();
+    insert_entries(conn, &entries)?;
+    outbox::enqueue(conn, org_id, events, at)
+}
+
+/// One row of the audit log, made before it is written.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct Entry {
+    id: String,
+    org_id: String,
+    actor: String,
+    action: String,
+    target_type: String,
+    target_id: Option<String>,
+    details: String,
+    created_at: NaiveDateTime,
+}
+
+impl Entry {
+    fn new(org_id: &str, actor: &str, event: &Event, at: NaiveDateTime) -> Self {
+        let (target_type, target_id) = event.target();
+        Self {
+            id: new_id(),
+            org_id: org_id.to_string(),
+            actor: actor.to_string(),
+            action: event.action().to_string(),
+            target_type: target_type.to_string(),
+            target_id: target_id.map(str::to_string),
+            details: event.details().to_string(),
+            created_at: at,
+        }
+    }
+}
+
+fn insert_entries(conn: &mut DbConn, entries: &[Entry]) -> Result<(), diesel::result::Error> {
+    for chunk in entries.chunks(500) {
         db_run!(conn, |c| diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
     }
-    outbox::enqueue(conn, org_id, events, at)
+    Ok(())
+}
+
+/// The audit entries of reads, written in batches: the entries of reads that arrive
+/// together commit in one transaction, and each read is answered once its entry is
+/// durable ([`crate::db::batch`]).
+#[derive(Clone)]
+pub struct ReadLog(Batcher<Entry>);
+
+/// The most entries one batch writes: more than the reads a pool can serve at once.
+const MOST_READS_IN_A_BATCH: usize = 256;
+
+impl ReadLog {
+    pub fn start(db: DbPool) -> std::io::Result<Self> {
+        Batcher::start("audit-read-log", db, MOST_READS_IN_A_BATCH, |conn, entries| Ok(insert_entries(conn, entries)?))
+            .map(Self)
+    }
+
+    /// Records that the caller read something (an event that announces nothing to
+    /// webhooks); returns once the entry is durable, which is when the read may be answered.
+    pub async fn record(&self, principal: &Principal, read: Event) -> Result<(), AppError> {
+        debug_assert!(read.audited() && read.notices().is_empty(), "a read is audited and announces nothing");
+        self.0.commit(Entry::new(&principal.org_id, &principal.audit_name(), &read, now())).await
+    }
 }
 
 #[cfg(test)]

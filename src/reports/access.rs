@@ -11,11 +11,11 @@ use super::{GrowthReport, load_report};
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
 use crate::cycles::{Cycle, CycleState, find_cycle};
-use crate::db::DbConn;
 use crate::db::schema::{coaching_members, coaching_relationships, report_shares};
+use crate::db::{DbConn, DbPool};
 use crate::db_run;
 use crate::error::AppError;
-use crate::events::{self, Event};
+use crate::events::{Event, ReadLog};
 
 /// On what ground a caller reads a subject's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,29 +96,58 @@ pub fn may_read(reader: &Reader, report: &GrowthReport) -> bool {
     }
 }
 
-/// The report, if this caller may read it, with the read recorded before it is returned.
-pub fn read_report(
-    conn: &mut DbConn,
-    principal: &Principal,
-    cycle_id: &str,
-    subject_id: &str,
+/// The report, if this caller may read it, returned once the read is recorded: the
+/// reads that arrive together are recorded in one commit ([`ReadLog`]).
+///
+/// Who may read it is decided on the primary, so a share revoked there counts at once;
+/// the report, which never changes once the cycle is closed but for its release, is read
+/// from the replica when there is one ([`DbPool::run_read`]).
+pub async fn read_report(
+    db: &DbPool,
+    log: &ReadLog,
+    principal: Principal,
+    cycle_id: String,
+    subject_id: String,
 ) -> Result<GrowthReport, AppError> {
-    // Roll-ups never change after close, so the reads need no transaction; the audit
-    // entry is a short write of its own, which keeps readers off the writer's lock.
-    let cycle = find_cycle(conn, &principal.org_id, cycle_id)?;
-    let reader = match readable(principal, &cycle, subject_id) {
-        Err(AppError::NotFound) => shared_with(conn, principal, &cycle, subject_id)?.ok_or(AppError::NotFound)?,
-        other => other?,
-    };
-    let report = load_report(conn, &cycle, subject_id)?;
-    if !may_read(&reader, &report) {
-        return Err(AppError::NotFound);
-    }
+    let (principal, subject_id, cycle, reader) = db
+        .run(move |conn| {
+            let (cycle, reader) = admit(conn, &principal, &cycle_id, &subject_id)?;
+            Ok((principal, subject_id, cycle, reader))
+        })
+        .await?;
+    let (shown, to_load, on_replica) = (reader.clone(), cycle.clone(), db.has_replica());
+    let report = db
+        .run_read(move |conn| {
+            // The close writes all of a report in one transaction with the cycle's state:
+            // a replica that has not replayed it has none of the report yet.
+            if on_replica && find_cycle(conn, &to_load.org_id, &to_load.id)?.state < CycleState::Closed {
+                return Err(AppError::NotFound);
+            }
+            // Roll-ups never change after close, so the reads need no transaction.
+            let report = load_report(conn, &to_load, &subject_id)?;
+            if may_read(&shown, &report) { Ok(report) } else { Err(AppError::NotFound) }
+        })
+        .await?;
     let (report, share_ids) = match reader {
         Reader::Coach { share_ids, competencies } => (report.as_shared(competencies.as_ref()), share_ids),
         Reader::Hr | Reader::Subject => (report, Vec::new()),
     };
     let read = Event::ReportRead { cycle_id: cycle.id, subject_id: report.subject_id.clone(), share_ids };
-    conn.transaction(|conn| events::record(conn, principal, read))?;
+    log.record(&principal, read).await?;
     Ok(report)
+}
+
+/// The cycle and the caller's ground for reading `subject_id`'s report in it.
+fn admit(
+    conn: &mut DbConn,
+    principal: &Principal,
+    cycle_id: &str,
+    subject_id: &str,
+) -> Result<(Cycle, Reader), AppError> {
+    let cycle = find_cycle(conn, &principal.org_id, cycle_id)?;
+    let reader = match readable(principal, &cycle, subject_id) {
+        Err(AppError::NotFound) => shared_with(conn, principal, &cycle, subject_id)?.ok_or(AppError::NotFound)?,
+        other => other?,
+    };
+    Ok((cycle, reader))
 }

@@ -57,7 +57,7 @@ pub async fn get_report(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (cycle_id, subject_id) = path.into_inner();
-    let report = state.db.run(move |conn| access::read_report(conn, &principal, &cycle_id, &subject_id)).await?;
+    let report = access::read_report(&state.db, &state.reads, principal, cycle_id, subject_id).await?;
     if wants_csv(&req) {
         let body = render::csv(&report).map_err(AppError::internal)?;
         return Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").insert_header(private()).body(body));
@@ -100,7 +100,7 @@ pub async fn get_report_radar(
 ) -> Result<HttpResponse, AppError> {
     let series = Series::parse_list(query.series.as_deref())?;
     let (cycle_id, subject_id) = path.into_inner();
-    let report = state.db.run(move |conn| access::read_report(conn, &principal, &cycle_id, &subject_id)).await?;
+    let report = access::read_report(&state.db, &state.reads, principal, cycle_id, subject_id).await?;
     let svg = radar::radar_svg(&report, &series);
     Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(private()).body(svg))
 }

@@ -1,3 +1,9 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use roundtable::Application;
 use roundtable::config::{AuthSettings, DatabaseSettings, ServeSettings, Settings, WebhookSettings};
@@ -66,6 +72,16 @@ impl TestDatabase {
 
     pub fn is_postgres(&self) -> bool {
         self.url().starts_with("postgres")
+    }
+
+    /// This PostgreSQL database as a read replica serves it: on the hot standby
+    /// `TEST_READ_DATABASE_URL` names, if it is set.
+    pub fn on_replica(&self) -> Option<String> {
+        let replica = std::env::var("TEST_READ_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())?;
+        match self {
+            Self::Postgres { name, .. } => Some(with_database_name(&replica, name)),
+            _ => None,
+        }
     }
 
     /// A handle on the same database that does not drop it.
@@ -502,5 +518,69 @@ pub fn redacted(value: &Value, labels: &std::collections::HashMap<String, String
         }
         Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => json!("[time]"),
         other => other.clone(),
+    }
+}
+
+/// The real binary serving a prepared database, with its log lines collected.
+pub struct Served {
+    child: Child,
+    log: Option<JoinHandle<Vec<String>>>,
+    pub port: u16,
+}
+
+impl Served {
+    pub fn start(database_url: &str) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roundtable"));
+        if database_url.starts_with("postgres") {
+            command.env("ROUNDTABLE_ANSWER_KEY", TEST_ANSWER_KEY);
+        }
+        let mut child = command
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1", "--log-json", "--database-url", database_url])
+            .env("ROUNDTABLE_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stderr = child.stderr.take().unwrap();
+        let (port_tx, port_rx) = mpsc::channel();
+        let log = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            for line in BufReader::new(stderr).lines() {
+                let line = line.expect("log line");
+                let port = serde_json::from_str::<Value>(&line).ok().and_then(|v| v["port"].as_u64());
+                if let Some(port) = port {
+                    let _ = port_tx.send(port as u16);
+                }
+                lines.push(line);
+            }
+            lines
+        });
+        let port = port_rx.recv_timeout(Duration::from_secs(60)).expect("the server logs its port");
+        Self { child, log: Some(log), port }
+    }
+
+    /// The address it serves at.
+    pub fn address(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and waits for it to be gone.
+    pub fn kill(self) {
+        drop(self)
+    }
+
+    /// Stops the server (SIGKILL: no graceful shutdown) and returns everything it logged.
+    pub fn stop(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

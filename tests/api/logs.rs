@@ -1,69 +1,9 @@
 //! What the server logs: a request's route template, never its path, so a rater's
 //! invitation id does not end up next to the time of their answer.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use crate::helpers::{Org, TEST_ANSWER_KEY, TestApp, TestDatabase, answers_to, json_with_status};
-
-/// The real binary serving a prepared database, with its log lines collected.
-struct Served {
-    child: Child,
-    log: Option<JoinHandle<Vec<String>>>,
-    port: u16,
-}
-
-impl Served {
-    fn start(database_url: &str) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_roundtable"));
-        if database_url.starts_with("postgres") {
-            command.env("ROUNDTABLE_ANSWER_KEY", TEST_ANSWER_KEY);
-        }
-        let mut child = command
-            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1", "--log-json", "--database-url", database_url])
-            .env("ROUNDTABLE_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let stderr = child.stderr.take().unwrap();
-        let (port_tx, port_rx) = mpsc::channel();
-        let log = std::thread::spawn(move || {
-            let mut lines = Vec::new();
-            for line in BufReader::new(stderr).lines() {
-                let line = line.expect("log line");
-                let port = serde_json::from_str::<Value>(&line).ok().and_then(|v| v["port"].as_u64());
-                if let Some(port) = port {
-                    let _ = port_tx.send(port as u16);
-                }
-                lines.push(line);
-            }
-            lines
-        });
-        let port = port_rx.recv_timeout(Duration::from_secs(60)).expect("the server logs its port");
-        Self { child, log: Some(log), port }
-    }
-
-    /// Stops the server and returns everything it logged.
-    fn stop(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.log.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::helpers::{Org, Served, TestApp, TestDatabase, answers_to, json_with_status};
 
 #[actix_web::test]
 async fn the_log_of_a_whole_cycle_holds_no_invitation_id() {
