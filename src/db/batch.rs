@@ -10,9 +10,13 @@
 //! fails only its own caller.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 
-use super::{DbConn, DbPool};
+use super::{DbConn, DbPool, Engine};
 use crate::error::AppError;
+
+/// Batches PostgreSQL may be writing at once.
+const COMMITTERS_ON_POSTGRES: usize = 4;
 
 /// Writes a batch's rows inside the batch's transaction.
 pub type WriteRows<R> = fn(&mut DbConn, &[R]) -> Result<(), AppError>;
@@ -36,10 +40,20 @@ impl<R> Clone for Batcher<R> {
 }
 
 impl<R: Send + 'static> Batcher<R> {
-    /// A thread that commits up to `most` rows at a time to `pool` with `write`.
+    /// Threads that commit up to `most` rows at a time to `pool` with `write`: one on
+    /// SQLite, which has one writer; on PostgreSQL several, so that a batch is written
+    /// while the one before it waits for its log flush, and PostgreSQL flushes them together.
     pub fn start(name: &str, pool: DbPool, most: usize, write: WriteRows<R>) -> std::io::Result<Self> {
         let (queue, rows) = channel();
-        std::thread::Builder::new().name(name.into()).spawn(move || commit_batches(&pool, rows, most.max(1), write))?;
+        let rows = Arc::new(Mutex::new(rows));
+        let committers = match pool.engine() {
+            Engine::Sqlite => 1,
+            Engine::Postgres => COMMITTERS_ON_POSTGRES,
+        };
+        for _ in 0..committers {
+            let (pool, rows) = (pool.clone(), Arc::clone(&rows));
+            std::thread::Builder::new().name(name.into()).spawn(move || commit_batches(&pool, &rows, most.max(1), write))?;
+        }
         Ok(Self { queue })
     }
 
@@ -54,10 +68,15 @@ impl<R: Send + 'static> Batcher<R> {
     }
 }
 
-fn commit_batches<R>(pool: &DbPool, queue: Receiver<Queued<R>>, most: usize, write: WriteRows<R>) {
-    while let Ok(first) = queue.recv() {
-        let (rows, answers): (Vec<R>, Vec<_>) =
-            std::iter::once(first).chain(queue.try_iter().take(most - 1)).map(|q| (q.row, q.answer)).unzip();
+fn commit_batches<R>(pool: &DbPool, queue: &Mutex<Receiver<Queued<R>>>, most: usize, write: WriteRows<R>) {
+    loop {
+        // One committer at a time waits for rows and takes what has queued.
+        let batch: Vec<Queued<R>> = {
+            let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+            let Ok(first) = queue.recv() else { return };
+            std::iter::once(first).chain(queue.try_iter().take(most - 1)).collect()
+        };
+        let (rows, answers): (Vec<R>, Vec<_>) = batch.into_iter().map(|q| (q.row, q.answer)).unzip();
         match commit_rows(pool, &rows, write) {
             Ok(()) => answers.into_iter().for_each(|answer| drop(answer.send(Ok(())))),
             Err(err) if rows.len() == 1 => drop(answers.into_iter().next().map(|answer| answer.send(Err(err)))),
