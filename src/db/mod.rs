@@ -366,6 +366,31 @@ impl DbPool {
         }
     }
 
+    /// `decide` on the primary (who may read what), then `read` with what it decided: on
+    /// the replica as [`DbPool::run_read`] when there is one, else on the same
+    /// connection, in one trip to the blocking pool.
+    pub async fn run_then_read<A, T, D, R>(&self, decide: D, read: R) -> Result<(A, T), AppError>
+    where
+        D: FnOnce(&mut DbConn) -> Result<A, AppError> + Send + 'static,
+        R: Fn(&mut DbConn, &A) -> Result<T, AppError> + Send + Sync + 'static,
+        A: Clone + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        if self.replica.is_none() {
+            return self
+                .run(move |conn| {
+                    let decided = decide(conn)?;
+                    let value = read(conn, &decided)?;
+                    Ok((decided, value))
+                })
+                .await;
+        }
+        let decided = self.run(decide).await?;
+        let given = decided.clone();
+        let value = self.run_read(move |conn| read(conn, &given)).await?;
+        Ok((decided, value))
+    }
+
     /// Whether reads may go to a replica that lags behind the primary.
     pub fn has_replica(&self) -> bool {
         self.replica.is_some()

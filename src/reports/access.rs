@@ -101,7 +101,7 @@ pub fn may_read(reader: &Reader, report: &GrowthReport) -> bool {
 ///
 /// Who may read it is decided on the primary, so a share revoked there counts at once;
 /// the report, which never changes once the cycle is closed but for its release, is read
-/// from the replica when there is one ([`DbPool::run_read`]).
+/// from the replica when there is one ([`DbPool::run_then_read`]).
 pub async fn read_report(
     db: &DbPool,
     log: &ReadLog,
@@ -109,24 +109,24 @@ pub async fn read_report(
     cycle_id: String,
     subject_id: String,
 ) -> Result<GrowthReport, AppError> {
-    let (principal, subject_id, cycle, reader) = db
-        .run(move |conn| {
-            let (cycle, reader) = admit(conn, &principal, &cycle_id, &subject_id)?;
-            Ok((principal, subject_id, cycle, reader))
-        })
-        .await?;
-    let (shown, to_load, on_replica) = (reader.clone(), cycle.clone(), db.has_replica());
-    let report = db
-        .run_read(move |conn| {
-            // The close writes all of a report in one transaction with the cycle's state:
-            // a replica that has not replayed it has none of the report yet.
-            if on_replica && find_cycle(conn, &to_load.org_id, &to_load.id)?.state < CycleState::Closed {
-                return Err(AppError::NotFound);
-            }
-            // Roll-ups never change after close, so the reads need no transaction.
-            let report = load_report(conn, &to_load, &subject_id)?;
-            if may_read(&shown, &report) { Ok(report) } else { Err(AppError::NotFound) }
-        })
+    let (on_replica, subject) = (db.has_replica(), subject_id.clone());
+    let ((principal, cycle, reader), report) = db
+        .run_then_read(
+            move |conn| {
+                let (cycle, reader) = admit(conn, &principal, &cycle_id, &subject_id)?;
+                Ok((principal, cycle, reader))
+            },
+            move |conn, (_, cycle, reader)| {
+                // The close writes all of a report in one transaction with the cycle's
+                // state: a replica that has not replayed it has none of the report yet.
+                if on_replica && find_cycle(conn, &cycle.org_id, &cycle.id)?.state < CycleState::Closed {
+                    return Err(AppError::NotFound);
+                }
+                // Roll-ups never change after close, so the reads need no transaction.
+                let report = load_report(conn, cycle, &subject)?;
+                if may_read(reader, &report) { Ok(report) } else { Err(AppError::NotFound) }
+            },
+        )
         .await?;
     let (report, share_ids) = match reader {
         Reader::Coach { share_ids, competencies } => (report.as_shared(competencies.as_ref()), share_ids),
