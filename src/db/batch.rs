@@ -10,13 +10,9 @@
 //! fails only its own caller.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
 
-use super::{DbConn, DbPool, Engine};
+use super::{DbConn, DbPool};
 use crate::error::AppError;
-
-/// Batches PostgreSQL may be writing at once.
-const COMMITTERS_ON_POSTGRES: usize = 4;
 
 /// Writes a batch's rows inside the batch's transaction.
 pub type WriteRows<R> = fn(&mut DbConn, &[R]) -> Result<(), AppError>;
@@ -40,20 +36,10 @@ impl<R> Clone for Batcher<R> {
 }
 
 impl<R: Send + 'static> Batcher<R> {
-    /// Threads that commit up to `most` rows at a time to `pool` with `write`: one on
-    /// SQLite, which has one writer; on PostgreSQL several, so that a batch is written
-    /// while the one before it waits for its log flush, and PostgreSQL flushes them together.
+    /// A thread that commits up to `most` rows at a time to `pool` with `write`.
     pub fn start(name: &str, pool: DbPool, most: usize, write: WriteRows<R>) -> std::io::Result<Self> {
         let (queue, rows) = channel();
-        let rows = Arc::new(Mutex::new(rows));
-        let committers = match pool.engine() {
-            Engine::Sqlite => 1,
-            Engine::Postgres => COMMITTERS_ON_POSTGRES,
-        };
-        for _ in 0..committers {
-            let (pool, rows) = (pool.clone(), Arc::clone(&rows));
-            std::thread::Builder::new().name(name.into()).spawn(move || commit_batches(&pool, &rows, most.max(1), write))?;
-        }
+        std::thread::Builder::new().name(name.into()).spawn(move || commit_batches(&pool, rows, most.max(1), write))?;
         Ok(Self { queue })
     }
 
@@ -68,15 +54,10 @@ impl<R: Send + 'static> Batcher<R> {
     }
 }
 
-fn commit_batches<R>(pool: &DbPool, queue: &Mutex<Receiver<Queued<R>>>, most: usize, write: WriteRows<R>) {
-    loop {
-        // One committer at a time waits for rows and takes what has queued.
-        let batch: Vec<Queued<R>> = {
-            let queue = queue.lock().unwrap_or_else(|e| e.into_inner());
-            let Ok(first) = queue.recv() else { return };
-            std::iter::once(first).chain(queue.try_iter().take(most - 1)).collect()
-        };
-        let (rows, answers): (Vec<R>, Vec<_>) = batch.into_iter().map(|q| (q.row, q.answer)).unzip();
+fn commit_batches<R>(pool: &DbPool, queue: Receiver<Queued<R>>, most: usize, write: WriteRows<R>) {
+    while let Ok(first) = queue.recv() {
+        let (rows, answers): (Vec<R>, Vec<_>) =
+            std::iter::once(first).chain(queue.try_iter().take(most - 1)).map(|q| (q.row, q.answer)).unzip();
         match commit_rows(pool, &rows, write) {
             Ok(()) => answers.into_iter().for_each(|answer| drop(answer.send(Ok(())))),
             Err(err) if rows.len() == 1 => drop(answers.into_iter().next().map(|answer| answer.send(Err(err)))),
@@ -91,4 +72,52 @@ fn commit_batches<R>(pool: &DbPool, queue: &Mutex<Receiver<Queued<R>>>, most: us
 
 fn commit_rows<R>(pool: &DbPool, rows: &[R], write: WriteRows<R>) -> Result<(), AppError> {
     pool.get()?.transaction(|conn| write(conn, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+
+    use super::super::{DbConn, DbPool, EnginePool};
+    use super::Batcher;
+    use crate::config::DatabaseSettings;
+    use crate::error::AppError;
+
+    fn insert(conn: &mut DbConn, rows: &[i32]) -> Result<(), AppError> {
+        let DbConn::Sqlite(c) = conn else { unreachable!() };
+        for n in rows {
+            diesel::sql_query(format!("INSERT INTO batched (n) VALUES ({n})")).execute(&mut **c)?;
+        }
+        Ok(())
+    }
+
+    #[actix_web::test]
+    async fn a_batch_commits_together_and_a_bad_row_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool =
+            DbPool::connect(&DatabaseSettings::for_url(&format!("sqlite://{}/b.db", dir.path().display()))).unwrap();
+        let DbConn::Sqlite(c) = &mut pool.get().unwrap() else { unreachable!() };
+        c.batch_execute("CREATE TABLE batched (n INTEGER PRIMARY KEY)").unwrap();
+        let batcher = Batcher::start("test-batches", pool.clone(), 16, insert).unwrap();
+        let EnginePool::Sqlite(_, writer, _) = &pool.engine else { unreachable!() };
+
+        // While another writer holds the lock, rows queue and then go in one batch (the
+        // first may go alone, taken before the rest arrived); the duplicate makes its batch
+        // fail, and each of that batch's rows is tried again alone.
+        let held = writer.lock().unwrap();
+        let (one, two, again, three) = (batcher.commit(1), batcher.commit(2), batcher.commit(2), batcher.commit(3));
+        drop(held);
+        let (one, two, again, three) = tokio::join!(one, two, again, three);
+        assert!(one.is_ok() && two.is_ok() && three.is_ok());
+        assert!(again.is_err(), "the duplicate row fails");
+        let DbConn::Sqlite(c) = &mut pool.get().unwrap() else { unreachable!() };
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let stored: Count = diesel::sql_query("SELECT count(*) AS n FROM batched").get_result(&mut **c).unwrap();
+        assert_eq!(stored.n, 3);
+    }
 }

@@ -57,17 +57,28 @@ pub(super) fn write(conn: &mut DbConn, cycle: &Cycle, results: &[SealedResults])
     Ok(())
 }
 
-/// A subject's results; empty when the subject had no answer set at close.
+/// A subject's results from their stored row (key id and sealed bytes, read with the
+/// report's other facts); empty when the subject had no answer set at close.
+pub fn open(
+    keys: &AnswerKeys,
+    cycle: &Cycle,
+    subject_id: &str,
+    row: Option<(String, Vec<u8>)>,
+) -> Result<SubjectResults, AppError> {
+    match row {
+        Some((key_id, bytes)) => {
+            keys.open_json(&row_name(&cycle.org_id, &cycle.id, subject_id), &Sealed { key_id, bytes })
+        }
+        None => Ok(SubjectResults::default()),
+    }
+}
+
+/// A subject's results, read alone.
 pub fn load(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result<SubjectResults, AppError> {
-    let row: Option<(String, Vec<u8>)> = db_run!(conn, |c| subject_results::table
+    let row = db_run!(conn, |c| subject_results::table
         .find((&cycle.id, subject_id))
         .select((subject_results::key_id, subject_results::sealed))
         .first(c)
         .optional())?;
-    match row {
-        Some((key_id, bytes)) => {
-            conn.keys().open_json(&row_name(&cycle.org_id, &cycle.id, subject_id), &Sealed { key_id, bytes })
-        }
-        None => Ok(SubjectResults::default()),
-    }
+    open(conn.keys(), cycle, subject_id, row)
 }
