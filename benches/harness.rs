@@ -6,6 +6,7 @@
 //! leaders (default 10,000), `BENCH_ENGINES` limits the engines (`sqlite,postgres`).
 
 mod machine;
+mod waits;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -175,6 +176,18 @@ async fn close(client: &reqwest::Client, base: &str, token: &str, cycle_id: &str
         .unwrap();
     assert_eq!(response.status(), 200, "close: {}", response.text().await.unwrap());
     started.elapsed().as_secs_f64()
+}
+
+/// The server's pool so far: seconds spent waiting for a connection, connections taken
+/// (from `/metrics`).
+async fn pool_waits(client: &reqwest::Client, base: &str) -> (f64, f64) {
+    let text = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse::<f64>().ok()))
+            .unwrap_or(f64::NAN)
+    };
+    (value("roundtable_db_pool_wait_seconds_total"), value("roundtable_db_pool_acquired_total"))
 }
 
 /// Report latency over random subjects, `concurrency` requests at once; returns sorted
@@ -639,13 +652,27 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     let rate = (0.8 * api).max(1.0);
     let open_work: Vec<_> = work.drain(..((rate * 10.0) as usize).min(work.len())).collect();
     println!("  open loop from {} UTC", chrono::Utc::now().format("%H:%M:%S%.3f"));
+    let sampler = database.url.starts_with("postgres").then(|| waits::Sampler::start(&database.url));
+    let pool_before = pool_waits(&client, &server.base).await;
     let (latencies, failed) = open_loop(&client, &server.base, body, open_work, rate).await;
+    let pool_after = pool_waits(&client, &server.base).await;
     figures.add(
         "open-loop submissions at 80% of the API rate: rate, p50 / p99",
         format!("{rate:.0}/s: {:.1} / {:.1} ms", percentile(&latencies, 0.5), percentile(&latencies, 0.99)),
         "p99 <= 50 ms",
     );
     figures.add("open-loop submissions refused or failed", failed.to_string(), "0");
+    let (waited, taken) = (pool_after.0 - pool_before.0, pool_after.1 - pool_before.1);
+    figures.add(
+        "open loop: connections taken from the pool, mean wait for one",
+        format!("{taken:.0}, {:.3} ms", 1000.0 * waited / taken.max(1.0)),
+        "",
+    );
+    figures.add(
+        "open loop: PostgreSQL's busy backends by what they did (sampled every 5 ms)",
+        sampler.map_or_else(|| "–".to_string(), waits::Sampler::finish),
+        "",
+    );
     figures.add(
         "server resident memory after the open-loop submissions",
         format!("{:.0} MB", server.rss_mb("VmRSS:")),

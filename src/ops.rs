@@ -58,6 +58,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let text = state.db.run(crate::webhooks::outbox_metrics).await?;
+    let text = state.db.run(crate::webhooks::outbox_metrics).await? + &state.db.metrics();
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

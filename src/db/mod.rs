@@ -11,6 +11,7 @@ pub mod schema;
 pub mod text;
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -204,6 +205,15 @@ pub struct DbPool {
     keys: Arc<AnswerKeys>,
     /// A read-only replica of the PostgreSQL primary, for [`DbPool::run_read`].
     replica: Option<PgPool>,
+    /// How long requests have waited for the primary's connections, for `/metrics`.
+    waits: Arc<PoolWaits>,
+}
+
+/// Connections taken from the primary's pool and the time spent waiting for them.
+#[derive(Default)]
+struct PoolWaits {
+    acquired: AtomicU64,
+    waited_nanos: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -304,7 +314,7 @@ impl DbPool {
             }
             DatabaseUrl::Postgres(url) => EnginePool::Postgres(pg_pool(&url, max_size, keep_open, timeout)?),
         };
-        let pool = Self { engine, keys, replica: None };
+        let pool = Self { engine, keys, replica: None, waits: Arc::default() };
         pool.get()?.run_migrations()?;
         Ok(pool)
     }
@@ -324,13 +334,17 @@ impl DbPool {
     /// A connection, or 503 when none frees up within the configured timeout.
     pub fn get(&self) -> Result<DbConn, AppError> {
         let keys = Arc::clone(&self.keys);
-        match &self.engine {
+        let started = std::time::Instant::now();
+        let got = match &self.engine {
             EnginePool::Sqlite(p, writer, _) => {
                 p.get().map(|conn| DbConn::Sqlite(SqliteConn { conn, writer: Arc::clone(writer), keys }))
             }
             EnginePool::Postgres(p) => p.get().map(|conn| DbConn::Postgres(PgConn { conn, keys })),
-        }
-        .map_err(|e| AppError::Unavailable(e.to_string()))
+        };
+        let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.waits.waited_nanos.fetch_add(waited, Ordering::Relaxed);
+        self.waits.acquired.fetch_add(1, Ordering::Relaxed);
+        got.map_err(|e| AppError::Unavailable(e.to_string()))
     }
 
     /// Runs blocking database work on the blocking thread pool, off the async workers.
@@ -389,6 +403,31 @@ impl DbPool {
         let given = decided.clone();
         let value = self.run_read(move |conn| read(conn, &given)).await?;
         Ok((decided, value))
+    }
+
+    /// The primary pool's figures in Prometheus text: connections open and idle, taken,
+    /// and the time spent waiting for them.
+    pub fn metrics(&self) -> String {
+        let state = match &self.engine {
+            EnginePool::Sqlite(p, ..) => p.state(),
+            EnginePool::Postgres(p) => p.state(),
+        };
+        let waited = self.waits.waited_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let acquired = self.waits.acquired.load(Ordering::Relaxed);
+        format!(
+            "# HELP roundtable_db_pool_connections Connections of the database pool, by state.\n\
+             # TYPE roundtable_db_pool_connections gauge\n\
+             roundtable_db_pool_connections{{state=\"in_use\"}} {}\n\
+             roundtable_db_pool_connections{{state=\"idle\"}} {}\n\
+             # HELP roundtable_db_pool_acquired_total Connections taken from the pool.\n\
+             # TYPE roundtable_db_pool_acquired_total counter\n\
+             roundtable_db_pool_acquired_total {acquired}\n\
+             # HELP roundtable_db_pool_wait_seconds_total Time spent waiting for a connection.\n\
+             # TYPE roundtable_db_pool_wait_seconds_total counter\n\
+             roundtable_db_pool_wait_seconds_total {waited}\n",
+            state.connections - state.idle_connections,
+            state.idle_connections,
+        )
     }
 
     /// Whether reads may go to a replica that lags behind the primary.

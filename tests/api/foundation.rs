@@ -111,3 +111,17 @@ async fn served_openapi_is_3_1_and_matches_the_committed_file() {
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger-ui"));
 }
+
+#[actix_web::test]
+async fn metrics_count_the_pools_connections_and_the_waits_for_them() {
+    let app = spawn_app().await;
+    json_with_status(app.get_as(&app.admin_token, "/api/v1/people").await, 200).await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let value =
+        |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().parse::<f64>().unwrap()).unwrap();
+    // The first start, the token and the listing each took one at least.
+    assert!(value("roundtable_db_pool_acquired_total") >= 3.0, "{text}");
+    assert!(value("roundtable_db_pool_wait_seconds_total") >= 0.0);
+    assert!(value("roundtable_db_pool_connections{state=\"in_use\"}") >= 0.0);
+    assert!(value("roundtable_db_pool_connections{state=\"idle\"}") >= 1.0, "{text}");
+}
