@@ -52,7 +52,7 @@ pub async fn heatmap(
     query: web::Query<HeatmapQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (cycle_id, by) = (path.into_inner(), query.into_inner().by.unwrap_or_default());
-    let view = state.db.run(move |conn| Ok(read::heatmap(&read::source(conn, &principal, &cycle_id)?, by))).await?;
+    let view = read::heatmap(&read::source(&state.db, principal, cycle_id).await?, by);
     Ok(match Format::wanted(&req) {
         Some(format) => export::respond(view.cells, format, &format!("heatmap-{}", view.cycle_id)),
         None => HttpResponse::Ok().json(view),
@@ -78,13 +78,8 @@ pub async fn heatmap_svg(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let cycle_id = path.into_inner();
-    let svg = state
-        .db
-        .run(move |conn| {
-            let source = read::source(conn, &principal, &cycle_id)?;
-            Ok(picture::heatmap_svg(&source.version, &read::heatmap(&source, By::Department)))
-        })
-        .await?;
+    let source = read::source(&state.db, principal, cycle_id).await?;
+    let svg = picture::heatmap_svg(&source.version, &read::heatmap(&source, By::Department));
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
@@ -112,7 +107,7 @@ pub async fn participation(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let cycle_id = path.into_inner();
-    let view = state.db.run(move |conn| Ok(read::participation(&read::source(conn, &principal, &cycle_id)?))).await?;
+    let view = read::participation(&read::source(&state.db, principal, cycle_id).await?);
     Ok(match Format::wanted(&req) {
         Some(format) => export::respond(view.cells, format, &format!("participation-{}", view.cycle_id)),
         None => HttpResponse::Ok().json(view),
@@ -144,7 +139,7 @@ pub async fn blind_spots(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let cycle_id = path.into_inner();
-    let view = state.db.run(move |conn| Ok(read::blind_spots(&read::source(conn, &principal, &cycle_id)?))).await?;
+    let view = read::blind_spots(&read::source(&state.db, principal, cycle_id).await?);
     Ok(match Format::wanted(&req) {
         Some(format) => export::respond(view.competencies, format, &format!("blind-spots-{}", view.cycle_id)),
         None => HttpResponse::Ok().json(view),

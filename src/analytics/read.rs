@@ -15,9 +15,9 @@ use crate::anonymity::{Cell, OthersSummary};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::change::{Change, change};
-use crate::cycles::{Cycle, CycleState, find_cycle};
-use crate::db::DbConn;
+use crate::cycles::{Cycle, CycleState, find_cycle, replayed_close};
 use crate::db::schema::cycles;
+use crate::db::{DbConn, DbPool};
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::{VersionResponse, load_version};
@@ -43,15 +43,31 @@ pub struct Source {
 }
 
 /// The caller's organisation's closed cycle with its roll-ups: 403 without the analytics
-/// permission, 404 for another organisation's, 409 before close.
-pub fn source(conn: &mut DbConn, principal: &Principal, cycle_id: &str) -> Result<Source, AppError> {
+/// permission, 404 for another organisation's, 409 before close. Who may read, the
+/// cycle's state and the organisation's smallest cell are read on the primary; the
+/// roll-ups, written once at close, on the read replica when there is one.
+pub async fn source(db: &DbPool, principal: Principal, cycle_id: String) -> Result<Source, AppError> {
+    let (_, source) = db
+        .run_then_read(
+            move |conn| admit(conn, &principal, &cycle_id),
+            |conn, (cycle, min_cell)| {
+                replayed_close(conn, cycle)?;
+                source_of(conn, cycle.clone(), *min_cell)
+            },
+        )
+        .await?;
+    Ok(source)
+}
+
+/// The closed cycle a caller may read the analytics of, and the organisation's smallest cell.
+fn admit(conn: &mut DbConn, principal: &Principal, cycle_id: &str) -> Result<(Cycle, i64), AppError> {
     principal.require(Permission::ReadAnalytics)?;
     let cycle = find_cycle(conn, &principal.org_id, cycle_id)?;
     if cycle.state < CycleState::Closed {
         return Err(AppError::conflict("cycle_not_closed", "Analytics are computed when the cycle closes."));
     }
     let min_cell = i64::from(settings::load(conn, &principal.org_id)?.min_cell);
-    source_of(conn, cycle, min_cell)
+    Ok((cycle, min_cell))
 }
 
 fn source_of(conn: &mut DbConn, cycle: Cycle, min_cell: i64) -> Result<Source, AppError> {

@@ -16,7 +16,7 @@ mod update;
 pub use handlers::with_etag;
 pub use nominate::{decide, nominate};
 pub use nominations::{DecisionRequest, NominateRequest, NominationResponse, NominationStatus};
-pub use queries::{find_cycle, lock_cycle, standing};
+pub use queries::{find_cycle, lock_cycle, replayed_close, standing};
 pub use transition::transition;
 
 /// The cycle routes; `lifecycle` registers those that reach into other domains.

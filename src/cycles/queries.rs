@@ -21,6 +21,18 @@ pub fn find_cycle(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Cycle, Ap
         .first(c))?)
 }
 
+/// On a read replica, 404 unless it has replayed the cycle's close. The close writes the
+/// cycle's figures in one transaction with its state, so a replica that shows the cycle
+/// closed has all of them; the 404 sends the read to the primary ([`DbPool::run_read`]).
+///
+/// [`DbPool::run_read`]: crate::db::DbPool::run_read
+pub fn replayed_close(conn: &mut DbConn, cycle: &Cycle) -> Result<(), AppError> {
+    if conn.is_replica() && find_cycle(conn, &cycle.org_id, &cycle.id)?.state < CycleState::Closed {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
 /// The advisory-lock class of cycles (PostgreSQL's two-key advisory locks).
 const CYCLE_LOCK_CLASS: i32 = 0x5254_4331;
 

@@ -52,6 +52,8 @@ pub struct SqliteConn {
 pub struct PgConn {
     conn: PooledConnection<ConnectionManager<PgConnection>>,
     keys: Arc<AnswerKeys>,
+    /// A connection to the read replica, which may lag behind the primary.
+    replica: bool,
 }
 
 impl Deref for PgConn {
@@ -106,6 +108,12 @@ impl DbConn {
             Self::Sqlite(_) => Engine::Sqlite,
             Self::Postgres(_) => Engine::Postgres,
         }
+    }
+
+    /// Whether this is a connection to the read replica, which may not have replayed the
+    /// primary's latest commits.
+    pub fn is_replica(&self) -> bool {
+        matches!(self, Self::Postgres(c) if c.replica)
     }
 
     /// The answer key: what stored answers are sealed with. It travels with the
@@ -339,7 +347,7 @@ impl DbPool {
             EnginePool::Sqlite(p, writer, _) => {
                 p.get().map(|conn| DbConn::Sqlite(SqliteConn { conn, writer: Arc::clone(writer), keys }))
             }
-            EnginePool::Postgres(p) => p.get().map(|conn| DbConn::Postgres(PgConn { conn, keys })),
+            EnginePool::Postgres(p) => p.get().map(|conn| DbConn::Postgres(PgConn { conn, keys, replica: false })),
         };
         let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.waits.waited_nanos.fetch_add(waited, Ordering::Relaxed);
@@ -371,7 +379,7 @@ impl DbPool {
         let on_replica = Arc::clone(&f);
         let answer = Self::block(move || {
             let conn = replica.get().map_err(|e| AppError::Unavailable(format!("the read replica: {e}")))?;
-            on_replica(&mut DbConn::Postgres(PgConn { conn, keys }))
+            on_replica(&mut DbConn::Postgres(PgConn { conn, keys, replica: true }))
         })
         .await;
         match answer {

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::{GrowthReport, load_report};
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
-use crate::cycles::{Cycle, CycleState, find_cycle};
+use crate::cycles::{Cycle, CycleState, find_cycle, replayed_close};
 use crate::db::schema::{coaching_members, coaching_relationships, report_shares};
 use crate::db::{DbConn, DbPool};
 use crate::db_run;
@@ -109,7 +109,7 @@ pub async fn read_report(
     cycle_id: String,
     subject_id: String,
 ) -> Result<GrowthReport, AppError> {
-    let (on_replica, subject) = (db.has_replica(), subject_id.clone());
+    let subject = subject_id.clone();
     let ((principal, cycle, reader), report) = db
         .run_then_read(
             move |conn| {
@@ -117,11 +117,7 @@ pub async fn read_report(
                 Ok((principal, cycle, reader))
             },
             move |conn, (_, cycle, reader)| {
-                // The close writes all of a report in one transaction with the cycle's
-                // state: a replica that has not replayed it has none of the report yet.
-                if on_replica && find_cycle(conn, &cycle.org_id, &cycle.id)?.state < CycleState::Closed {
-                    return Err(AppError::NotFound);
-                }
+                replayed_close(conn, cycle)?;
                 // Roll-ups never change after close, so the reads need no transaction.
                 let report = load_report(conn, cycle, &subject)?;
                 if may_read(reader, &report) { Ok(report) } else { Err(AppError::NotFound) }

@@ -1,5 +1,5 @@
 //! A read replica: a hot standby of the test PostgreSQL (`TEST_READ_DATABASE_URL`, which
-//! `.ci/run` makes with `pg_basebackup`). Reports are read there; every write, every
+//! `.ci/run` makes with `pg_basebackup`). Reports' and analytics' figures are read there; every write, every
 //! audit entry and every decision of who may read stays on the primary; what the standby
 //! has not replayed yet is read from the primary.
 
@@ -50,6 +50,16 @@ fn replay(standby: &mut PgConnection, paused: bool) {
     }
 }
 
+/// Resumes the standby's replay when the test ends, passed or not, so a failed run leaves
+/// no paused standby behind for the next.
+struct ResumeReplay(PgConnection);
+
+impl Drop for ResumeReplay {
+    fn drop(&mut self) {
+        let _ = diesel::sql_query("SELECT pg_wal_replay_resume()").execute(&mut self.0);
+    }
+}
+
 #[actix_web::test]
 async fn reports_are_read_on_the_replica_and_recorded_on_the_primary() {
     let database = TestDatabase::fresh();
@@ -58,7 +68,10 @@ async fn reports_are_read_on_the_replica_and_recorded_on_the_primary() {
         return;
     };
     let options =
-        SeedOptions { leaders: 3, raters: 6, questions: 4, answered: true, random_seed: 11, answers_csv: None };
+        SeedOptions { leaders: 72, raters: 6, questions: 4, answered: true, random_seed: 11, answers_csv: None };
+    let admin = std::env::var("TEST_READ_DATABASE_URL").unwrap();
+    let mut resume = ResumeReplay(PgConnection::establish(&admin).expect("TEST_READ_DATABASE_URL reachable"));
+    replay(&mut resume.0, false);
     let seeded = seed(&mut database.conn(), &options).unwrap();
     let mut primary = PgConnection::establish(database.url()).unwrap();
     let started = Instant::now();
@@ -87,6 +100,12 @@ async fn reports_are_read_on_the_replica_and_recorded_on_the_primary() {
     json_with_status(app.post_as(&app.admin_token, &close_path, &json!({"to": "closed"})).await, 200).await;
     let first = json_with_status(app.get_as(&app.admin_token, &report_path).await, 200).await;
     let name = first["subject_name"].as_str().unwrap().to_string();
+    // So do the analytics, which the process then keeps: had the standby's empty roll-ups
+    // been taken for the cycle's, every later view would be empty.
+    let heatmap_path = format!("/api/v1/analytics/cycles/{}/heatmap", seeded.cycle_id);
+    let heatmap = json_with_status(app.get_as(&app.admin_token, &heatmap_path).await, 200).await;
+    let shown = heatmap["cells"].as_array().unwrap().iter().filter(|c| c["figures"]["mean"].is_number()).count();
+    assert!(shown > 0, "{heatmap}");
 
     // Once replayed, the report is read on the standby: a rename on the primary that the
     // paused standby has not seen does not show, and shows once it has.
