@@ -41,8 +41,8 @@ pub struct DatabaseSettings {
     #[arg(long, env = "ROUNDTABLE_PREVIOUS_ANSWER_KEY_FILES", value_delimiter = ',')]
     pub previous_answer_key_files: Vec<PathBuf>,
 
-    /// A read-only replica of the PostgreSQL database (`postgres://…`, e.g. a hot
-    /// standby): the figures of growth reports and analytics are read there, while every
+    /// A read-only replica of the PostgreSQL database (`postgres://…`): a physical hot
+    /// standby. The figures of growth reports and analytics are read there, while every
     /// write, every audit entry and every decision of who may read what stay on the primary.
     #[arg(long, env = "ROUNDTABLE_READ_DATABASE_URL")]
     pub read_database_url: Option<String>,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::leaders::Leaders;
 use crate::anonymity::Relationship;
-use crate::cycles::Cycle;
+use crate::cycles::{Cycle, replayed_close};
 use crate::db::DbConn;
 use crate::db::schema::{analytics_departments, analytics_gaps, analytics_participation, analytics_ratings};
 use crate::db_run;
@@ -67,6 +67,8 @@ pub fn load(conn: &mut DbConn, cycle: &Cycle) -> Result<Arc<CycleData>, AppError
     if let Some(found) = CYCLES.read().unwrap_or_else(|e| e.into_inner()).get(&cycle.id) {
         return Ok(Arc::clone(found));
     }
+    // Kept once loaded: never from a replica that has not replayed the close yet.
+    replayed_close(conn, cycle)?;
     let departments: Vec<Option<String>> = db_run!(conn, |c| analytics_departments::table
         .filter(analytics_departments::cycle_id.eq(&cycle.id))
         .order(analytics_departments::position.asc())

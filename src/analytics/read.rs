@@ -15,7 +15,7 @@ use crate::anonymity::{Cell, OthersSummary};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::change::{Change, change};
-use crate::cycles::{Cycle, CycleState, find_cycle, replayed_close};
+use crate::cycles::{Cycle, CycleState, find_cycle};
 use crate::db::schema::cycles;
 use crate::db::{DbConn, DbPool};
 use crate::db_run;
@@ -50,10 +50,7 @@ pub async fn source(db: &DbPool, principal: Principal, cycle_id: String) -> Resu
     let (_, source) = db
         .run_then_read(
             move |conn| admit(conn, &principal, &cycle_id),
-            |conn, (cycle, min_cell)| {
-                replayed_close(conn, cycle)?;
-                source_of(conn, cycle.clone(), *min_cell)
-            },
+            |conn, (cycle, min_cell)| source_of(conn, cycle.clone(), *min_cell),
         )
         .await?;
     Ok(source)

@@ -9,6 +9,7 @@
 //! could lose. If the batch fails, each of its rows is tried again alone, so one bad row
 //! fails only its own caller.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::{DbConn, DbPool};
@@ -58,24 +59,53 @@ fn commit_batches<R>(pool: &DbPool, queue: Receiver<Queued<R>>, most: usize, wri
     while let Ok(first) = queue.recv() {
         let (rows, answers): (Vec<R>, Vec<_>) =
             std::iter::once(first).chain(queue.try_iter().take(most - 1)).map(|q| (q.row, q.answer)).unzip();
-        match commit_rows(pool, &rows, write) {
-            Ok(()) => answers.into_iter().for_each(|answer| drop(answer.send(Ok(())))),
-            Err(err) if rows.len() == 1 => drop(answers.into_iter().next().map(|answer| answer.send(Err(err)))),
-            Err(_) => {
-                for (row, answer) in rows.iter().zip(answers) {
-                    let _ = answer.send(commit_rows(pool, std::slice::from_ref(row), write));
-                }
-            }
+        // A bug inside a write fails its batch, not the thread: later batches still commit.
+        let outcomes = catch_unwind(AssertUnwindSafe(|| outcomes(pool, &rows, write))).unwrap_or_else(|_| {
+            tracing::error!("a batch of rows failed unexpectedly and was not committed");
+            rows.iter().map(|_| Err(AppError::internal("the write failed unexpectedly"))).collect()
+        });
+        for (answer, outcome) in answers.into_iter().zip(outcomes) {
+            let _ = answer.send(outcome);
         }
     }
 }
 
+/// Each row's outcome: the batch committed whole; or, when it failed on something a row
+/// can cause, each row committed alone. Without a connection, the rows fail at once,
+/// rather than each waiting for the pool in turn.
+fn outcomes<R>(pool: &DbPool, rows: &[R], write: WriteRows<R>) -> Vec<Result<(), AppError>> {
+    let unavailable =
+        |detail: &str| -> Vec<_> { rows.iter().map(|_| Err(AppError::Unavailable(detail.to_string()))).collect() };
+    match commit_rows(pool, rows, write) {
+        Ok(()) => rows.iter().map(|_| Ok(())).collect(),
+        Err(AppError::Unavailable(detail)) => unavailable(&detail),
+        Err(err) if rows.len() == 1 => vec![Err(err)],
+        Err(_) => {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            for row in rows {
+                match commit_rows(pool, std::slice::from_ref(row), write) {
+                    Err(AppError::Unavailable(detail)) => {
+                        outcomes
+                            .extend((outcomes.len()..rows.len()).map(|_| Err(AppError::Unavailable(detail.clone()))));
+                        break;
+                    }
+                    outcome => outcomes.push(outcome),
+                }
+            }
+            outcomes
+        }
+    }
+}
 fn commit_rows<R>(pool: &DbPool, rows: &[R], write: WriteRows<R>) -> Result<(), AppError> {
     pool.get()?.transaction(|conn| write(conn, rows))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
     use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
 
@@ -84,7 +114,11 @@ mod tests {
     use crate::config::DatabaseSettings;
     use crate::error::AppError;
 
+    /// The most rows one call of [`insert`] was given.
+    static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
     fn insert(conn: &mut DbConn, rows: &[i32]) -> Result<(), AppError> {
+        LARGEST.fetch_max(rows.len(), Ordering::Relaxed);
         let DbConn::Sqlite(c) = conn else { unreachable!() };
         for n in rows {
             diesel::sql_query(format!("INSERT INTO batched (n) VALUES ({n})")).execute(&mut **c)?;
@@ -97,20 +131,37 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool =
             DbPool::connect(&DatabaseSettings::for_url(&format!("sqlite://{}/b.db", dir.path().display()))).unwrap();
-        let DbConn::Sqlite(c) = &mut pool.get().unwrap() else { unreachable!() };
-        c.batch_execute("CREATE TABLE batched (n INTEGER PRIMARY KEY)").unwrap();
+        {
+            let DbConn::Sqlite(c) = &mut pool.get().unwrap() else { unreachable!() };
+            c.batch_execute("CREATE TABLE batched (n INTEGER PRIMARY KEY)").unwrap();
+        }
         let batcher = Batcher::start("test-batches", pool.clone(), 16, insert).unwrap();
         let EnginePool::Sqlite(_, writer, _) = &pool.engine else { unreachable!() };
 
-        // While another writer holds the lock, rows queue and then go in one batch (the
-        // first may go alone, taken before the rest arrived); the duplicate makes its batch
-        // fail, and each of that batch's rows is tried again alone.
-        let held = writer.lock().unwrap();
-        let (one, two, again, three) = (batcher.commit(1), batcher.commit(2), batcher.commit(2), batcher.commit(3));
-        drop(held);
-        let (one, two, again, three) = tokio::join!(one, two, again, three);
-        assert!(one.is_ok() && two.is_ok() && three.is_ok());
-        assert!(again.is_err(), "the duplicate row fails");
+        // Another writer holds the lock for a while: the rows queue meanwhile and go in
+        // one batch (the first may go alone, taken before the rest arrived). The
+        // duplicate makes its batch fail, and each of that batch's rows is tried alone.
+        let writer = Arc::clone(writer);
+        let holder = std::thread::spawn(move || {
+            let _held = writer.lock().unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        let rows: Vec<_> = [1, 2, 2, 3]
+            .into_iter()
+            .map(|n| {
+                let batcher = batcher.clone();
+                actix_web::rt::spawn(async move { batcher.commit(n).await })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for row in rows {
+            outcomes.push(row.await.unwrap());
+        }
+        holder.join().unwrap();
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 3, "{outcomes:?}");
+        assert!(outcomes.iter().any(|o| o.is_err()), "the duplicate row fails");
+        assert!(LARGEST.load(Ordering::Relaxed) >= 2, "rows that queued together were written together");
         let DbConn::Sqlite(c) = &mut pool.get().unwrap() else { unreachable!() };
         #[derive(diesel::QueryableByName)]
         struct Count {

@@ -212,9 +212,24 @@ pub struct DbPool {
     engine: EnginePool,
     keys: Arc<AnswerKeys>,
     /// A read-only replica of the PostgreSQL primary, for [`DbPool::run_read`].
-    replica: Option<PgPool>,
+    replica: Option<Replica>,
     /// How long requests have waited for the primary's connections, for `/metrics`.
     waits: Arc<PoolWaits>,
+}
+
+/// The read replica's pool, and until when it is left alone after it could not be reached.
+#[derive(Clone)]
+struct Replica {
+    pool: PgPool,
+    /// Milliseconds since the Unix epoch; reads before then go to the primary.
+    resting_until: Arc<AtomicU64>,
+}
+
+/// How long reads go to the primary after the replica could not be reached.
+const REPLICA_REST: Duration = Duration::from_secs(10);
+
+fn epoch_millis() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
 /// Connections taken from the primary's pool and the time spent waiting for them.
@@ -351,7 +366,9 @@ impl DbPool {
         };
         let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.waits.waited_nanos.fetch_add(waited, Ordering::Relaxed);
-        self.waits.acquired.fetch_add(1, Ordering::Relaxed);
+        if got.is_ok() {
+            self.waits.acquired.fetch_add(1, Ordering::Relaxed);
+        }
         got.map_err(|e| AppError::Unavailable(e.to_string()))
     }
 
@@ -366,24 +383,35 @@ impl DbPool {
     }
 
     /// [`DbPool::run`] on the read replica when one is configured, else on the primary.
-    /// Only for reads whose answer a replica's lag cannot make wrong: what the replica has
-    /// not replayed yet looks missing (404) or not yet done (409), and is then asked of
-    /// the primary, which may have it already.
+    /// Only for reads whose answer a replica's lag cannot make wrong: `f` answers 404 or
+    /// 409 for what the replica has not replayed yet (see `cycles::replayed_close`), and
+    /// that, like a replica out of reach, is asked again of the primary.
     pub async fn run_read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: Fn(&mut DbConn) -> Result<T, AppError> + Send + Sync + 'static,
         T: Send + 'static,
     {
         let Some(replica) = self.replica.clone() else { return self.run(f).await };
+        if epoch_millis() < replica.resting_until.load(Ordering::Relaxed) {
+            return self.run(f).await;
+        }
         let (f, keys) = (Arc::new(f), Arc::clone(&self.keys));
-        let on_replica = Arc::clone(&f);
+        let (on_replica, pool) = (Arc::clone(&f), replica.pool.clone());
         let answer = Self::block(move || {
-            let conn = replica.get().map_err(|e| AppError::Unavailable(format!("the read replica: {e}")))?;
+            let conn = pool.get().map_err(|e| AppError::Unavailable(format!("the read replica: {e}")))?;
             on_replica(&mut DbConn::Postgres(PgConn { conn, keys, replica: true }))
         })
         .await;
         match answer {
+            // Missing or not yet there (lag): the primary may have it.
             Err(AppError::NotFound | AppError::Conflict { .. }) => self.run(move |conn| f(conn)).await,
+            // Out of reach: the primary, for this read and the next few seconds'.
+            Err(AppError::Unavailable(detail)) => {
+                tracing::warn!(%detail, "the read replica is out of reach; reading the primary for a while");
+                let until = epoch_millis() + u64::try_from(REPLICA_REST.as_millis()).unwrap_or(u64::MAX);
+                replica.resting_until.store(until, Ordering::Relaxed);
+                self.run(move |conn| f(conn)).await
+            }
             answer => answer,
         }
     }
@@ -438,11 +466,6 @@ impl DbPool {
         )
     }
 
-    /// Whether reads may go to a replica that lags behind the primary.
-    pub fn has_replica(&self) -> bool {
-        self.replica.is_some()
-    }
-
     async fn block<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError> + Send + 'static) -> Result<T, AppError> {
         actix_web::web::block(f).await.map_err(AppError::internal)?
     }
@@ -472,15 +495,22 @@ impl DbPool {
     }
 }
 
-/// The pool of a read replica of `primary`, opened like the primary's (every connection up
-/// front) and never migrated: a standby replays the primary's migrations itself.
-fn open_replica(primary: &DbPool, url: &str, settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+/// The pool of a read replica of `primary` (a physical standby, which replays each of the
+/// primary's transactions whole), keeping every connection open like the primary's, and
+/// never migrated: a standby replays the primary's migrations itself.
+fn open_replica(primary: &DbPool, url: &str, settings: &DatabaseSettings) -> anyhow::Result<Replica> {
     if primary.engine() != Engine::Postgres || !matches!(DatabaseUrl::parse(url), Ok(DatabaseUrl::Postgres(_))) {
         anyhow::bail!("a read replica (ROUNDTABLE_READ_DATABASE_URL) is a postgres:// URL beside a PostgreSQL primary");
     }
-    let timeout = Duration::from_secs(settings.db_timeout_secs.max(1));
-    pg_pool(url, settings.db_pool_size.max(1), true, timeout)
-        .map_err(|e| anyhow::anyhow!("cannot reach the read replica: {e}"))
+    // Opened in the background: a replica out of reach must not keep the service from
+    // starting, and while it is, reads go to the primary after waiting a second at most.
+    let size = settings.db_pool_size.max(1);
+    let pool = Pool::builder()
+        .max_size(size)
+        .min_idle(Some(size))
+        .connection_timeout(Duration::from_secs(1))
+        .build_unchecked(ConnectionManager::<PgConnection>::new(url));
+    Ok(Replica { pool, resting_until: Arc::default() })
 }
 
 /// A PostgreSQL pool of up to `size` connections; `keep_open`, all of them opened up front

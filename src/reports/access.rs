@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::{GrowthReport, load_report};
 use crate::auth::access::Permission;
 use crate::auth::principal::{Actor, Principal};
-use crate::cycles::{Cycle, CycleState, find_cycle, replayed_close};
+use crate::cycles::{Cycle, CycleState, find_cycle};
 use crate::db::schema::{coaching_members, coaching_relationships, report_shares};
 use crate::db::{DbConn, DbPool};
 use crate::db_run;
@@ -117,7 +117,6 @@ pub async fn read_report(
                 Ok((principal, cycle, reader))
             },
             move |conn, (_, cycle, reader)| {
-                replayed_close(conn, cycle)?;
                 // Roll-ups never change after close, so the reads need no transaction.
                 let report = load_report(conn, cycle, &subject)?;
                 if may_read(reader, &report) { Ok(report) } else { Err(AppError::NotFound) }

@@ -249,8 +249,8 @@ impl GrowthReport {
 
 /// What the report is built from, besides the version and the subject's results.
 pub struct Context {
-    /// competency key → (norm mean, subjects behind it)
-    pub norms: HashMap<String, (f64, i64)>,
+    /// competency key → (norm mean, subjects behind it), the cycle's, shared
+    pub norms: std::sync::Arc<HashMap<String, (f64, i64)>>,
     /// competency key → this subject's percentile
     pub percentiles: HashMap<String, f64>,
     /// competency key → (previous cycle id, its summary)

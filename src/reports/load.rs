@@ -11,7 +11,7 @@ use super::GrowthReport;
 use super::build::{self, Context};
 use super::results;
 use crate::anonymity::OthersSummary;
-use crate::cycles::{Cycle, CycleState};
+use crate::cycles::{Cycle, CycleState, replayed_close};
 use crate::db::DbConn;
 use crate::db::schema::{
     competency_norms, competency_summaries, cycles, participants, people, report_releases, subject_results,
@@ -39,7 +39,8 @@ fn cycle_norms(conn: &mut DbConn, cycle: &Cycle) -> Result<Arc<Norms>, AppError>
         .select((competency_norms::competency_key, competency_norms::mean, competency_norms::subjects))
         .load(c))?;
     let norms = Arc::new(rows.into_iter().map(|(k, mean, n)| (k, (mean, i64::from(n)))).collect::<Norms>());
-    // Kept only once the close that wrote them is visible.
+    // Kept once the close that wrote them is visible on this connection (a replica's
+    // was checked by `load_report`).
     if cycle.state >= CycleState::Closed {
         let mut cache = NORMS.write().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHED_NORMS {
@@ -52,6 +53,8 @@ fn cycle_norms(conn: &mut DbConn, cycle: &Cycle) -> Result<Arc<Norms>, AppError>
 
 /// Everything a subject's report is built from, read from the roll-ups.
 pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result<GrowthReport, AppError> {
+    // On a replica: only once it has replayed the close, which wrote all of this.
+    replayed_close(conn, cycle)?;
     // A subject of this cycle (or 404), with their sealed results and release.
     let (subject_name, key_id, sealed, released_at): Facts = db_run!(conn, |c| participants::table
         .inner_join(people::table)
@@ -109,14 +112,14 @@ pub fn load_report(conn: &mut DbConn, cycle: &Cycle, subject_id: &str) -> Result
         }
     }
 
-    let ctx = Context { norms: HashMap::clone(&norms), percentiles, previous };
+    let ctx = Context { norms, percentiles, previous };
     let body = build::build(&version, &results, &ctx);
     Ok(GrowthReport {
         cycle_id: cycle.id.clone(),
         cycle_name: cycle.name.clone(),
         subject_id: subject_id.to_string(),
         subject_name,
-        released_at: released_at.map(|t: NaiveDateTime| t.and_utc()),
+        released_at: released_at.map(|t| t.and_utc()),
         respondents: body.respondents,
         competencies: body.competencies,
         strengths: body.strengths,

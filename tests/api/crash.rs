@@ -1,5 +1,6 @@
 //! The real binary killed with SIGKILL while it answers: nothing it acknowledged is lost.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -13,9 +14,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Served, TestApp, TestDatabase};
 
-/// Readers at once, and how long each served run lasts before it is killed.
+/// Readers at once; how many times the server is killed; the reads each run answers, at
+/// least, before its kill.
 const READERS: usize = 16;
 const KILLS: usize = 3;
+const READS_BEFORE_A_KILL: usize = 40;
 
 #[actix_web::test]
 async fn every_report_answered_before_a_kill_has_its_audit_entry() {
@@ -40,9 +43,11 @@ async fn every_report_answered_before_a_kill_has_its_audit_entry() {
         }
         let app = Rc::new(app);
         let stop = Arc::new(AtomicBool::new(false));
+        let count = Rc::new(Cell::new(0));
         let readers: Vec<_> = (0..READERS)
             .map(|reader| {
-                let (app, stop, cycle_id) = (Rc::clone(&app), Arc::clone(&stop), seeded.cycle_id.clone());
+                let (app, stop, count, cycle_id) =
+                    (Rc::clone(&app), Arc::clone(&stop), Rc::clone(&count), seeded.cycle_id.clone());
                 let subjects = seeded.leader_ids.clone();
                 actix_web::rt::spawn(async move {
                     let mut mine: Vec<String> = Vec::new();
@@ -63,12 +68,18 @@ async fn every_report_answered_before_a_kill_has_its_audit_entry() {
                         let Ok(report) = response.json::<Value>().await else { break };
                         assert_eq!(report["subject_id"], subject.as_str());
                         mine.push(subject.clone());
+                        count.set(count.get() + 1);
                     }
                     mine
                 })
             })
             .collect();
-        actix_web::rt::time::sleep(Duration::from_millis(400 + 150 * run as u64)).await;
+        // Killed while the readers are in full flow: once enough have been answered (more
+        // each run), or after a minute whatever the count.
+        let started = std::time::Instant::now();
+        while count.get() < READS_BEFORE_A_KILL * (run + 1) && started.elapsed() < Duration::from_secs(60) {
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
         served.kill();
         stop.store(true, Ordering::Relaxed);
         for reader in readers {
@@ -79,7 +90,7 @@ async fn every_report_answered_before_a_kill_has_its_audit_entry() {
     }
 
     let total: usize = answered.values().sum();
-    assert!(total > 100, "only {total} reads were answered before the kills");
+    assert!(total >= READS_BEFORE_A_KILL * KILLS, "only {total} reads were answered before the kills");
     let details: Vec<String> = roundtable::db_run!(&mut database.conn(), |c| audit_events::table
         .filter(audit_events::action.eq("report.read"))
         .select(audit_events::details)

@@ -128,3 +128,26 @@ async fn reports_are_read_on_the_replica_and_recorded_on_the_primary() {
         audit_events::table.filter(audit_events::action.eq("report.read")).count().get_result(&mut primary).unwrap();
     assert_eq!(reads, 3);
 }
+
+#[actix_web::test]
+async fn a_replica_out_of_reach_stops_neither_the_service_nor_its_reads() {
+    let database = TestDatabase::fresh();
+    if !database.is_postgres() {
+        println!("unreachable replica test not run: a read replica needs PostgreSQL (TEST_DATABASE_URL)");
+        return;
+    }
+    let options =
+        SeedOptions { leaders: 3, raters: 6, questions: 4, answered: true, random_seed: 5, answers_csv: None };
+    let seeded = seed(&mut database.conn(), &options).unwrap();
+    // Nothing listens on port 9 of this machine.
+    let app = spawn_app_on(TestDatabase::same_as(&database), seeded.org.clone(), |settings| {
+        settings.database.read_database_url = Some("postgres://roundtable:roundtable@127.0.0.1:9/none".into());
+    })
+    .await;
+    let close_path = format!("/api/v1/cycles/{}/transitions", seeded.cycle_id);
+    json_with_status(app.post_as(&app.admin_token, &close_path, &json!({"to": "closed"})).await, 200).await;
+    let report_path = format!("/api/v1/cycles/{}/reports/{}", seeded.cycle_id, seeded.leader_ids[0]);
+    for _ in 0..2 {
+        json_with_status(app.get_as(&app.admin_token, &report_path).await, 200).await;
+    }
+}
