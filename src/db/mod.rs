@@ -335,7 +335,13 @@ impl DbPool {
                     .build(manager)?;
                 EnginePool::Sqlite(pool, Arc::new(Mutex::new(())), GroupCommit::start()?)
             }
-            DatabaseUrl::Postgres(url) => EnginePool::Postgres(pg_pool(&url, max_size, keep_open, timeout)?),
+            DatabaseUrl::Postgres(url) => EnginePool::Postgres(
+                Pool::builder()
+                    .max_size(max_size)
+                    .min_idle(Some(if keep_open { max_size } else { 0 }))
+                    .connection_timeout(timeout)
+                    .build(ConnectionManager::<PgConnection>::new(url))?,
+            ),
         };
         let pool = Self { engine, keys, replica: None, waits: Arc::default() };
         pool.get()?.run_migrations()?;
@@ -386,7 +392,7 @@ impl DbPool {
     /// Only for reads whose answer a replica's lag cannot make wrong: `f` answers 404 or
     /// 409 for what the replica has not replayed yet (see `cycles::replayed_close`), and
     /// that, like a replica out of reach, is asked again of the primary.
-    pub async fn run_read<T, F>(&self, f: F) -> Result<T, AppError>
+    async fn run_read<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: Fn(&mut DbConn) -> Result<T, AppError> + Send + Sync + 'static,
         T: Send + 'static,
@@ -511,16 +517,6 @@ fn open_replica(primary: &DbPool, url: &str, settings: &DatabaseSettings) -> any
         .connection_timeout(Duration::from_secs(1))
         .build_unchecked(ConnectionManager::<PgConnection>::new(url));
     Ok(Replica { pool, resting_until: Arc::default() })
-}
-
-/// A PostgreSQL pool of up to `size` connections; `keep_open`, all of them opened up front
-/// and kept.
-fn pg_pool(url: &str, size: u32, keep_open: bool, timeout: Duration) -> Result<PgPool, diesel::r2d2::PoolError> {
-    Pool::builder()
-        .max_size(size)
-        .min_idle(Some(if keep_open { size } else { 0 }))
-        .connection_timeout(timeout)
-        .build(ConnectionManager::<PgConnection>::new(url))
 }
 
 /// Where the answer key comes from: the configured file or value, or on SQLite a

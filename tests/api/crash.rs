@@ -3,8 +3,6 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -42,18 +40,18 @@ async fn every_report_answered_before_a_kill_has_its_audit_entry() {
             assert_eq!(closing.status(), 200, "close: {}", closing.text().await.unwrap());
         }
         let app = Rc::new(app);
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Rc::new(Cell::new(false));
         let count = Rc::new(Cell::new(0));
         let readers: Vec<_> = (0..READERS)
             .map(|reader| {
                 let (app, stop, count, cycle_id) =
-                    (Rc::clone(&app), Arc::clone(&stop), Rc::clone(&count), seeded.cycle_id.clone());
+                    (Rc::clone(&app), Rc::clone(&stop), Rc::clone(&count), seeded.cycle_id.clone());
                 let subjects = seeded.leader_ids.clone();
                 actix_web::rt::spawn(async move {
                     let mut mine: Vec<String> = Vec::new();
                     let mut n = reader;
                     // Until the server dies: a read that got no answer is not counted.
-                    while !stop.load(Ordering::Relaxed) {
+                    while !stop.get() {
                         let subject = &subjects[n % subjects.len()];
                         n += READERS + 1;
                         let path = format!("/api/v1/cycles/{cycle_id}/reports/{subject}");
@@ -81,7 +79,7 @@ async fn every_report_answered_before_a_kill_has_its_audit_entry() {
             actix_web::rt::time::sleep(Duration::from_millis(10)).await;
         }
         served.kill();
-        stop.store(true, Ordering::Relaxed);
+        stop.set(true);
         for reader in readers {
             for subject in reader.await.unwrap() {
                 *answered.entry(subject).or_default() += 1;
