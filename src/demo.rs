@@ -231,23 +231,14 @@ pub fn create_demo(conn: &mut DbConn) -> Result<Demo, AppError> {
         let first = FIRST[rng.below(FIRST.len())];
         let last = LAST[(n * 7 + rng.below(LAST.len())) % LAST.len()];
         let id = new_id();
+        let email = format!("{}.{}{}@northwind.example", first.to_lowercase(), last.to_lowercase(), n);
         staff.push(Person {
-            id: id.clone(),
-            org_id: org.org_id.clone(),
             external_id: Some(format!("NW-{:04}", n + 1)),
-            email: format!("{}.{}{}@northwind.example", first.to_lowercase(), last.to_lowercase(), n),
-            display_name: format!("{first} {last}"),
             department: Some(department.to_string()),
             title: Some(title.to_string()),
             manager_id: manager,
             role,
-            active: true,
-            version: 1,
-            created_at: at,
-            updated_at: at,
-            user_name: None,
-            employee_number: None,
-            deprovisioned: false,
+            ..Person::new_member(id.clone(), &org.org_id, email, format!("{first} {last}"), at)
         });
         id
     };

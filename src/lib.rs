@@ -132,6 +132,7 @@ impl Application {
         let known_routes = web::Data::new(http::KnownRoutes::from_openapi(&api));
         let tokens = web::Data::new(tokens);
         let pool = web::Data::new(db.clone());
+        let submissions = web::Data::new(responses::Submissions::start(db.clone())?);
         let limits =
             web::Data::new(RateLimits::new(settings.serve.rate_limit_per_second, settings.serve.rate_limit_burst));
         let worker = settings
@@ -156,6 +157,7 @@ impl Application {
             app.app_data(state.clone())
                 .app_data(tokens.clone())
                 .app_data(pool.clone())
+                .app_data(submissions.clone())
                 .app_data(limits.clone())
                 .app_data(known_routes.clone())
                 .app_data(http::json_config(serve.max_body_bytes))

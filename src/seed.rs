@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use crate::anonymity::AnonymitySettings;
 use crate::anonymity::Relationship;
-use crate::auth::access::Role;
 use crate::cycles::settings::NominationRules;
 use crate::cycles::{Cycle, CycleState, RaterSignIn};
 use crate::db::schema::{cycles, invitations, participants, people};
@@ -127,22 +126,17 @@ pub fn seed(conn: &mut DbConn, options: &SeedOptions) -> Result<Seeded, AppError
     let leader_ids: Vec<String> = (0..options.leaders).map(|_| new_id()).collect();
     let leaders: Vec<Person> = (0..options.leaders)
         .map(|i| Person {
-            id: leader_ids[i].clone(),
-            org_id: org.org_id.clone(),
             external_id: Some(format!("L{i:06}")),
-            email: format!("leader{i}@seed.example"),
-            display_name: format!("Leader {i}"),
             department: Some(DEPARTMENTS[i % DEPARTMENTS.len()].to_string()),
             title: Some("Leader".into()),
             manager_id: (i > 0).then(|| leader_ids[(i - 1) / 8].clone()),
-            role: Role::Member,
-            active: true,
-            version: 1,
-            created_at: at,
-            updated_at: at,
-            user_name: None,
-            employee_number: None,
-            deprovisioned: false,
+            ..Person::new_member(
+                leader_ids[i].clone(),
+                &org.org_id,
+                format!("leader{i}@seed.example"),
+                format!("Leader {i}"),
+                at,
+            )
         })
         .collect();
     conn.transaction(|conn| {

@@ -1,13 +1,14 @@
-//! Batched commits of the small rows many requests write at once (the audit entries of
-//! report reads), on both engines.
+//! Batched commits of what many requests write at once (the audit entries of report
+//! reads, submissions), on both engines.
 //!
-//! Each such row used to be a transaction of its own: a round trip to begin, one to
-//! insert, one to commit and a synced log write, for every read. Here one thread takes
-//! the rows that queued while the previous batch committed and writes them in one
-//! transaction, one statement for the lot, one sync. Each caller hears only once its
-//! row is durable, so a response that waits for it is never sent for a row a crash
-//! could lose. If the batch fails, each of its rows is tried again alone, so one bad row
-//! fails only its own caller.
+//! Each such write used to be a transaction of its own: a round trip to begin, the
+//! statements, one to commit and a synced log write, for every request. Here one thread
+//! takes the rows that queued while the previous batch committed and writes them in one
+//! transaction, with statements that each cover the whole batch, and one sync. Each
+//! caller hears only once its row is durable, so a response that waits for it is never
+//! sent for a row a crash could lose. A write may refuse single rows (a submission
+//! already made) while the rest commit; if the batch fails as a whole, each of its rows
+//! is tried again alone, so one bad row fails only its own caller.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -15,37 +16,39 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use super::{DbConn, DbPool};
 use crate::error::AppError;
 
-/// Writes a batch's rows inside the batch's transaction.
-pub type WriteRows<R> = fn(&mut DbConn, &[R]) -> Result<(), AppError>;
+/// Writes a batch's rows inside the batch's transaction and gives each row's outcome, in
+/// the rows' order. A row refused with an error must have written nothing: the batch's
+/// other rows commit.
+pub type WriteRows<R, T> = fn(&mut DbConn, &[R]) -> Result<Vec<Result<T, AppError>>, AppError>;
 
 /// A queued row and who waits for it.
-struct Queued<R> {
+struct Queued<R, T> {
     row: R,
-    answer: tokio::sync::oneshot::Sender<Result<(), AppError>>,
+    answer: tokio::sync::oneshot::Sender<Result<T, AppError>>,
 }
 
 /// The queue of one batching thread, which writes to one pool and ends with the last
 /// handle on its queue.
-pub struct Batcher<R> {
-    queue: Sender<Queued<R>>,
+pub struct Batcher<R, T = ()> {
+    queue: Sender<Queued<R, T>>,
 }
 
-impl<R> Clone for Batcher<R> {
+impl<R, T> Clone for Batcher<R, T> {
     fn clone(&self) -> Self {
         Self { queue: self.queue.clone() }
     }
 }
 
-impl<R: Send + 'static> Batcher<R> {
+impl<R: Send + 'static, T: Send + 'static> Batcher<R, T> {
     /// A thread that commits up to `most` rows at a time to `pool` with `write`.
-    pub fn start(name: &str, pool: DbPool, most: usize, write: WriteRows<R>) -> std::io::Result<Self> {
+    pub fn start(name: &str, pool: DbPool, most: usize, write: WriteRows<R, T>) -> std::io::Result<Self> {
         let (queue, rows) = channel();
         std::thread::Builder::new().name(name.into()).spawn(move || commit_batches(&pool, rows, most.max(1), write))?;
         Ok(Self { queue })
     }
 
     /// Queues `row` for the next batch; answers once that batch has committed.
-    pub async fn commit(&self, row: R) -> Result<(), AppError> {
+    pub async fn commit(&self, row: R) -> Result<T, AppError> {
         let (answer, outcome) = tokio::sync::oneshot::channel();
         self.queue
             .send(Queued { row, answer })
@@ -55,7 +58,7 @@ impl<R: Send + 'static> Batcher<R> {
     }
 }
 
-fn commit_batches<R>(pool: &DbPool, queue: Receiver<Queued<R>>, most: usize, write: WriteRows<R>) {
+fn commit_batches<R, T>(pool: &DbPool, queue: Receiver<Queued<R, T>>, most: usize, write: WriteRows<R, T>) {
     while let Ok(first) = queue.recv() {
         let (rows, answers): (Vec<R>, Vec<_>) =
             std::iter::once(first).chain(queue.try_iter().take(most - 1)).map(|q| (q.row, q.answer)).unzip();
@@ -70,14 +73,14 @@ fn commit_batches<R>(pool: &DbPool, queue: Receiver<Queued<R>>, most: usize, wri
     }
 }
 
-/// Each row's outcome: the batch committed whole; or, when it failed on something a row
-/// can cause, each row committed alone. Without a connection, the rows fail at once,
+/// Each row's outcome: the batch committed; or, when it failed as a whole on something a
+/// row can cause, each row committed alone. Without a connection, the rows fail at once,
 /// rather than each waiting for the pool in turn.
-fn outcomes<R>(pool: &DbPool, rows: &[R], write: WriteRows<R>) -> Vec<Result<(), AppError>> {
+fn outcomes<R, T>(pool: &DbPool, rows: &[R], write: WriteRows<R, T>) -> Vec<Result<T, AppError>> {
     let unavailable =
         |detail: &str| -> Vec<_> { rows.iter().map(|_| Err(AppError::Unavailable(detail.to_string()))).collect() };
     match commit_rows(pool, rows, write) {
-        Ok(()) => rows.iter().map(|_| Ok(())).collect(),
+        Ok(outcomes) => outcomes,
         Err(AppError::Unavailable(detail)) => unavailable(&detail),
         Err(err) if rows.len() == 1 => vec![Err(err)],
         Err(_) => {
@@ -89,15 +92,26 @@ fn outcomes<R>(pool: &DbPool, rows: &[R], write: WriteRows<R>) -> Vec<Result<(),
                             .extend((outcomes.len()..rows.len()).map(|_| Err(AppError::Unavailable(detail.clone()))));
                         break;
                     }
-                    outcome => outcomes.push(outcome),
+                    Ok(mut alone) => outcomes.push(alone.pop().unwrap_or_else(|| Err(missing_outcome()))),
+                    Err(err) => outcomes.push(Err(err)),
                 }
             }
             outcomes
         }
     }
 }
-fn commit_rows<R>(pool: &DbPool, rows: &[R], write: WriteRows<R>) -> Result<(), AppError> {
-    pool.get()?.transaction(|conn| write(conn, rows))
+
+/// The batch's transaction; a write that gives fewer or more outcomes than rows is a bug,
+/// and nothing of its batch commits.
+fn commit_rows<R, T>(pool: &DbPool, rows: &[R], write: WriteRows<R, T>) -> Result<Vec<Result<T, AppError>>, AppError> {
+    pool.get()?.transaction(|conn| {
+        let outcomes = write(conn, rows)?;
+        if outcomes.len() == rows.len() { Ok(outcomes) } else { Err(missing_outcome()) }
+    })
+}
+
+fn missing_outcome() -> AppError {
+    AppError::internal("a batch write gave a different number of outcomes than rows")
 }
 
 #[cfg(test)]
@@ -117,13 +131,20 @@ mod tests {
     /// The most rows one call of [`insert`] was given.
     static LARGEST: AtomicUsize = AtomicUsize::new(0);
 
-    fn insert(conn: &mut DbConn, rows: &[i32]) -> Result<(), AppError> {
+    /// Inserts the rows; refuses 13 alone.
+    fn insert(conn: &mut DbConn, rows: &[i32]) -> Result<Vec<Result<i32, AppError>>, AppError> {
         LARGEST.fetch_max(rows.len(), Ordering::Relaxed);
         let DbConn::Sqlite(c) = conn else { unreachable!() };
-        for n in rows {
+        let mut outcomes = Vec::new();
+        for &n in rows {
+            if n == 13 {
+                outcomes.push(Err(AppError::conflict("unlucky", "13 is refused")));
+                continue;
+            }
             diesel::sql_query(format!("INSERT INTO batched (n) VALUES ({n})")).execute(&mut **c)?;
+            outcomes.push(Ok(n * 10));
         }
-        Ok(())
+        Ok(outcomes)
     }
 
     #[actix_web::test]
@@ -136,18 +157,19 @@ mod tests {
             c.batch_execute("CREATE TABLE batched (n INTEGER PRIMARY KEY)").unwrap();
         }
         let batcher = Batcher::start("test-batches", pool.clone(), 16, insert).unwrap();
-        let EnginePool::Sqlite(_, writer, _) = &pool.engine else { unreachable!() };
+        let EnginePool::Sqlite(_, writer) = &pool.engine else { unreachable!() };
 
         // Another writer holds the lock for a while: the rows queue meanwhile and go in
-        // one batch (the first may go alone, taken before the rest arrived). The
-        // duplicate makes its batch fail, and each of that batch's rows is tried alone.
+        // one batch (the first may go alone, taken before the rest arrived). The write
+        // refuses 13 and commits the rest; the duplicate makes its batch fail, and each
+        // of that batch's rows is tried alone.
         let writer = Arc::clone(writer);
         let holder = std::thread::spawn(move || {
             let _held = writer.lock().unwrap();
             std::thread::sleep(Duration::from_millis(300));
         });
         std::thread::sleep(Duration::from_millis(50));
-        let rows: Vec<_> = [1, 2, 2, 3]
+        let rows: Vec<_> = [1, 2, 13, 2, 3]
             .into_iter()
             .map(|n| {
                 let batcher = batcher.clone();
@@ -159,8 +181,10 @@ mod tests {
             outcomes.push(row.await.unwrap());
         }
         holder.join().unwrap();
-        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 3, "{outcomes:?}");
-        assert!(outcomes.iter().any(|o| o.is_err()), "the duplicate row fails");
+        let committed: Vec<i32> = outcomes.iter().filter_map(|o| o.as_ref().ok().copied()).collect();
+        assert_eq!(committed, [10, 20, 30], "each caller gets its own row's outcome: {outcomes:?}");
+        assert!(matches!(&outcomes[2], Err(AppError::Conflict { .. })), "13 is refused alone: {outcomes:?}");
+        assert!(outcomes[3].is_err(), "the duplicate row fails");
         assert!(LARGEST.load(Ordering::Relaxed) >= 2, "rows that queued together were written together");
         let DbConn::Sqlite(c) = &mut pool.get().unwrap() else { unreachable!() };
         #[derive(diesel::QueryableByName)]

@@ -6,7 +6,6 @@
 //! function runs inside or outside [`DbConn::transaction`].
 
 pub mod batch;
-mod group;
 pub mod schema;
 pub mod text;
 
@@ -23,7 +22,6 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::config::DatabaseSettings;
 use crate::error::AppError;
 use crate::sealing::{AnswerKeys, KeySource};
-use group::GroupCommit;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -241,8 +239,8 @@ struct PoolWaits {
 
 #[derive(Clone)]
 enum EnginePool {
-    /// The pool, the lock its writers take in turn, and the queue of its group commits.
-    Sqlite(SqlitePool, Arc<Mutex<()>>, GroupCommit),
+    /// The pool and the lock its writers take in turn.
+    Sqlite(SqlitePool, Arc<Mutex<()>>),
     Postgres(PgPool),
 }
 
@@ -333,7 +331,7 @@ impl DbPool {
                     .connection_timeout(timeout)
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)?;
-                EnginePool::Sqlite(pool, Arc::new(Mutex::new(())), GroupCommit::start()?)
+                EnginePool::Sqlite(pool, Arc::new(Mutex::new(())))
             }
             DatabaseUrl::Postgres(url) => EnginePool::Postgres(
                 Pool::builder()
@@ -365,7 +363,7 @@ impl DbPool {
         let keys = Arc::clone(&self.keys);
         let started = std::time::Instant::now();
         let got = match &self.engine {
-            EnginePool::Sqlite(p, writer, _) => {
+            EnginePool::Sqlite(p, writer) => {
                 p.get().map(|conn| DbConn::Sqlite(SqliteConn { conn, writer: Arc::clone(writer), keys }))
             }
             EnginePool::Postgres(p) => p.get().map(|conn| DbConn::Postgres(PgConn { conn, keys, replica: false })),
@@ -474,21 +472,6 @@ impl DbPool {
 
     async fn block<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError> + Send + 'static) -> Result<T, AppError> {
         actix_web::web::block(f).await.map_err(AppError::internal)?
-    }
-
-    /// [`DbPool::transaction`] for a write that many callers make at once (submissions):
-    /// on SQLite the writes that queue while one group commits are committed together,
-    /// each in its own savepoint, and each caller answered once that commit is durable
-    /// (`group`). PostgreSQL commits concurrent transactions together by itself.
-    pub async fn grouped_transaction<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        match &self.engine {
-            EnginePool::Sqlite(_, _, group) => group.write(self.clone(), f).await,
-            EnginePool::Postgres(_) => self.transaction(f).await,
-        }
     }
 
     /// [`DbPool::run`] inside one transaction.

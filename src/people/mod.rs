@@ -84,6 +84,28 @@ pub struct Person {
 }
 
 impl Person {
+    /// A new active member as first stored (version 1), with none of the optional details.
+    pub fn new_member(id: String, org_id: &str, email: String, display_name: String, at: NaiveDateTime) -> Self {
+        Self {
+            id,
+            org_id: org_id.to_string(),
+            external_id: None,
+            email,
+            display_name,
+            department: None,
+            title: None,
+            manager_id: None,
+            role: Role::Member,
+            active: true,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            user_name: None,
+            employee_number: None,
+            deprovisioned: false,
+        }
+    }
+
     /// The strong entity tag of this version.
     pub fn etag(&self) -> String {
         format!("\"{}\"", self.version)

@@ -140,22 +140,13 @@ pub fn plan_upsert(
                 results[p.index].status = RowStatus::Created;
                 results[p.index].id = Some(p.id.clone());
                 create.push(Person {
-                    id: p.id,
-                    org_id: org_id.to_string(),
                     external_id: Some(p.row.external_id),
-                    email: p.row.email,
-                    display_name: p.row.display_name,
                     department: p.row.department,
                     title: p.row.title,
                     manager_id: p.manager_id,
                     role: p.row.role.unwrap_or(Role::Member),
                     active: p.row.active.unwrap_or(true),
-                    version: 1,
-                    created_at: at,
-                    updated_at: at,
-                    user_name: None,
-                    employee_number: None,
-                    deprovisioned: false,
+                    ..Person::new_member(p.id, org_id, p.row.email, p.row.display_name, at)
                 });
             }
             Some(current) => {

@@ -11,7 +11,8 @@ use super::invitations::{self, InvitationFilter, Questionnaire};
 use super::links::{self, InvitationLink};
 use super::progress::{self, SubjectProgress};
 use super::rater::Rater;
-use super::{InvitationResponse, InvitationState, InvitationStatus, decline, draft, submit};
+use super::submit::{Submission, Submissions};
+use super::{InvitationResponse, InvitationState, InvitationStatus, decline, draft};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
 use crate::error::{AppError, Errors, Problem};
@@ -202,15 +203,12 @@ pub async fn save_draft(
 #[post("/invitations/{invitation_id}/submit")]
 pub async fn submit_invitation(
     rater: Rater,
-    state: web::Data<AppState>,
+    submissions: web::Data<Submissions>,
     path: web::Path<String>,
     body: web::Json<SubmitRequest>,
 ) -> Result<web::Json<InvitationState>, AppError> {
-    let answers = body.into_inner().answers;
-    let invitation_id = path.into_inner();
-    let submitted =
-        state.db.grouped_transaction(move |conn| submit::submit(conn, &rater, &invitation_id, answers)).await?;
-    Ok(web::Json(submitted))
+    let submission = Submission { rater, invitation_id: path.into_inner(), answers: body.into_inner().answers };
+    Ok(web::Json(submissions.submit(submission).await?))
 }
 
 /// Declines the invitation; a saved draft is deleted.

@@ -28,6 +28,8 @@ pub mod store;
 mod submit;
 mod unsealed;
 
+pub use rater::Rater;
+pub use submit::{Submission, Submissions, submit_batch};
 pub use unsealed::seal_unsealed;
 
 /// The routes of invitations, answering and progress.

@@ -42,10 +42,16 @@ pub fn hr_invitation(
 pub fn answerable(conn: &mut DbConn, rater: &Rater, invitation_id: &str) -> Result<(Cycle, Invitation), AppError> {
     let invitation = rater.invitation(conn, invitation_id)?;
     let cycle = lock_cycle(conn, &invitation.org_id, &invitation.cycle_id, CycleLock::Share)?;
-    rater.may_answer(&cycle)?;
-    cycle.require_state(&[CycleState::Collecting], "answer")?;
-    require_open(invitation.status)?;
+    open_to(rater, &cycle, &invitation)?;
     Ok((cycle, invitation))
+}
+
+/// Whether `rater` may answer `invitation` now: the way they signed in suits the cycle,
+/// the cycle collects, and the invitation is still open.
+pub fn open_to(rater: &Rater, cycle: &Cycle, invitation: &Invitation) -> Result<(), AppError> {
+    rater.may_answer(cycle)?;
+    cycle.require_state(&[CycleState::Collecting], "answer")?;
+    require_open(invitation.status)
 }
 
 /// 409 for an invitation already answered or declined, saying which.

@@ -57,22 +57,25 @@ impl Rater {
 
     /// The invitation, if it is this rater's; 404 otherwise, as for one that does not exist.
     pub fn invitation(&self, conn: &mut DbConn, invitation_id: &str) -> Result<Invitation, AppError> {
-        let (org_id, allowed) = match self {
-            Rater::Link { org_id, invitation_id: own, .. } => (org_id, own == invitation_id),
-            Rater::Person { org_id, .. } => (org_id, true),
-        };
-        if !allowed {
-            return Err(AppError::NotFound);
-        }
-        let invitation: Invitation = db_run!(conn, |c| invitations::table
-            .filter(invitations::org_id.eq(org_id))
-            .filter(invitations::id.eq(invitation_id))
+        let found: Option<Invitation> = db_run!(conn, |c| invitations::table
+            .find(invitation_id)
             .select(Invitation::as_select())
-            .first(c))?;
-        match self {
-            Rater::Person { person_id, .. } if &invitation.rater_id != person_id => Err(AppError::NotFound),
-            _ => Ok(invitation),
-        }
+            .first(c)
+            .optional())?;
+        self.holding(found.as_ref()).cloned()
+    }
+
+    /// `found`, if it is an invitation this rater holds; 404 otherwise, as for none.
+    pub fn holding<'a>(&self, found: Option<&'a Invitation>) -> Result<&'a Invitation, AppError> {
+        let holds = |invitation: &Invitation| match self {
+            Rater::Link { org_id, invitation_id, .. } => {
+                &invitation.org_id == org_id && &invitation.id == invitation_id
+            }
+            Rater::Person { org_id, person_id, .. } => {
+                &invitation.org_id == org_id && &invitation.rater_id == person_id
+            }
+        };
+        found.filter(|invitation| holds(invitation)).ok_or(AppError::NotFound)
     }
 }
 

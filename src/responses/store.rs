@@ -10,7 +10,7 @@
 //! rows, cannot be compared without the key. Closing a cycle turns the sets into what
 //! its reports may show (`reports::close`) and destroys them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -174,23 +174,40 @@ pub fn insert_sets(conn: &mut DbConn, sets: &[AnswerSet]) -> Result<(), AppError
     Ok(())
 }
 
-/// The group's set, locked until the transaction ends on PostgreSQL (SQLite's writer lock
-/// already serialises writers).
-fn locked_set(
-    conn: &mut DbConn,
-    cycle_id: &str,
-    subject_id: &str,
-    relationship: Relationship,
-) -> Result<Option<Row>, AppError> {
-    let key = answer_sets::table.find((cycle_id, subject_id, relationship));
-    Ok(match conn {
-        DbConn::Sqlite(c) => key.select(Row::as_select()).first(&mut **c).optional(),
-        DbConn::Postgres(c) => key.select(Row::as_select()).for_update().first(&mut **c).optional(),
-    }?)
+/// Which set: cycle, subject and relationship.
+type SetKey = (String, String, Relationship);
+
+/// The sets of `keys`, locked until the transaction ends on PostgreSQL (SQLite's writer
+/// lock already serialises writers), in key order so that two writers lock them in the
+/// same order. The query may lock a few more (another relationship of the same subject).
+fn locked_sets(conn: &mut DbConn, keys: &BTreeSet<SetKey>) -> Result<HashMap<SetKey, Row>, AppError> {
+    let cycles: BTreeSet<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let subjects: BTreeSet<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let query = answer_sets::table
+        .filter(answer_sets::cycle_id.eq_any(cycles))
+        .filter(answer_sets::subject_id.eq_any(subjects))
+        .order((answer_sets::cycle_id, answer_sets::subject_id, answer_sets::relationship));
+    let rows = match conn {
+        DbConn::Sqlite(c) => query.select(Row::as_select()).load(&mut **c),
+        DbConn::Postgres(c) => query.select(Row::as_select()).for_update().load(&mut **c),
+    }?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ((row.cycle_id.clone(), row.subject_id.clone(), row.relationship), row))
+        .filter(|(key, _)| keys.contains(key))
+        .collect())
 }
 
-/// Adds one rater's answers to their group's set, inside the submitting transaction: the
-/// set is opened, added to and sealed again under a fresh nonce.
+/// One rater's answers for their group's set.
+pub struct Addition {
+    pub org_id: String,
+    pub cycle_id: String,
+    pub subject_id: String,
+    pub relationship: Relationship,
+    pub answers: Vec<CheckedAnswer>,
+}
+
+/// Adds one rater's answers to their group's set, inside the submitting transaction.
 pub fn record(
     conn: &mut DbConn,
     org_id: &str,
@@ -199,20 +216,81 @@ pub fn record(
     relationship: Relationship,
     answers: Vec<CheckedAnswer>,
 ) -> Result<(), AppError> {
-    let row = match locked_set(conn, cycle_id, subject_id, relationship)? {
-        Some(row) => row,
-        None => {
-            create_sets(conn, org_id, cycle_id, &[(subject_id, relationship)])?;
-            locked_set(conn, cycle_id, subject_id, relationship)?
-                .ok_or_else(|| AppError::internal("an answer set vanished while it was being written"))?
-        }
+    let addition = Addition {
+        org_id: org_id.into(),
+        cycle_id: cycle_id.into(),
+        subject_id: subject_id.into(),
+        relationship,
+        answers,
     };
-    let mut set = AnswerSet::from_row(conn.keys(), row)?;
-    set.add(answers);
-    let row = set.to_row(conn.keys())?;
-    db_run!(conn, |c| diesel::update(answer_sets::table.find((cycle_id, subject_id, relationship)))
-        .set((answer_sets::key_id.eq(&row.key_id), answer_sets::sealed.eq(&row.sealed)))
-        .execute(c))?;
+    record_all(conn, vec![addition])
+}
+
+/// Adds each rater's answers to their group's set, inside the submitting transaction:
+/// each set is read and locked, opened, added to and sealed again under a fresh nonce,
+/// and written back, with one statement for all the sets on PostgreSQL.
+pub fn record_all(conn: &mut DbConn, additions: Vec<Addition>) -> Result<(), AppError> {
+    let keys: BTreeSet<SetKey> =
+        additions.iter().map(|a| (a.cycle_id.clone(), a.subject_id.clone(), a.relationship)).collect();
+    let mut rows = locked_sets(conn, &keys)?;
+    let missing: BTreeSet<SetKey> = keys.iter().filter(|k| !rows.contains_key(*k)).cloned().collect();
+    if !missing.is_empty() {
+        for a in
+            additions.iter().filter(|a| missing.contains(&(a.cycle_id.clone(), a.subject_id.clone(), a.relationship)))
+        {
+            create_sets(conn, &a.org_id, &a.cycle_id, &[(&a.subject_id, a.relationship)])?;
+        }
+        rows.extend(locked_sets(conn, &missing)?);
+    }
+    let mut sets: BTreeMap<SetKey, AnswerSet> = BTreeMap::new();
+    for addition in additions {
+        let key = (addition.cycle_id, addition.subject_id, addition.relationship);
+        let set = match sets.entry(key) {
+            std::collections::btree_map::Entry::Occupied(set) => set.into_mut(),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                let row = rows
+                    .remove(entry.key())
+                    .ok_or_else(|| AppError::internal("an answer set vanished while it was being written"))?;
+                entry.insert(AnswerSet::from_row(conn.keys(), row)?)
+            }
+        };
+        set.add(addition.answers);
+    }
+    let rows: Vec<Row> = sets.values().map(|set| set.to_row(conn.keys())).collect::<Result<_, _>>()?;
+    for chunk in rows.chunks(CHUNK) {
+        write_sealed(conn, chunk)?;
+    }
+    Ok(())
+}
+
+/// Writes the sets' new sealed values: one statement on PostgreSQL, one per set on SQLite
+/// (in-process, where a statement costs no round trip).
+fn write_sealed(conn: &mut DbConn, rows: &[Row]) -> Result<(), AppError> {
+    use diesel::sql_types::{Array, Binary, Text};
+    match conn {
+        DbConn::Sqlite(c) => {
+            for row in rows {
+                diesel::update(answer_sets::table.find((&row.cycle_id, &row.subject_id, row.relationship)))
+                    .set((answer_sets::key_id.eq(&row.key_id), answer_sets::sealed.eq(&row.sealed)))
+                    .execute(&mut **c)?;
+            }
+        }
+        DbConn::Postgres(c) => {
+            let column = |f: fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
+            diesel::sql_query(
+                "UPDATE answer_sets AS s SET key_id = v.key_id, sealed = v.sealed \
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) \
+                 AS v (cycle_id, subject_id, relationship, key_id, sealed) \
+                 WHERE s.cycle_id = v.cycle_id AND s.subject_id = v.subject_id AND s.relationship = v.relationship",
+            )
+            .bind::<Array<Text>, _>(column(|r| r.cycle_id.clone()))
+            .bind::<Array<Text>, _>(column(|r| r.subject_id.clone()))
+            .bind::<Array<Text>, _>(column(|r| r.relationship.as_str().to_string()))
+            .bind::<Array<Text>, _>(column(|r| r.key_id.clone()))
+            .bind::<Array<Binary>, _>(rows.iter().map(|r| r.sealed.clone()).collect::<Vec<Vec<u8>>>())
+            .execute(&mut **c)?;
+        }
+    }
     Ok(())
 }
 

@@ -325,6 +325,47 @@ async fn the_same_invitation_submitted_twice_at_once_is_accepted_once() {
 }
 
 #[actix_web::test]
+async fn a_batch_of_submissions_commits_the_accepted_ones_and_refuses_the_rest_alone() {
+    use actix_web::ResponseError;
+    use roundtable::responses::answers::AnswerInput;
+    use roundtable::responses::{Rater, Submission, submit_batch};
+    let mut org = Org::new().await;
+    org.collecting_cycle(4).await;
+    let mut submissions = Vec::new();
+    for (rater, answered_as) in
+        [("peer1", "peer1"), ("peer2", "peer2"), ("peer1", "peer1"), ("peer4", "peer3"), ("peer4", "peer4")]
+    {
+        let id = org.invitation_of(rater, "subject").await["id"].as_str().unwrap().to_string();
+        let answers: Vec<AnswerInput> =
+            serde_json::from_value(json!(org.full_answers(rater, &id, 4, &format!("from {rater}")).await)).unwrap();
+        // The last one gives none of the required answers.
+        let answers = if submissions.len() == 4 { Vec::new() } else { answers };
+        let rater = Rater::Person {
+            org_id: org.app.org.org_id.clone(),
+            person_id: org.id(answered_as),
+            token_from: "client:test".into(),
+        };
+        submissions.push(Submission { rater, invitation_id: id, answers: Some(answers) });
+    }
+    let mut conn = org.app.database.conn();
+    let outcomes = conn.transaction(|c| submit_batch(c, &submissions)).unwrap();
+    let codes: Vec<u16> =
+        outcomes.iter().map(|o| o.as_ref().map_or_else(|e| e.status_code().as_u16(), |_| 200)).collect();
+    // The same invitation twice: answered already; another rater's invitation: not theirs.
+    assert_eq!(codes, [200, 200, 409, 404, 422], "{outcomes:?}");
+    assert_eq!(org.stored_answers(), (2, 2 * 24), "the two accepted, once each, in their group's set");
+    drop(conn);
+    // What was refused wrote nothing: peer4 answers now; peer1's invitation stays answered.
+    let id = org.invitation_of("peer4", "subject").await["id"].as_str().unwrap().to_string();
+    let answers = org.full_answers("peer4", &id, 2, "later").await;
+    json_with_status(org.submit("peer4", &id, answers).await, 200).await;
+    let id = org.invitation_of("peer1", "subject").await["id"].as_str().unwrap().to_string();
+    let answers = org.full_answers("peer1", &id, 2, "again").await;
+    assert_problem(org.submit("peer1", &id, answers).await, 409, "already_submitted").await;
+    assert_eq!(org.stored_answers(), (3, 3 * 24));
+}
+
+#[actix_web::test]
 async fn raters_of_one_group_submitting_at_once_all_count() {
     let mut org = Org::new().await;
     org.collecting_cycle(6).await;
