@@ -36,7 +36,7 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
 }
 
-/// `BENCH_ONLY=reports`: seed 1,000 leaders, close, measure report reads and stop;
+/// `BENCH_ONLY=reports`: seed, close and measure report reads at both sizes, and stop;
 /// `BENCH_ONLY=submissions`: only the submission rows. Either writes nothing (a quick look
 /// while working on one part).
 fn only(part: &str) -> bool {
@@ -414,6 +414,18 @@ async fn api_rate(
     (mean, slowest)
 }
 
+/// File data the kernel has not written to disk yet (`Dirty` and `Writeback` in
+/// /proc/meminfo), in MB: what a sync would wait for.
+fn unwritten_mb() -> f64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let kb: f64 = meminfo
+        .lines()
+        .filter(|l| l.starts_with("Dirty:") || l.starts_with("Writeback:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .sum();
+    kb / 1024.0
+}
+
 /// The engine's own floor for the import: as many people, in transactions of a request's
 /// size, written straight into the table by one connection the way the server writes them
 /// (`COPY` on PostgreSQL, inserts of 500 rows on SQLite), without HTTP, parsing, checks or
@@ -589,7 +601,7 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             ">= 3000/s, p99 <= 10 ms",
         );
         if reports_only() {
-            return figures;
+            continue;
         }
         figures.add(
             &format!("server resident memory after the {leaders}-leader close and reports"),
@@ -663,6 +675,9 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             "",
         );
     }
+    if reports_only() {
+        return figures;
+    }
     if let [small, large_median] = report_medians[..] {
         figures.add(
             &format!("report p50 ratio, {large} vs 1000 leaders"),
@@ -694,11 +709,16 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
     // sustains less would only measure its queue).
     let rate = (0.8 * api).max(1.0);
     let open_work: Vec<_> = work.drain(..((rate * 10.0) as usize).min(work.len())).collect();
-    println!("  open loop from {} UTC", chrono::Utc::now().format("%H:%M:%S%.3f"));
+    println!(
+        "  open loop from {} UTC, {:.0} MB of file data not yet written",
+        chrono::Utc::now().format("%H:%M:%S%.3f"),
+        unwritten_mb()
+    );
     let sampler = database.url.starts_with("postgres").then(|| waits::Sampler::start(&database.url));
     let pool_before = pool_waits(&client, &server.base).await;
     let (latencies, failed) = open_loop(&client, &server.base, body, open_work, rate).await;
     let pool_after = pool_waits(&client, &server.base).await;
+    println!("  after the open loop, {:.0} MB of file data not yet written", unwritten_mb());
     figures.add(
         "open-loop submissions at 80% of the API rate: rate, p50 / p99",
         format!("{rate:.0}/s: {:.1} / {:.1} ms", percentile(&latencies, 0.5), percentile(&latencies, 0.99)),

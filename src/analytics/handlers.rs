@@ -170,7 +170,7 @@ pub async fn trends(
     query: web::Query<TrendsQuery>,
 ) -> Result<web::Json<TrendsResponse>, AppError> {
     let department = query.into_inner().department;
-    Ok(web::Json(state.db.run(move |conn| read::trends(conn, &principal, department)).await?))
+    Ok(web::Json(read::trends(&state.db, principal, department).await?))
 }
 
 /// Whether peer coaching works: per competency, the change of leaders coached on it between

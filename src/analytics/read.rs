@@ -172,11 +172,21 @@ pub struct TrendsResponse {
 /// All others' ratings per competency across the organisation's latest closed cycles, of
 /// the whole organisation or of one department, each cycle's figure under the same rule
 /// as its heatmap (they are the heatmap's cells), with change flagged as reports flag it.
-pub fn trends(
-    conn: &mut DbConn,
-    principal: &Principal,
-    department: Option<String>,
-) -> Result<TrendsResponse, AppError> {
+///
+/// Who may read, the organisation's smallest cell and which cycles are read on the
+/// primary; their roll-ups on the read replica when there is one.
+pub async fn trends(db: &DbPool, principal: Principal, department: Option<String>) -> Result<TrendsResponse, AppError> {
+    let (_, trends) = db
+        .run_then_read(
+            move |conn| latest_closed(conn, &principal),
+            move |conn, (latest, min_cell)| trends_of(conn, latest, *min_cell, department.clone()),
+        )
+        .await?;
+    Ok(trends)
+}
+
+/// The organisation's latest closed cycles, oldest first, and its smallest cell.
+fn latest_closed(conn: &mut DbConn, principal: &Principal) -> Result<(Vec<Cycle>, i64), AppError> {
     principal.require(Permission::ReadAnalytics)?;
     let min_cell = i64::from(settings::load(conn, &principal.org_id)?.min_cell);
     let closed = [CycleState::Closed, CycleState::Released, CycleState::Archived].map(CycleState::as_str);
@@ -188,10 +198,19 @@ pub fn trends(
         .select(Cycle::as_select())
         .load(c))?;
     latest.reverse();
+    Ok((latest, min_cell))
+}
+
+fn trends_of(
+    conn: &mut DbConn,
+    latest: &[Cycle],
+    min_cell: i64,
+    department: Option<String>,
+) -> Result<TrendsResponse, AppError> {
     let mut by_competency: BTreeMap<String, Vec<TrendPoint>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for cycle in latest {
-        let source = source_of(conn, cycle, min_cell)?;
+        let source = source_of(conn, cycle.clone(), min_cell)?;
         let cells = views::heatmap(&source.data, &source.version, By::Department, min_cell);
         let mine = cells.into_iter().filter(|c| match &department {
             Some(name) => c.level == Level::Department && c.department.as_ref() == Some(name),

@@ -10,13 +10,13 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::goals::{GoalStatus, list_goals};
+use super::goals::{GoalResponse, GoalStatus, list_goals};
 use crate::anonymity::{Cell, OthersSummary};
 use crate::auth::access::Permission;
 use crate::auth::principal::Principal;
-use crate::cycles::{Cycle, CycleState};
-use crate::db::DbConn;
+use crate::cycles::{Cycle, CycleState, replayed_close};
 use crate::db::schema::{competency_summaries, cycles, report_releases};
+use crate::db::{DbConn, DbPool};
 use crate::db_run;
 use crate::error::AppError;
 use crate::frameworks::load_version;
@@ -95,13 +95,50 @@ fn visible_cycles(conn: &mut DbConn, principal: &Principal, person_id: &str) -> 
     Ok(visible)
 }
 
-/// The person's growth as the caller may see it; 404 when they may see none of it.
-pub fn growth(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<GrowthResponse, AppError> {
-    crate::people::find(conn, &principal.org_id, person_id)?;
+/// What the primary decides: the person's name, the cycles the caller may see of them
+/// and the goals the caller may see.
+#[derive(Clone)]
+struct Admitted {
+    name: String,
+    visible: Vec<(Cycle, Shared)>,
+    goals: Vec<GoalResponse>,
+}
+
+/// 404 when the caller may see nothing of the person's growth.
+fn admit(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<Admitted, AppError> {
+    let person = crate::people::find(conn, &principal.org_id, person_id)?;
     let own = principal.person_id() == Some(person_id);
     let visible = visible_cycles(conn, principal, person_id)?;
     if visible.is_empty() && !own && !principal.can(Permission::ReadReports) {
         return Err(AppError::NotFound);
+    }
+    let goals = list_goals(conn, principal, person_id)?;
+    Ok(Admitted { name: person.display_name, visible, goals })
+}
+
+/// The person's name and growth as the caller may see it. Who may see which cycles and
+/// goals is read on the primary; the figures, written once at close, on the read replica
+/// when there is one.
+pub async fn growth(
+    db: &DbPool,
+    principal: Principal,
+    person_id: String,
+) -> Result<(String, GrowthResponse), AppError> {
+    let subject = person_id.clone();
+    let (admitted, found) = db
+        .run_then_read(
+            move |conn| admit(conn, &principal, &person_id),
+            move |conn, admitted| figures(conn, &subject, admitted),
+        )
+        .await?;
+    Ok((admitted.name, found))
+}
+
+/// The growth over the admitted cycles, from the summaries their close wrote.
+fn figures(conn: &mut DbConn, person_id: &str, admitted: &Admitted) -> Result<GrowthResponse, AppError> {
+    let visible = &admitted.visible;
+    for (cycle, _) in visible {
+        replayed_close(conn, cycle)?;
     }
     let ids: Vec<&String> = visible.iter().map(|(c, _)| &c.id).collect();
     let rows: Vec<(String, String, f64, f64, i32)> = db_run!(conn, |c| competency_summaries::table
@@ -122,8 +159,8 @@ pub fn growth(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Resu
     // Competencies in the order of the latest framework version that has them.
     let mut names: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut series: HashMap<String, Vec<GrowthPoint>> = HashMap::new();
-    for (cycle, shared) in &visible {
-        let version = load_version(conn, &principal.org_id, &cycle.framework_version_id)?;
+    for (cycle, shared) in visible {
+        let version = load_version(conn, &cycle.org_id, &cycle.framework_version_id)?;
         for (position, competency) in version.competencies.iter().enumerate() {
             if shared.as_ref().is_some_and(|keys| !keys.contains(&competency.key)) {
                 continue;
@@ -149,7 +186,7 @@ pub fn growth(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Resu
             });
         }
     }
-    let goals = list_goals(conn, principal, person_id)?;
+    let goals = &admitted.goals;
     let mut ordered: Vec<(String, (usize, String))> = names.into_iter().collect();
     ordered.sort_by_key(|(key, (position, _))| (*position, key.clone()));
     let competencies = ordered

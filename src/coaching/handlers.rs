@@ -662,8 +662,7 @@ pub async fn person_growth(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let person_id = path.into_inner();
-    let found = state.db.run(move |conn| growth::growth(conn, &principal, &person_id)).await?;
+    let (_, found) = growth::growth(&state.db, principal, path.into_inner()).await?;
     Ok(HttpResponse::Ok().insert_header(private()).json(found))
 }
 
@@ -681,7 +680,6 @@ pub async fn person_growth_svg(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let person_id = path.into_inner();
-    let svg = state.db.run(move |conn| picture::growth_svg(conn, &principal, &person_id)).await?;
+    let svg = picture::growth_svg(&state.db, principal, path.into_inner()).await?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(private()).body(svg))
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::growth::{GrowthResponse, growth};
 use crate::anonymity::Cell;
 use crate::auth::principal::Principal;
-use crate::db::DbConn;
+use crate::db::DbPool;
 use crate::error::AppError;
 use crate::svg::{self, BLUE, BLUISH_GREEN, Marker, ORANGE, VERMILLION, escape, fit, text_width};
 
@@ -25,10 +25,9 @@ const LOW: f64 = 1.0;
 const HIGH: f64 = 5.0;
 
 /// The person's growth, as the JSON route shows it, drawn; the same access.
-pub fn growth_svg(conn: &mut DbConn, principal: &Principal, person_id: &str) -> Result<String, AppError> {
-    let found = growth(conn, principal, person_id)?;
-    let person = crate::people::find(conn, &principal.org_id, person_id)?;
-    Ok(draw(&person.display_name, &found))
+pub async fn growth_svg(db: &DbPool, principal: Principal, person_id: String) -> Result<String, AppError> {
+    let (name, found) = growth(db, principal, person_id).await?;
+    Ok(draw(&name, &found))
 }
 
 fn draw(name: &str, growth: &GrowthResponse) -> String {

@@ -1,5 +1,5 @@
 //! A read replica: a hot standby of the test PostgreSQL (`TEST_READ_DATABASE_URL`, which
-//! `.ci/run` makes with `pg_basebackup`). Reports' and analytics' figures are read there; every write, every
+//! `.ci/run` makes with `pg_basebackup`). Reports', growth's and analytics' figures are read there; every write, every
 //! audit entry and every decision of who may read stays on the primary; what the standby
 //! has not replayed yet is read from the primary.
 
@@ -100,8 +100,22 @@ async fn reports_are_read_on_the_replica_and_recorded_on_the_primary() {
     json_with_status(app.post_as(&app.admin_token, &close_path, &json!({"to": "closed"})).await, 200).await;
     let first = json_with_status(app.get_as(&app.admin_token, &report_path).await, 200).await;
     let name = first["subject_name"].as_str().unwrap().to_string();
-    // So do the analytics, which the process then keeps: had the standby's empty roll-ups
-    // been taken for the cycle's, every later view would be empty.
+    // So does the leader's growth, and so do the analytics, which the process then keeps:
+    // had the standby's empty roll-ups been taken for the cycle's, every later view would
+    // be empty. Trends load them first here, the heatmap finds them kept.
+    let growth_path = format!("/api/v1/people/{subject}/growth");
+    let growth = json_with_status(app.get_as(&app.admin_token, &growth_path).await, 200).await;
+    let means: Vec<_> =
+        growth["competencies"].as_array().unwrap().iter().map(|c| c["points"][0]["others_mean"].clone()).collect();
+    assert!(!means.is_empty() && means.iter().all(|m| m.is_number()), "{growth}");
+    let trends = json_with_status(app.get_as(&app.admin_token, "/api/v1/analytics/trends").await, 200).await;
+    let points: Vec<_> = trends["competencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["points"].as_array().unwrap().clone())
+        .collect();
+    assert!(!points.is_empty() && points.iter().all(|p| p["figures"]["mean"].is_number()), "{trends}");
     let heatmap_path = format!("/api/v1/analytics/cycles/{}/heatmap", seeded.cycle_id);
     let heatmap = json_with_status(app.get_as(&app.admin_token, &heatmap_path).await, 200).await;
     let shown = heatmap["cells"].as_array().unwrap().iter().filter(|c| c["figures"]["mean"].is_number()).count();
@@ -122,6 +136,20 @@ async fn reports_are_read_on_the_replica_and_recorded_on_the_primary() {
     caught_up(&mut primary, &mut standby);
     let replayed = json_with_status(app.get_as(&app.admin_token, &report_path).await, 200).await;
     assert_eq!(replayed["subject_name"], "Renamed Leader");
+
+    // Growth is read on the standby too: figures changed on the primary alone (no route
+    // changes them; the test does, by hand) do not show until the standby replays them.
+    replay(&mut standby, true);
+    diesel::sql_query("UPDATE competency_summaries SET mean = 1.0 WHERE subject_id = $1")
+        .bind::<Text, _>(subject)
+        .execute(&mut primary)
+        .unwrap();
+    let paused = json_with_status(app.get_as(&app.admin_token, &growth_path).await, 200).await;
+    assert_eq!(paused["competencies"], growth["competencies"], "growth was not read on the standby");
+    replay(&mut standby, false);
+    caught_up(&mut primary, &mut standby);
+    let replayed = json_with_status(app.get_as(&app.admin_token, &growth_path).await, 200).await;
+    assert_eq!(replayed["competencies"][0]["points"][0]["others_mean"], 1.0, "{replayed}");
 
     // Every read was recorded, on the primary.
     let reads: i64 =
