@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DurationRound, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 
 use crate::cycles::{Cycle, CycleState};
 use crate::db::schema::{cycles, invitations, webhook_schedule, webhook_tallies};
@@ -29,6 +30,9 @@ const COUNT: &str = "response.submitted";
 /// How late in an hour its count may still be taken; later, it waits for the next hour,
 /// so that no count holds answers from well after the hour it names.
 const COUNT_WITHIN_MINUTES: i64 = 10;
+
+/// Tallies written by one statement: within both engines' bind-parameter limits.
+const TALLIES_A_STATEMENT: usize = 500;
 
 /// Runs every round due at `at`. The worker calls it with the time now; tests with the
 /// time they need.
@@ -141,16 +145,19 @@ fn count(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
             continue;
         }
         let since = counts_before.into_iter().max();
+        // Counted before the round's transaction, which then holds SQLite's one writer
+        // only to write what changed: counted inside it, a large cycle's count held every
+        // submission back for a third of a second (BENCHMARKS.md).
+        let counts: Vec<(String, i64)> = db_run!(conn, |c| invitations::table
+            .filter(invitations::cycle_id.eq(&cycle.id))
+            .filter(invitations::status.eq(InvitationStatus::Submitted))
+            .group_by(invitations::subject_id)
+            .select((invitations::subject_id, diesel::dsl::count_star()))
+            .load(c))?;
         conn.transaction(|conn| {
             if !claim(conn, COUNT, &cycle.id, period_end)? {
                 return Ok(());
             }
-            let counts: Vec<(String, i64)> = db_run!(conn, |c| invitations::table
-                .filter(invitations::cycle_id.eq(&cycle.id))
-                .filter(invitations::status.eq(InvitationStatus::Submitted))
-                .group_by(invitations::subject_id)
-                .select((invitations::subject_id, diesel::dsl::count_star()))
-                .load(c))?;
             let before: HashMap<String, i32> = db_run!(conn, |c| webhook_tallies::table
                 .filter(webhook_tallies::cycle_id.eq(&cycle.id))
                 .select((webhook_tallies::subject_id, webhook_tallies::submitted))
@@ -168,17 +175,22 @@ fn count(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
             subjects.sort();
             let submitted_in_period =
                 subjects.iter().map(|(s, n)| n - before.get(s).map_or(0, |b| i64::from(*b))).sum();
-            for (subject, n) in &subjects {
-                let row = (
-                    webhook_tallies::cycle_id.eq(&cycle.id),
-                    webhook_tallies::subject_id.eq(subject),
-                    webhook_tallies::submitted.eq(*n as i32),
-                );
+            let rows: Vec<_> = subjects
+                .iter()
+                .map(|(subject, n)| {
+                    (
+                        webhook_tallies::cycle_id.eq(&cycle.id),
+                        webhook_tallies::subject_id.eq(subject),
+                        webhook_tallies::submitted.eq(*n as i32),
+                    )
+                })
+                .collect();
+            for chunk in rows.chunks(TALLIES_A_STATEMENT) {
                 db_run!(conn, |c| diesel::insert_into(webhook_tallies::table)
-                    .values(&row)
+                    .values(chunk)
                     .on_conflict((webhook_tallies::cycle_id, webhook_tallies::subject_id))
                     .do_update()
-                    .set(webhook_tallies::submitted.eq(*n as i32))
+                    .set(webhook_tallies::submitted.eq(excluded(webhook_tallies::submitted)))
                     .execute(c))?;
             }
             let counted = Event::ResponsesCounted {
