@@ -53,3 +53,53 @@ pub fn machine() -> String {
         .unwrap_or(0.0);
     format!("{cores} cores ({cpu}), {mem:.0} GiB")
 }
+
+/// The disk's slowest syncs while a load runs: a thread rewrites and syncs one 4 KiB
+/// block every 10 ms, as `synced_writes_per_second` does, and keeps how long each took.
+/// A commit cannot be faster than the disk is at that moment, so a stall here bounds
+/// what the load's latency can be then.
+#[allow(dead_code)]
+pub struct SyncProbe {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<Vec<f64>>,
+}
+
+#[allow(dead_code)]
+impl SyncProbe {
+    pub fn start() -> Self {
+        use std::os::unix::fs::FileExt;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let dir = tempfile::tempdir().unwrap();
+            let file = std::fs::File::create(dir.path().join("probe")).unwrap();
+            let block = [7u8; 4096];
+            file.write_all_at(&block, 0).unwrap();
+            file.sync_all().unwrap();
+            let mut took = Vec::new();
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let started = Instant::now();
+                file.write_all_at(&block, 0).unwrap();
+                file.sync_data().unwrap();
+                took.push(started.elapsed().as_secs_f64() * 1000.0);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            took
+        });
+        Self { stop, handle }
+    }
+
+    /// "N syncs: p50 / p99 / slowest ms".
+    pub fn finish(self) -> String {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut took = self.handle.join().unwrap();
+        took.sort_by(f64::total_cmp);
+        let at = |p: f64| took.get(((took.len() as f64 * p) as usize).min(took.len().saturating_sub(1))).copied();
+        match (at(0.5), at(0.99), took.last()) {
+            (Some(p50), Some(p99), Some(max)) => {
+                format!("{} syncs: {p50:.2} / {p99:.2} / {max:.1} ms", took.len())
+            }
+            _ => "no sync".into(),
+        }
+    }
+}

@@ -16,6 +16,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use super::{DbConn, DbPool};
 use crate::error::AppError;
 
+/// A batch slower than this is logged: every request queued behind it waited as long.
+const SLOW_BATCH: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Writes a batch's rows inside the batch's transaction and gives each row's outcome, in
 /// the rows' order. A row refused with an error must have written nothing: the batch's
 /// other rows commit.
@@ -62,11 +65,15 @@ fn commit_batches<R, T>(pool: &DbPool, queue: Receiver<Queued<R, T>>, most: usiz
     while let Ok(first) = queue.recv() {
         let (rows, answers): (Vec<R>, Vec<_>) =
             std::iter::once(first).chain(queue.try_iter().take(most - 1)).map(|q| (q.row, q.answer)).unzip();
+        let started = std::time::Instant::now();
         // A bug inside a write fails its batch, not the thread: later batches still commit.
         let outcomes = catch_unwind(AssertUnwindSafe(|| outcomes(pool, &rows, write))).unwrap_or_else(|_| {
             tracing::error!("a batch of rows failed unexpectedly and was not committed");
             rows.iter().map(|_| Err(AppError::internal("the write failed unexpectedly"))).collect()
         });
+        if started.elapsed() > SLOW_BATCH {
+            tracing::warn!(rows = rows.len(), millis = started.elapsed().as_millis(), "a batch took long to commit");
+        }
         for (answer, outcome) in answers.into_iter().zip(outcomes) {
             let _ = answer.send(outcome);
         }
@@ -83,7 +90,8 @@ fn outcomes<R, T>(pool: &DbPool, rows: &[R], write: WriteRows<R, T>) -> Vec<Resu
         Ok(outcomes) => outcomes,
         Err(AppError::Unavailable(detail)) => unavailable(&detail),
         Err(err) if rows.len() == 1 => vec![Err(err)],
-        Err(_) => {
+        Err(err) => {
+            tracing::warn!(rows = rows.len(), cause = %err, "a batch failed; its rows are written one at a time");
             let mut outcomes = Vec::with_capacity(rows.len());
             for row in rows {
                 match commit_rows(pool, std::slice::from_ref(row), write) {
