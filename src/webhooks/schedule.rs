@@ -147,7 +147,7 @@ fn count(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), AppError> {
         let since = counts_before.into_iter().max();
         // Counted before the round's transaction, which then holds SQLite's one writer
         // only to write what changed: counted inside it, a large cycle's count held every
-        // submission back for a third of a second (BENCHMARKS.md).
+        // submission back while it ran.
         let counts: Vec<(String, i64)> = db_run!(conn, |c| invitations::table
             .filter(invitations::cycle_id.eq(&cycle.id))
             .filter(invitations::status.eq(InvitationStatus::Submitted))
