@@ -143,7 +143,7 @@ fn checked(
 }
 
 /// Moves the open invitations among `ids` to `submitted` and deletes their drafts; gives
-/// the ids it moved. One another request closed meanwhile (a decline) is not among them.
+/// the ids it moved. One that another request closed meanwhile (a decline) is not among them.
 fn claim(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<String>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
