@@ -43,10 +43,6 @@ fn only(part: &str) -> bool {
     env_or("BENCH_ONLY", "") == part
 }
 
-fn reports_only() -> bool {
-    only("reports")
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -600,7 +596,7 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             ),
             ">= 3000/s, p99 <= 10 ms",
         );
-        if reports_only() {
+        if only("reports") {
             continue;
         }
         figures.add(
@@ -675,7 +671,7 @@ async fn run_engine(engine: &str, database: &Database, port: u16, large: usize) 
             "",
         );
     }
-    if reports_only() {
+    if only("reports") {
         return figures;
     }
     if let [small, large_median] = report_medians[..] {
